@@ -1,0 +1,80 @@
+//! The typed configuration.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Vault's default for both `default_lease_ttl` and `max_lease_ttl`: 768h.
+pub const DEFAULT_LEASE_TTL: Duration = Duration::from_secs(768 * 3600);
+
+/// A server configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Where data is kept.
+    pub storage: StorageConfig,
+    /// The `listener "tcp"` stanzas, in file order.
+    pub listeners: Vec<ListenerConfig>,
+    /// `default_lease_ttl` (768h if unset or zero).
+    pub default_lease_ttl: Duration,
+    /// `max_lease_ttl` (768h if unset or zero).
+    pub max_lease_ttl: Duration,
+    /// `disable_mlock`.
+    pub disable_mlock: bool,
+    /// `api_addr`: the address advertised to clients.
+    pub api_addr: Option<String>,
+    /// `cluster_addr`.
+    pub cluster_addr: Option<String>,
+    /// `ui`.
+    pub ui: bool,
+    /// `log_level`, lower-cased (`trace`, `debug`, `info`, `warn`, `error`, ...).
+    pub log_level: Option<String>,
+    /// One line per stanza or setting that Coffer does not support yet and
+    /// ignored. The server should log each.
+    pub warnings: Vec<String>,
+}
+
+/// Where data is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StorageConfig {
+    /// In memory only (`storage "inmem"`): nothing survives a restart.
+    InMemory,
+    /// A redb file: `storage "redb" { path = "<file>" }`, or
+    /// `<path>/coffer.redb` for Vault's `storage "file"` and `storage "raft"`.
+    Redb {
+        /// The database file.
+        path: PathBuf,
+    },
+}
+
+/// A `listener "tcp"` stanza.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerConfig {
+    /// `address` (default `127.0.0.1:8200`).
+    pub address: String,
+    /// `tls_disable`: serve plain HTTP.
+    pub tls_disable: bool,
+    /// `tls_cert_file`: PEM certificate chain (required unless `tls_disable`).
+    pub tls_cert_file: Option<PathBuf>,
+    /// `tls_key_file`: PEM private key (required unless `tls_disable`).
+    pub tls_key_file: Option<PathBuf>,
+    /// `tls_client_ca_file`: CA bundle for client certificates.
+    pub tls_client_ca_file: Option<PathBuf>,
+    /// `tls_require_and_verify_client_cert`.
+    pub tls_require_and_verify_client_cert: bool,
+    /// `x_forwarded_for_authorized_addrs`: IPs or CIDRs whose
+    /// `X-Forwarded-For` header is trusted.
+    pub x_forwarded_for_authorized_addrs: Vec<String>,
+}
+
+impl Default for ListenerConfig {
+    fn default() -> Self {
+        Self {
+            address: "127.0.0.1:8200".to_owned(),
+            tls_disable: false,
+            tls_cert_file: None,
+            tls_key_file: None,
+            tls_client_ca_file: None,
+            tls_require_and_verify_client_cert: false,
+            x_forwarded_for_authorized_addrs: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The heart of Coffer: the seal lifecycle (init, unseal, seal, rekey,
+//! generate-root, key rotation), the mount tables and router, the policy store,
+//! and the one request pipeline every request passes through:
+//! authenticate -> authorize (ACL with the existence check) -> audit -> route ->
+//! respond.
+//!
+//! The HTTP layer turns wire requests into [`coffer_types::Request`]s and calls
+//! [`Core::handle`]; nothing else reaches the backends.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod config;
+mod core;
+mod generate_root;
+mod keys;
+mod mounts;
+mod pipeline;
+mod policy_store;
+mod registry;
+mod rekey;
+mod router;
+mod seal;
+mod sys;
+mod unsealed;
+
+pub use crate::config::CoreConfig;
+pub use crate::core::{Core, InitResult};
+pub use crate::seal::SealConfig;

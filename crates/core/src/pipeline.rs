@@ -1,0 +1,227 @@
+//! The request pipeline. Every request, login included, goes through
+//! [`Core::handle`] in this order: validate -> unauthenticated sys endpoints ->
+//! sealed check -> authenticate -> existence check -> authorize (ACL and
+//! sudo) -> consume a token use -> route to the backend -> respond.
+//! Audit devices join between authorize and route (see DESIGN.md 2).
+
+use std::sync::Arc;
+
+use coffer_policy::Acl;
+use coffer_tokens::TokenEntry;
+use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
+
+use crate::router::Route;
+use crate::sys;
+use crate::unsealed::Unsealed;
+use crate::Core;
+
+/// Who is asking: the token entry (absent for unauthenticated paths) and its ACL.
+pub(crate) struct Caller {
+    /// The caller's token entry.
+    pub entry: Option<TokenEntry>,
+    /// The ACL compiled from the token's policies.
+    pub acl: Arc<Acl>,
+}
+
+fn validate_path(path: &str) -> Result<()> {
+    if path.contains('\0') {
+        return Err(Error::invalid("invalid request path: contains NUL"));
+    }
+    if path.split('/').any(|seg| seg == ".." || seg == ".") {
+        return Err(Error::invalid("invalid request path: contains a '.' or '..' segment"));
+    }
+    Ok(())
+}
+
+/// Whether `path` matches one of `patterns` (exact, or prefix when the
+/// pattern ends in `*`).
+pub(crate) fn matches_special(patterns: &[String], path: &str) -> bool {
+    patterns.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => path.starts_with(prefix),
+        None => p == path || p.strip_suffix('/') == Some(path),
+    })
+}
+
+impl Core {
+    /// Handles one request from start to end and returns the response to send.
+    pub async fn handle(&self, mut req: Request) -> Result<Response> {
+        if req.id.is_empty() {
+            req.id = coffer_crypto::random_uuid()
+                .map_err(|e| Error::internal(format!("generating request id: {e}")))?;
+        }
+        req.path = req.path.trim_start_matches('/').to_owned();
+        validate_path(&req.path)?;
+        if let Some(response) = sys::unauthenticated(self, &req).await {
+            return response;
+        }
+        let unsealed = self.unsealed()?;
+        if req.wrap_ttl.is_some() {
+            return Err(Error::invalid(
+                "response wrapping (X-Vault-Wrap-TTL) is not supported by this server yet",
+            ));
+        }
+        unsealed.handle(self, req).await
+    }
+}
+
+impl Unsealed {
+    async fn authenticate(&self, req: &Request) -> Result<Caller> {
+        let token = req
+            .client_token
+            .as_ref()
+            .filter(|t| !t.is_empty())
+            .ok_or_else(Error::permission_denied)?;
+        let entry = self
+            .tokens
+            .lookup(token.expose())
+            .await?
+            .ok_or_else(Error::permission_denied)?;
+        let acl = self.policies.acl(&entry.policies)?;
+        Ok(Caller {
+            entry: Some(entry),
+            acl,
+        })
+    }
+
+    /// The pipeline from authentication on.
+    pub(crate) async fn handle(&self, core: &Core, mut req: Request) -> Result<Response> {
+        let route = self.router().lookup(&req.path);
+        let relative = route
+            .as_ref()
+            .map(|r| relative_path(&req.path, &r.prefix))
+            .unwrap_or_default();
+        let special = route
+            .as_ref()
+            .and_then(|r| r.backend.as_ref())
+            .map(|b| b.special_paths())
+            .unwrap_or_default();
+        let unauthenticated = matches_special(&special.unauthenticated, &relative);
+        let caller = if unauthenticated {
+            Caller {
+                entry: None,
+                acl: Arc::new(Acl::new(&[]).map_err(|e| Error::internal(format!("empty ACL: {e}")))?),
+            }
+        } else {
+            self.authenticate(&req).await?
+        };
+
+        let acl_exempt = route.as_ref().is_some_and(|r| r.backend.is_none()) && sys::acl_exempt(&relative);
+        if !unauthenticated && !acl_exempt {
+            if let Some(route) = &route {
+                self.existence_check(route, &relative, &mut req).await?;
+            }
+            let op = req.op();
+            let decision = caller.acl.authorize(&req.path, op, Some(&req.data));
+            if !decision.allowed {
+                return Err(Error::permission_denied());
+            }
+            let needs_sudo = match &route {
+                Some(r) if r.backend.is_none() => sys::needs_sudo(&relative),
+                Some(_) => matches_special(&special.root, &relative),
+                None => false,
+            };
+            if needs_sudo && !decision.root_privs {
+                return Err(Error::permission_denied());
+            }
+        }
+
+        let Some(route) = route else {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("no handler for route {:?}. route entry not found.", req.path),
+            ));
+        };
+
+        // Spend one use of a use-limited token. The request that spends the
+        // last use still succeeds; the token is revoked once it is answered.
+        let mut caller = caller;
+        let mut spent_last_use = false;
+        if let Some(entry) = &caller.entry {
+            match self.tokens.use_token_deferred(entry).await? {
+                Some(updated) => {
+                    spent_last_use = entry.num_uses > 0 && updated.num_uses == 0;
+                    caller.entry = Some(updated);
+                }
+                None => return Err(Error::permission_denied()),
+            }
+        }
+
+        let full_path = std::mem::take(&mut req.path);
+        req.path = relative;
+        req.mount_point = route.prefix.clone();
+        req.mount_type = route.entry.mount_type.clone();
+        req.mount_accessor = route.entry.accessor.clone();
+        if let Some(entry) = &caller.entry {
+            req.token_scope = Some(entry.scope_id().to_owned());
+            req.token_accessor = Some(entry.accessor.clone());
+            req.entity_id = (!entry.entity_id.is_empty()).then(|| entry.entity_id.clone());
+        }
+        let response = match &route.backend {
+            None => sys::handle(core, self, &caller, &req, &full_path).await,
+            Some(backend) => backend.handle(&route.ctx, &req).await,
+        };
+        if spent_last_use && let Some(entry) = &caller.entry {
+            self.tokens.revoke_tree(entry).await?;
+        }
+        Ok(response?.unwrap_or_default())
+    }
+
+    /// Turns an `update` into a `create` when the backend says the target
+    /// does not exist yet, so policies can tell the two apart.
+    async fn existence_check(&self, route: &Route, relative: &str, req: &mut Request) -> Result<()> {
+        if req.op() != Operation::Update {
+            return Ok(());
+        }
+        let exists = match &route.backend {
+            Some(backend) => {
+                let mut probe = req.clone();
+                probe.path = relative.to_owned();
+                probe.mount_point = route.prefix.clone();
+                backend.exists(&route.ctx, &probe).await?
+            }
+            None => sys::exists(self, relative),
+        };
+        if exists == Some(false) {
+            req.operation = Some(Operation::Create);
+        }
+        Ok(())
+    }
+}
+
+/// `path` relative to a mount prefix (`secret/data/x` under `secret/` -> `data/x`).
+fn relative_path(path: &str, prefix: &str) -> String {
+    path.strip_prefix(prefix)
+        .or_else(|| (format!("{path}/") == prefix).then_some(""))
+        .unwrap_or("")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_path_matching() {
+        let pats = vec!["login/*".to_owned(), "accessors/".to_owned(), "exact".to_owned()];
+        assert!(matches_special(&pats, "login/bob"));
+        assert!(matches_special(&pats, "accessors"));
+        assert!(matches_special(&pats, "accessors/"));
+        assert!(matches_special(&pats, "exact"));
+        assert!(!matches_special(&pats, "exactly"));
+        assert!(!matches_special(&pats, "logi"));
+    }
+
+    #[test]
+    fn relative_paths() {
+        assert_eq!(relative_path("secret/data/x", "secret/"), "data/x");
+        assert_eq!(relative_path("secret", "secret/"), "");
+        assert_eq!(relative_path("auth/token/lookup-self", "auth/token/"), "lookup-self");
+    }
+
+    #[test]
+    fn traversal_and_nul_rejected() {
+        assert!(validate_path("secret/../sys").is_err());
+        assert!(validate_path("secret/a\0").is_err());
+        assert!(validate_path("secret/a..b").is_ok());
+    }
+}

@@ -1,0 +1,129 @@
+//! The `sys/` endpoints, answered by the core itself. One path family per
+//! file; this module dispatches.
+
+mod capabilities;
+mod internal;
+mod mounts;
+mod policies;
+mod status;
+
+use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
+
+use crate::pipeline::Caller;
+use crate::unsealed::Unsealed;
+use crate::Core;
+
+/// The version string the status endpoints report.
+pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+coffer");
+/// Build date reported by the status endpoints.
+pub(crate) const BUILD_DATE: &str = "2026-11-26T00:00:00Z";
+
+/// `sys/` paths (relative) that need `sudo` on top of the operation's capability.
+const SUDO_PATHS: &[&str] = &[
+    "auth/*", "audit", "audit/*", "raw", "raw/*", "remount", "rotate", "seal",
+    "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*",
+    "leases/lookup/*", "plugins/catalog/*",
+];
+
+/// Whether a `sys/` path needs `sudo`.
+pub(crate) fn needs_sudo(relative: &str) -> bool {
+    SUDO_PATHS.iter().any(|p| match p.strip_suffix('*') {
+        Some(prefix) => relative.starts_with(prefix),
+        None => *p == relative,
+    })
+}
+
+pub(crate) use internal::acl_exempt;
+
+/// Existence check for `sys/` paths that split create from update.
+pub(crate) fn exists(unsealed: &Unsealed, relative: &str) -> Option<bool> {
+    let name = relative
+        .strip_prefix("policies/acl/")
+        .or_else(|| relative.strip_prefix("policy/"))?;
+    Some(unsealed.policies.get(name).is_some())
+}
+
+/// The endpoints that need no token and work while sealed. `None` when
+/// `req` is not one of them.
+pub(crate) async fn unauthenticated(core: &Core, req: &Request) -> Option<Result<Response>> {
+    let relative = req.path.strip_prefix("sys/")?;
+    let op = req.op();
+    let result = match relative {
+        "init" => status::init(core, req).await,
+        "seal-status" => status::seal_status(core, op).await,
+        "unseal" => status::unseal(core, req).await,
+        "health" => status::health(core, req).await,
+        "leader" => status::leader(core, op).await,
+        "rekey/init" | "rekey/update" | "rekey/verify" => crate::rekey::handle(core, relative, req).await,
+        "generate-root/attempt" | "generate-root/update" => {
+            crate::generate_root::handle(core, relative, req).await
+        }
+        _ => return None,
+    };
+    Some(result)
+}
+
+/// The authenticated `sys/` endpoints. `relative` is the path under `sys/`.
+pub(crate) async fn handle(
+    core: &Core,
+    unsealed: &Unsealed,
+    caller: &Caller,
+    req: &Request,
+    full_path: &str,
+) -> Result<Option<Response>> {
+    let relative = req.path.as_str();
+    let op = req.op();
+    if op == Operation::Help {
+        return Ok(Some(help(relative)));
+    }
+    let first = relative.split('/').next().unwrap_or("");
+    match first {
+        "seal" | "key-status" | "rotate" => status::authenticated(core, unsealed, relative, op).await,
+        "mounts" | "auth" => mounts::handle(unsealed, relative, req).await,
+        "policy" | "policies" => policies::handle(unsealed, relative, req).await,
+        "capabilities" | "capabilities-self" | "capabilities-accessor" => {
+            capabilities::handle(unsealed, caller, relative, req).await
+        }
+        "internal" => internal::handle(unsealed, caller, relative, req).await,
+        _ => Err(Error::new(
+            ErrorKind::NotFound,
+            format!("no handler for route {full_path:?}. route entry not found."),
+        )),
+    }
+}
+
+fn help(relative: &str) -> Response {
+    let mut data = serde_json::Map::new();
+    data.insert(
+        "help".into(),
+        serde_json::Value::String(format!(
+            "Request: sys/{relative}\n\nThe system backend: seal lifecycle, mounts, auth methods, policies and capabilities. See Vault's sys API documentation; Coffer follows it."
+        )),
+    );
+    Response::with_data(data)
+}
+
+/// Fails with 405 unless `op` is one of `allowed`.
+pub(crate) fn allow(op: Operation, allowed: &[Operation]) -> Result<()> {
+    let op = if op == Operation::Create { Operation::Update } else { op };
+    if allowed.contains(&op) {
+        Ok(())
+    } else {
+        Err(Error::unsupported("unsupported operation"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sudo_paths() {
+        assert!(needs_sudo("seal"));
+        assert!(needs_sudo("rotate"));
+        assert!(needs_sudo("auth/userpass"));
+        assert!(!needs_sudo("auth"));
+        assert!(!needs_sudo("mounts/secret"));
+        assert!(!needs_sudo("policies/acl/x"));
+    }
+}

@@ -1,0 +1,210 @@
+//! `sys/init`, `sys/seal-status`, `sys/unseal`, `sys/health`, `sys/leader`
+//! (raw, unauthenticated) and `sys/seal`, `sys/key-status`, `sys/rotate`.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use coffer_types::{Error, Operation, Request, Response, Result};
+use serde_json::{json, Value};
+
+use crate::sys::allow;
+use crate::unsealed::Unsealed;
+use crate::Core;
+
+fn raw_ok(body: Value) -> Response {
+    Response::raw(body, 200)
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    time::OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn field_u32(req: &Request, name: &str) -> Result<Option<u32>> {
+    match req.data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .map(Some)
+            .ok_or_else(|| Error::invalid(format!("{name} must be a non-negative integer"))),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::invalid(format!("{name} must be a non-negative integer"))),
+        Some(_) => Err(Error::invalid(format!("{name} must be a non-negative integer"))),
+    }
+}
+
+fn field_bool(req: &Request, name: &str) -> Result<bool> {
+    match req.data.get(name) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s == "true" || s == "1" => Ok(true),
+        Some(Value::String(s)) if s == "false" || s == "0" || s.is_empty() => Ok(false),
+        Some(_) => Err(Error::invalid(format!("{name} must be a boolean"))),
+    }
+}
+
+/// `GET sys/init` reports whether the server is initialised; `PUT` initialises it.
+pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
+    match req.op() {
+        Operation::Read => Ok(raw_ok(json!({ "initialized": core.is_initialized().await? }))),
+        Operation::Update | Operation::Create => {
+            for unsupported in ["pgp_keys", "root_token_pgp_key"] {
+                if req.data.get(unsupported).is_some_and(|v| !v.is_null() && v != &json!([]) && v != &json!("")) {
+                    return Err(Error::invalid(format!("{unsupported} is not supported by this server yet")));
+                }
+            }
+            let shares = field_u32(req, "secret_shares")?
+                .ok_or_else(|| Error::invalid("secret_shares must be specified"))?;
+            let threshold = field_u32(req, "secret_threshold")?
+                .ok_or_else(|| Error::invalid("secret_threshold must be specified"))?;
+            let result = core.init(shares, threshold).await?;
+            let expose = |v: &[coffer_types::Sensitive]| v.iter().map(|s| s.expose().to_owned()).collect::<Vec<_>>();
+            Ok(raw_ok(json!({
+                "keys": expose(&result.keys),
+                "keys_base64": expose(&result.keys_base64),
+                "root_token": result.root_token.expose(),
+            })))
+        }
+        _ => Err(Error::unsupported("unsupported operation")),
+    }
+}
+
+/// `GET sys/seal-status`.
+pub(super) async fn seal_status(core: &Core, op: Operation) -> Result<Response> {
+    allow(op, &[Operation::Read])?;
+    Ok(raw_ok(core.seal_status().await?))
+}
+
+/// `PUT sys/unseal` with `key` or `reset`.
+pub(super) async fn unseal(core: &Core, req: &Request) -> Result<Response> {
+    allow(req.op(), &[Operation::Update])?;
+    let reset = field_bool(req, "reset")?;
+    let key = match req.data.get("key") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(Error::invalid("'key' must be a string")),
+    };
+    Ok(raw_ok(core.unseal(key, reset).await?))
+}
+
+fn query_code(req: &Request, name: &str, default: u16) -> Result<u16> {
+    match req.data.get(name) {
+        None | Some(Value::Null) => Ok(default),
+        Some(v) => {
+            let text = match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            text.trim()
+                .parse::<u16>()
+                .ok()
+                .filter(|c| (100..=599).contains(c))
+                .ok_or_else(|| Error::invalid(format!("invalid status code for {name}: {text:?}")))
+        }
+    }
+}
+
+/// `GET`/`HEAD sys/health`, with Vault's status codes and query overrides.
+pub(super) async fn health(core: &Core, req: &Request) -> Result<Response> {
+    allow(req.op(), &[Operation::Read])?;
+    let initialized = core.is_initialized().await?;
+    let sealed = core.is_sealed();
+    let code = if !initialized {
+        query_code(req, "uninitcode", 501)?
+    } else if sealed {
+        query_code(req, "sealedcode", 503)?
+    } else {
+        query_code(req, "activecode", 200)?
+    };
+    // Validate the other overrides too, so a typo is reported even when unused.
+    for name in ["standbycode", "drsecondarycode", "performancestandbycode", "removedcode"] {
+        query_code(req, name, 200)?;
+    }
+    let now = SystemTime::now();
+    let body = json!({
+        "initialized": initialized,
+        "sealed": sealed,
+        "standby": false,
+        "performance_standby": false,
+        "replication_performance_mode": "disabled",
+        "replication_dr_mode": "disabled",
+        "server_time_utc": now.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        "version": super::VERSION,
+        "enterprise": false,
+        "cluster_name": core.config.cluster_name,
+        "cluster_id": core.cluster_id(),
+        "echo_duration_ms": 0,
+        "clock_skew_ms": 0,
+        "removed_from_cluster": false,
+    });
+    Ok(Response::raw(body, code))
+}
+
+/// `GET sys/leader`: this server is always its own active node (no HA yet).
+pub(super) async fn leader(core: &Core, op: Operation) -> Result<Response> {
+    allow(op, &[Operation::Read])?;
+    if core.is_sealed() {
+        return Err(Error::sealed());
+    }
+    Ok(raw_ok(json!({
+        "ha_enabled": false,
+        "is_self": false,
+        "active_time": "0001-01-01T00:00:00Z",
+        "leader_address": "",
+        "leader_cluster_address": "",
+        "performance_standby": false,
+        "performance_standby_last_remote_wal": 0,
+    })))
+}
+
+/// `PUT sys/seal`, `GET sys/key-status`, `PUT sys/rotate`.
+pub(super) async fn authenticated(
+    core: &Core,
+    unsealed: &Unsealed,
+    relative: &str,
+    op: Operation,
+) -> Result<Option<Response>> {
+    match relative {
+        "seal" => {
+            allow(op, &[Operation::Update])?;
+            core.seal().await?;
+            Ok(None)
+        }
+        "key-status" => {
+            allow(op, &[Operation::Read])?;
+            let status = unsealed.barrier.key_status();
+            Response::from_serialize(&json!({
+                "term": status.term,
+                "install_time": rfc3339(status.install_time),
+                "encryptions": status.encryptions,
+            }))
+            .map(Some)
+        }
+        "rotate" => {
+            allow(op, &[Operation::Update])?;
+            unsealed
+                .barrier
+                .rotate(core.config.clock.now())
+                .await
+                .map_err(|e| Error::internal(format!("rotating the barrier key: {e}")))?;
+            Ok(None)
+        }
+        _ => Err(Error::not_found()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_formats_epoch() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+    }
+}

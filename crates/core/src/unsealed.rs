@@ -1,0 +1,306 @@
+//! Everything that exists only while the server is unsealed: the barrier, the
+//! mount tables and router, the token store and the policy store.
+
+use std::sync::{Arc, RwLock};
+
+use coffer_barrier::Barrier;
+use coffer_sdk::{Context, MountConfig};
+use coffer_storage::{list_recursive, Key, Prefix, Storage, View, WriteOp};
+use coffer_tokens::{TokenBackend, TokenEntry, TokenStore, TtlLimits};
+use coffer_types::{Error, Result, Sensitive};
+use tokio::sync::Mutex;
+
+use crate::mounts::{self, MountEntry, NewMount, Table};
+use crate::policy_store::PolicyStore;
+use crate::registry;
+use crate::router::{Route, Router};
+use crate::CoreConfig;
+
+const CLUSTER_ID_KEY: &str = "core/cluster-id";
+
+/// Both mount tables, changed only under the lock that holds them.
+pub(crate) struct Tables {
+    pub secrets: Vec<MountEntry>,
+    pub auth: Vec<MountEntry>,
+}
+
+impl Tables {
+    fn get_mut(&mut self, table: Table) -> &mut Vec<MountEntry> {
+        match table {
+            Table::Secrets => &mut self.secrets,
+            Table::Auth => &mut self.auth,
+        }
+    }
+}
+
+/// The unsealed server.
+pub(crate) struct Unsealed {
+    /// The encrypting barrier; every logical read and write goes through it.
+    pub barrier: Arc<Barrier>,
+    /// The barrier as a plain store.
+    pub storage: Arc<dyn Storage>,
+    router: RwLock<Arc<Router>>,
+    tables: Mutex<Tables>,
+    /// The token store.
+    pub tokens: Arc<TokenStore>,
+    /// The `auth/token/` backend over the token store.
+    token_backend: Arc<dyn coffer_sdk::Backend>,
+    /// The policy store.
+    pub policies: Arc<PolicyStore>,
+    /// Core settings.
+    pub config: CoreConfig,
+    /// This cluster's id.
+    pub cluster_id: String,
+}
+
+/// Wipes a revoked token's cubbyhole.
+struct CubbyholeCleanup {
+    view: View,
+}
+
+#[async_trait::async_trait]
+impl coffer_tokens::RevocationHook for CubbyholeCleanup {
+    async fn token_revoked(&self, entry: &TokenEntry) -> Result<()> {
+        coffer_engine_kv::destroy_scope(&self.view, entry.scope_id()).await
+    }
+}
+
+/// Decides `sudo` for the token store from the caller's real ACL.
+struct AclSudo {
+    policies: Arc<PolicyStore>,
+}
+
+#[async_trait::async_trait]
+impl coffer_tokens::SudoCheck for AclSudo {
+    async fn has_sudo(&self, caller: &TokenEntry, path: &str) -> bool {
+        match self.policies.acl(&caller.policies) {
+            Ok(acl) => acl.authorize(path, coffer_types::Operation::Update, None).root_privs,
+            Err(_) => false,
+        }
+    }
+}
+
+impl Unsealed {
+    /// First unseal after `sys/init`: writes the default tables, the default
+    /// policy and the root token. Returns the root token; the state is dropped
+    /// (Vault stays sealed after init).
+    pub async fn initialize(
+        barrier: Arc<Barrier>,
+        config: &CoreConfig,
+        root_token_id: Option<&str>,
+    ) -> Result<Sensitive> {
+        let storage: Arc<dyn Storage> = barrier.clone();
+        let (secrets, auth) = mounts::default_tables()?;
+        mounts::save_table(storage.as_ref(), Table::Secrets, &secrets).await?;
+        mounts::save_table(storage.as_ref(), Table::Auth, &auth).await?;
+        let cluster_id = coffer_crypto::random_uuid()
+            .map_err(|e| Error::internal(format!("generating cluster id: {e}")))?;
+        storage.put(&Key::new(CLUSTER_ID_KEY)?, cluster_id.into_bytes()).await?;
+        let unsealed = Self::load(barrier, config).await?;
+        unsealed.policies.ensure_default().await?;
+        let (token, _) = unsealed
+            .tokens
+            .create_root_token(root_token_id)
+            .await?;
+        Ok(token)
+    }
+
+    /// Builds the unsealed state from what the barrier holds.
+    pub async fn load(barrier: Arc<Barrier>, config: &CoreConfig) -> Result<Arc<Self>> {
+        let storage: Arc<dyn Storage> = barrier.clone();
+        let secrets = mounts::load_table(storage.as_ref(), Table::Secrets)
+            .await?
+            .ok_or_else(|| Error::internal("mount table is missing from storage"))?;
+        let auth = mounts::load_table(storage.as_ref(), Table::Auth)
+            .await?
+            .ok_or_else(|| Error::internal("auth table is missing from storage"))?;
+        let cluster_id = match storage.get(&Key::new(CLUSTER_ID_KEY)?).await? {
+            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            None => String::new(),
+        };
+        let token_view = View::new(storage.clone(), Prefix::new("sys/token/")?);
+        let tokens = Arc::new(TokenStore::new(
+            token_view,
+            config.clock.clone(),
+            TtlLimits {
+                default_ttl: config.default_lease_ttl,
+                max_ttl: config.max_lease_ttl,
+            },
+        ));
+        let policies = Arc::new(PolicyStore::load(View::new(storage.clone(), Prefix::new("sys/policy/")?)).await?);
+        let token_backend = Arc::new(
+            TokenBackend::new(tokens.clone()).with_sudo_check(Arc::new(AclSudo { policies: policies.clone() })),
+        );
+        let unsealed = Arc::new(Self {
+            barrier,
+            storage,
+            router: RwLock::new(Arc::new(Router::default())),
+            tables: Mutex::new(Tables { secrets, auth }),
+            tokens,
+            token_backend,
+            policies,
+            config: config.clone(),
+            cluster_id,
+        });
+        {
+            let tables = unsealed.tables.lock().await;
+            unsealed.rebuild_router(&tables)?;
+            if let Some(cubby) = tables.secrets.iter().find(|e| e.mount_type == "cubbyhole") {
+                let view = View::new(unsealed.storage.clone(), Table::Secrets.view_prefix(cubby)?);
+                unsealed
+                    .tokens
+                    .set_revocation_hook(Arc::new(CubbyholeCleanup { view }));
+            }
+        }
+        Ok(unsealed)
+    }
+
+    /// The current router snapshot.
+    pub fn router(&self) -> Arc<Router> {
+        self.router.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn build_route(&self, table: Table, entry: &MountEntry) -> Result<Route> {
+        let (default_lease_ttl, max_lease_ttl) =
+            entry.ttls(self.config.default_lease_ttl, self.config.max_lease_ttl);
+        let prefix = format!("{}{}", table.route_prefix(), entry.path);
+        let backend = match (table, entry.mount_type.as_str()) {
+            (Table::Secrets, "system") => None,
+            (Table::Auth, "token") => Some(self.token_backend.clone()),
+            (Table::Secrets, t) => Some(registry::secret_backend(t, &entry.options)?),
+            (Table::Auth, t) => {
+                return Err(Error::internal(format!("no builtin auth method {t:?}")));
+            }
+        };
+        Ok(Route {
+            prefix: prefix.clone(),
+            table,
+            entry: entry.clone(),
+            backend,
+            ctx: Context {
+                storage: View::new(self.storage.clone(), table.view_prefix(entry)?),
+                config: MountConfig {
+                    path: prefix,
+                    accessor: entry.accessor.clone(),
+                    default_lease_ttl,
+                    max_lease_ttl,
+                    options: entry.options.clone(),
+                },
+                clock: self.config.clock.clone(),
+            },
+        })
+    }
+
+    fn rebuild_router(&self, tables: &Tables) -> Result<()> {
+        let mut router = Router::default();
+        for entry in &tables.secrets {
+            router.insert(self.build_route(Table::Secrets, entry)?);
+        }
+        for entry in &tables.auth {
+            router.insert(self.build_route(Table::Auth, entry)?);
+        }
+        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        Ok(())
+    }
+
+    /// Enables an engine or auth method at `path` (already type-checked by
+    /// the caller). Refuses a path in use or nested in/around another mount.
+    pub async fn mount(&self, table: Table, request: NewMount) -> Result<MountEntry> {
+        let entry = request.into_entry()?;
+        let full = format!("{}{}", table.route_prefix(), entry.path);
+        if table == Table::Secrets {
+            for reserved in ["sys/", "auth/", "cubbyhole/", "identity/"] {
+                if full.starts_with(reserved) {
+                    return Err(Error::invalid(format!("cannot mount under {reserved}")));
+                }
+            }
+        }
+        let mut tables = self.tables.lock().await;
+        if let Some(existing) = self.router().conflict(&full) {
+            let shown = existing.strip_prefix(table.route_prefix()).unwrap_or(&existing);
+            return Err(Error::invalid(format!("path is already in use at {shown}")));
+        }
+        // Build the route first: an unknown type or bad option fails before anything is stored.
+        self.build_route(table, &entry)?;
+        tables.get_mut(table).push(entry.clone());
+        if let Err(e) = mounts::save_table(self.storage.as_ref(), table, tables.get_mut(table)).await {
+            tables.get_mut(table).pop();
+            return Err(e);
+        }
+        self.rebuild_router(&tables)?;
+        Ok(entry)
+    }
+
+    /// Disables the mount at `path` and deletes its storage.
+    pub async fn unmount(&self, table: Table, path: &str) -> Result<()> {
+        let path = mounts::normalize_mount_path(path)?;
+        let mut tables = self.tables.lock().await;
+        let list = tables.get_mut(table);
+        let Some(index) = list.iter().position(|e| e.path == path) else {
+            // Vault answers 204 for disabling a path that is not mounted.
+            return Ok(());
+        };
+        let entry = list[index].clone();
+        let protected = match table {
+            Table::Secrets => ["cubbyhole", "identity", "system"].contains(&entry.mount_type.as_str()),
+            Table::Auth => entry.mount_type == "token",
+        };
+        if protected {
+            let shown = format!("{}{}", table.route_prefix(), entry.path);
+            return Err(Error::invalid(format!("cannot unmount {shown:?}")));
+        }
+        let route = self.router().lookup(&format!("{}{}", table.route_prefix(), entry.path));
+        if let Some(route) = &route
+            && let Some(backend) = &route.backend
+        {
+            backend.cleanup(&route.ctx).await?;
+        }
+        list.remove(index);
+        if let Err(e) = mounts::save_table(self.storage.as_ref(), table, list).await {
+            list.insert(index, entry);
+            return Err(e);
+        }
+        self.rebuild_router(&tables)?;
+        drop(tables);
+        let view_prefix = table.view_prefix(&entry)?;
+        let keys = list_recursive(self.storage.as_ref(), &view_prefix).await?;
+        for chunk in keys.chunks(256) {
+            let ops = chunk
+                .iter()
+                .map(|k| Ok(WriteOp::Delete(view_prefix.join(k)?)))
+                .collect::<Result<Vec<_>>>()?;
+            self.storage.write_batch(ops).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies `change` to the tuning of the mount at `path`.
+    pub async fn tune(
+        &self,
+        table: Table,
+        path: &str,
+        change: impl FnOnce(&mut MountEntry) -> Result<()>,
+    ) -> Result<()> {
+        let path = mounts::normalize_mount_path(path)?;
+        let mut tables = self.tables.lock().await;
+        let list = tables.get_mut(table);
+        let entry = list
+            .iter_mut()
+            .find(|e| e.path == path)
+            .ok_or_else(|| Error::invalid(format!("no mount at {path}")))?;
+        let before = entry.clone();
+        change(entry)?;
+        if let Err(e) = mounts::save_table(self.storage.as_ref(), table, list).await {
+            if let Some(e2) = list.iter_mut().find(|e| e.path == path) {
+                *e2 = before;
+            }
+            return Err(e);
+        }
+        self.rebuild_router(&tables)
+    }
+
+    /// A copy of one table.
+    pub async fn table(&self, table: Table) -> Vec<MountEntry> {
+        self.tables.lock().await.get_mut(table).clone()
+    }
+}

@@ -1,0 +1,113 @@
+//! Hashing, MACs, key derivation and constant-time comparison.
+
+use aws_lc_rs::{digest, hkdf, hmac};
+use subtle::ConstantTimeEq;
+
+use crate::CryptoError;
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    to_array(digest::digest(&digest::SHA256, data).as_ref())
+}
+
+/// HMAC-SHA-256 of `data` under `key`.
+pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key);
+    to_array(hmac::sign(&key, data).as_ref())
+}
+
+/// Copies a SHA-256-sized output. Both callers pass SHA-256 outputs, which are
+/// always exactly 32 bytes; a shorter slice would only zero-fill, never panic.
+fn to_array(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = *b;
+    }
+    out
+}
+
+/// Constant-time equality. Slices of different lengths are unequal (the
+/// length itself is not secret).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
+}
+
+struct OutputLen(usize);
+
+impl hkdf::KeyType for OutputLen {
+    fn len(&self) -> usize {
+        self.0
+    }
+}
+
+/// HKDF-SHA-256 (RFC 5869): fills `out` (at most 255 * 32 bytes) from the
+/// input keying material, salt and context info.
+pub fn hkdf_sha256(
+    ikm: &[u8],
+    salt: &[u8],
+    info: &[u8],
+    out: &mut [u8],
+) -> Result<(), CryptoError> {
+    if out.is_empty() || out.len() > 255 * 32 {
+        return Err(CryptoError::InvalidParameters(format!(
+            "HKDF output length must be between 1 and {} bytes",
+            255 * 32
+        )));
+    }
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, salt).extract(ikm);
+    let info = [info];
+    let okm = prk
+        .expand(&info, OutputLen(out.len()))
+        .map_err(|_| CryptoError::InvalidParameters("HKDF expand failed".into()))?;
+    okm.fill(out)
+        .map_err(|_| CryptoError::InvalidParameters("HKDF expand failed".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_known_answer() {
+        assert_eq!(
+            hex::encode(sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn hmac_rfc4231_case_2() {
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn hkdf_rfc5869_case_1() {
+        let ikm = [0x0bu8; 22];
+        let salt = hex::decode("000102030405060708090a0b0c").unwrap();
+        let info = hex::decode("f0f1f2f3f4f5f6f7f8f9").unwrap();
+        let mut out = [0u8; 42];
+        hkdf_sha256(&ikm, &salt, &info, &mut out).unwrap();
+        assert_eq!(
+            hex::encode(out),
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"
+        );
+    }
+
+    #[test]
+    fn hkdf_rejects_bad_lengths() {
+        assert!(hkdf_sha256(b"k", b"", b"", &mut []).is_err());
+        assert!(hkdf_sha256(b"k", b"", b"", &mut vec![0u8; 255 * 32 + 1]).is_err());
+        assert!(hkdf_sha256(b"k", b"", b"", &mut vec![0u8; 255 * 32]).is_ok());
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(ct_eq(b"abc", b"abc"));
+        assert!(!ct_eq(b"abc", b"abd"));
+        assert!(!ct_eq(b"abc", b"abcd"));
+        assert!(ct_eq(b"", b""));
+    }
+}

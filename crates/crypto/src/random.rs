@@ -1,0 +1,132 @@
+//! Random bytes, keys, tokens and ids from the OS CSPRNG
+//! (`aws_lc_rs::rand::SystemRandom`).
+
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
+use coffer_types::Sensitive;
+
+use crate::{CryptoError, Secret};
+
+const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+/// Largest multiple of 62 that fits in a byte: bytes at or above it are
+/// rejected so every character is equally likely.
+const ACCEPT_BELOW: u8 = 248;
+
+/// Fills `buf` with bytes from the OS CSPRNG.
+pub fn fill_random(buf: &mut [u8]) -> Result<(), CryptoError> {
+    SystemRandom::new()
+        .fill(buf)
+        .map_err(|_| CryptoError::Random)
+}
+
+/// A fresh random 256-bit key.
+pub fn random_key() -> Result<Secret<[u8; 32]>, CryptoError> {
+    let mut key = Secret::new([0u8; 32]);
+    fill_random(key.expose_mut())?;
+    Ok(key)
+}
+
+/// `prefix` followed by `len` characters from `[A-Za-z0-9]`, each uniformly
+/// distributed (rejection sampling), e.g. `random_token("hvs.", 24)`.
+pub fn random_token(prefix: &str, len: usize) -> Result<Sensitive, CryptoError> {
+    let mut out = String::with_capacity(prefix.len() + len);
+    out.push_str(prefix);
+    push_alphanumeric(&mut out, len)?;
+    Ok(Sensitive::new(out))
+}
+
+/// `len` random characters from `[A-Za-z0-9]` (for accessors and ids).
+pub fn random_alphanumeric(len: usize) -> Result<String, CryptoError> {
+    let mut out = String::with_capacity(len);
+    push_alphanumeric(&mut out, len)?;
+    Ok(out)
+}
+
+fn push_alphanumeric(out: &mut String, len: usize) -> Result<(), CryptoError> {
+    let mut remaining = len;
+    let mut buf = [0u8; 64];
+    while remaining > 0 {
+        fill_random(&mut buf)?;
+        for &b in buf.iter().filter(|&&b| b < ACCEPT_BELOW).take(remaining) {
+            out.push(char::from(ALPHANUMERIC[usize::from(b % 62)]));
+            remaining -= 1;
+        }
+    }
+    zeroize::Zeroize::zeroize(&mut buf);
+    Ok(())
+}
+
+/// A random (version 4) UUID, lowercase and hyphenated.
+pub fn random_uuid() -> Result<String, CryptoError> {
+    let mut b = [0u8; 16];
+    fill_random(&mut b)?;
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    let h = hex::encode(b);
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_have_prefix_length_and_charset() {
+        let t = random_token("hvs.", 24).unwrap();
+        let s = t.expose();
+        assert!(s.starts_with("hvs."));
+        assert_eq!(s.len(), 28);
+        assert!(s[4..].bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(random_token("hvs.", 24).unwrap(), t);
+        assert_eq!(random_token("x", 0).unwrap().expose(), "x");
+    }
+
+    #[test]
+    fn alphanumeric_uses_the_whole_charset() {
+        let s = random_alphanumeric(4000).unwrap();
+        assert_eq!(s.len(), 4000);
+        for c in ALPHANUMERIC {
+            assert!(
+                s.as_bytes().contains(c),
+                "{} never produced",
+                char::from(*c)
+            );
+        }
+        assert_ne!(
+            random_alphanumeric(24).unwrap(),
+            random_alphanumeric(24).unwrap()
+        );
+    }
+
+    #[test]
+    fn uuids_are_v4_shaped() {
+        let u = random_uuid().unwrap();
+        assert_eq!(u.len(), 36);
+        let parts: Vec<&str> = u.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
+        assert!(
+            u.bytes()
+                .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
+        assert_ne!(u, random_uuid().unwrap());
+    }
+
+    #[test]
+    fn keys_are_random() {
+        let a = random_key().unwrap();
+        let b = random_key().unwrap();
+        assert_ne!(a.expose(), b.expose());
+        assert_ne!(a.expose(), &[0u8; 32]);
+    }
+}

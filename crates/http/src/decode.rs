@@ -1,0 +1,165 @@
+//! Wire request -> [`coffer_types::Request`].
+
+use axum::http::{HeaderMap, Method, Uri};
+use coffer_types::{parse_duration, Error, Operation, Request, Sensitive};
+use serde_json::{Map, Value};
+
+/// Decodes `%XX` escapes in a path; invalid escapes or UTF-8 are a 400.
+fn percent_decode(path: &str) -> Result<String, Error> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| Error::invalid("invalid percent-encoding in request path"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| Error::invalid("request path is not valid UTF-8"))
+}
+
+fn operation(method: &Method, list: bool, help: bool) -> Result<Operation, Error> {
+    if help {
+        return Ok(Operation::Help);
+    }
+    Ok(match method.as_str() {
+        "GET" | "HEAD" if list => Operation::List,
+        "GET" | "HEAD" => Operation::Read,
+        "LIST" => Operation::List,
+        "PUT" | "POST" => Operation::Update,
+        "PATCH" => Operation::Patch,
+        "DELETE" => Operation::Delete,
+        other => return Err(Error::unsupported(format!("unsupported method {other}"))),
+    })
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v, "true" | "1" | "t" | "True" | "TRUE")
+}
+
+/// The client token: `X-Vault-Token`, else `Authorization: Bearer`.
+fn token(headers: &HeaderMap) -> Option<Sensitive> {
+    if let Some(t) = headers.get("x-vault-token").and_then(|v| v.to_str().ok()) {
+        return Some(Sensitive::new(t.trim()));
+    }
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| Sensitive::new(t.trim()))
+}
+
+/// Builds the request. `body` is the raw body (already size-limited).
+pub(crate) fn decode(
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Request, Error> {
+    let raw_path = uri
+        .path()
+        .strip_prefix("/v1/")
+        .ok_or_else(Error::not_found)?;
+    let path = percent_decode(raw_path)?;
+    let query: Vec<(String, String)> = match uri.query() {
+        Some(q) => serde_urlencoded::from_str(q)
+            .map_err(|e| Error::invalid(format!("invalid query string: {e}")))?,
+        None => Vec::new(),
+    };
+    let flag = |name: &str| query.iter().any(|(k, v)| k == name && truthy(v));
+    let op = operation(method, flag("list"), flag("help"))?;
+
+    let mut data = Map::new();
+    if matches!(op, Operation::Update | Operation::Patch) && !body.iter().all(u8::is_ascii_whitespace) {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(map)) => data = map,
+            Ok(Value::Null) => {}
+            Ok(_) => return Err(Error::invalid("failed to parse JSON input: request body must be a JSON object")),
+            Err(e) => return Err(Error::invalid(format!("failed to parse JSON input: {e}"))),
+        }
+    }
+    if matches!(op, Operation::Read | Operation::List | Operation::Delete | Operation::Help) {
+        for (k, v) in query {
+            if k != "list" && k != "help" {
+                data.insert(k, Value::String(v));
+            }
+        }
+    }
+
+    let wrap_ttl = match headers.get("x-vault-wrap-ttl").and_then(|v| v.to_str().ok()) {
+        Some(v) => Some(parse_duration(v).map_err(|e| Error::invalid(format!("invalid X-Vault-Wrap-TTL: {e}")))?),
+        None => None,
+    };
+    Ok(Request {
+        operation: Some(op),
+        path,
+        data,
+        client_token: token(headers),
+        wrap_ttl,
+        ..Request::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(method: &str, uri: &str, body: &str) -> Result<Request, Error> {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let uri: Uri = uri.parse().unwrap();
+        decode(&method, &uri, &HeaderMap::new(), body.as_bytes())
+    }
+
+    #[test]
+    fn methods_map_to_operations() {
+        assert_eq!(req("GET", "/v1/secret/data/a", "").unwrap().op(), Operation::Read);
+        assert_eq!(req("GET", "/v1/secret/metadata/?list=true", "").unwrap().op(), Operation::List);
+        assert_eq!(req("LIST", "/v1/secret/metadata/", "").unwrap().op(), Operation::List);
+        assert_eq!(req("POST", "/v1/secret/data/a", "{}").unwrap().op(), Operation::Update);
+        assert_eq!(req("PUT", "/v1/secret/data/a", "").unwrap().op(), Operation::Update);
+        assert_eq!(req("PATCH", "/v1/secret/data/a", "{}").unwrap().op(), Operation::Patch);
+        assert_eq!(req("DELETE", "/v1/secret/data/a", "").unwrap().op(), Operation::Delete);
+        assert_eq!(req("GET", "/v1/secret/data/a?help=1", "").unwrap().op(), Operation::Help);
+        assert_eq!(req("TRACE", "/v1/x", "").unwrap_err().status(), 405);
+    }
+
+    #[test]
+    fn query_becomes_data_for_reads() {
+        let r = req("GET", "/v1/secret/data/a?version=3", "").unwrap();
+        assert_eq!(r.data["version"], "3");
+        assert_eq!(r.path, "secret/data/a");
+    }
+
+    #[test]
+    fn bad_bodies_are_400() {
+        assert_eq!(req("PUT", "/v1/x", "{not json").unwrap_err().status(), 400);
+        assert_eq!(req("PUT", "/v1/x", "[1,2]").unwrap_err().status(), 400);
+        assert_eq!(req("PUT", "/v1/x", "\"s\"").unwrap_err().status(), 400);
+        assert!(req("PUT", "/v1/x", "  ").unwrap().data.is_empty());
+    }
+
+    #[test]
+    fn paths_are_decoded_and_checked() {
+        assert_eq!(req("GET", "/v1/secret/data/a%20b", "").unwrap().path, "secret/data/a b");
+        assert_eq!(req("GET", "/v1/secret/%zz", "").unwrap_err().status(), 400);
+        assert_eq!(req("GET", "/v1/secret/%ff", "").unwrap_err().status(), 400);
+        assert_eq!(req("GET", "/v2/secret", "").unwrap_err().status(), 404);
+    }
+
+    #[test]
+    fn token_from_either_header() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer hvs.abc".parse().unwrap());
+        assert_eq!(token(&h).unwrap().expose(), "hvs.abc");
+        h.insert("x-vault-token", "hvs.xyz".parse().unwrap());
+        assert_eq!(token(&h).unwrap().expose(), "hvs.xyz");
+    }
+}

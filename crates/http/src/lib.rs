@@ -1,0 +1,14 @@
+//! The HTTP layer: turns Vault's wire format into [`coffer_types::Request`]s
+//! for [`coffer_core::Core::handle`] and renders the answers in Vault's
+//! envelope and error shape. It owns the listeners, TLS (rustls with
+//! aws-lc-rs) and graceful shutdown.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod decode;
+mod render;
+mod serve;
+mod tls;
+
+pub use serve::{router, serve, ConnInfo, MAX_REQUEST_SIZE};
+pub use tls::{load_tls_config, TlsError, TlsSettings};

@@ -1,0 +1,161 @@
+//! Listeners: the accept loop, per-connection facts, and the one handler that
+//! serves every `/v1/` path.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request as HttpRequest, State};
+use axum::http::Method;
+use axum::Router;
+use coffer_core::Core;
+use coffer_types::Error;
+use hyper_util::rt::TokioIo;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tower::ServiceExt;
+
+use crate::{decode, render};
+
+/// Largest request body accepted: 32 MiB, as Vault's default.
+pub const MAX_REQUEST_SIZE: usize = 32 * 1024 * 1024;
+
+/// How long a TLS handshake may take before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Facts about the connection a request arrived on.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    /// The peer's address.
+    pub remote: SocketAddr,
+    /// The client certificate chain (DER), if the client presented one.
+    pub peer_certificates: Arc<Vec<Vec<u8>>>,
+}
+
+/// The axum router serving Vault's API for `core`.
+pub fn router(core: Arc<Core>) -> Router {
+    Router::new()
+        .fallback(handle)
+        .with_state(core)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            render::error(&Error::internal("internal error while handling the request"), false)
+        }))
+}
+
+async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let head = parts.method == Method::HEAD;
+    let body = match axum::body::to_bytes(body, MAX_REQUEST_SIZE).await {
+        Ok(b) => b,
+        Err(_) => {
+            let err = Error::new(coffer_types::ErrorKind::PayloadTooLarge, "http: request body too large");
+            return render::error(&err, head);
+        }
+    };
+    let mut req = match decode::decode(&parts.method, &parts.uri, &parts.headers, &body) {
+        Ok(r) => r,
+        Err(e) => return render::error(&e, head),
+    };
+    drop(body);
+    if let Some(info) = parts.extensions.get::<ConnInfo>() {
+        req.client_addr = Some(info.remote.ip());
+        req.peer_certificates = info.peer_certificates.as_ref().clone();
+    }
+    req.id = match coffer_crypto::random_uuid() {
+        Ok(id) => id,
+        Err(e) => return render::error(&Error::internal(format!("generating request id: {e}")), head),
+    };
+    let id = req.id.clone();
+    match core.handle(req).await {
+        Ok(resp) => render::response(&id, "", resp, head),
+        Err(e) => render::error(&e, head),
+    }
+}
+
+/// Serves `core` on `listener` until `shutdown` resolves, then stops accepting
+/// and waits (up to 10 s) for in-flight requests. With `tls`, every connection
+/// is TLS; the client certificate, if any, reaches the core with the request.
+pub async fn serve(
+    listener: TcpListener,
+    core: Arc<Core>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let app = router(core);
+    let acceptor = tls.map(TlsAcceptor::from);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let acceptor = acceptor.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            match acceptor {
+                None => {
+                    let info = ConnInfo { remote, peer_certificates: Arc::new(Vec::new()) };
+                    serve_connection(TokioIo::new(stream), app, info, watcher).await;
+                }
+                Some(acceptor) => {
+                    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                        Ok(Ok(tls)) => tls,
+                        Ok(Err(e)) => {
+                            tracing::debug!(%remote, error = %e, "TLS handshake failed");
+                            return;
+                        }
+                        Err(_) => {
+                            tracing::debug!(%remote, "TLS handshake timed out");
+                            return;
+                        }
+                    };
+                    let certs = tls
+                        .get_ref()
+                        .1
+                        .peer_certificates()
+                        .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
+                        .unwrap_or_default();
+                    let info = ConnInfo { remote, peer_certificates: Arc::new(certs) };
+                    serve_connection(TokioIo::new(tls), app, info, watcher).await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+        tracing::warn!("some connections did not finish within 10s of shutdown");
+    }
+    Ok(())
+}
+
+async fn serve_connection<I>(io: I, app: Router, info: ConnInfo, watcher: hyper_util::server::graceful::Watcher)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(info.clone());
+        let app = app.clone();
+        async move { Ok::<_, Infallible>(app.oneshot(req.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(30))
+        .serve_connection(io, service);
+    if let Err(e) = watcher.watch(conn).await {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}

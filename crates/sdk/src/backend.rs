@@ -1,0 +1,71 @@
+//! The backend trait and what a backend is given.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use coffer_storage::View;
+use coffer_types::{Request, Response, Result};
+use serde_json::{Map, Value};
+
+use crate::Clock;
+
+/// A mount's configuration as the backend sees it.
+#[derive(Clone, Debug, Default)]
+pub struct MountConfig {
+    /// The mount path (`secret/`).
+    pub path: String,
+    /// The mount's unique accessor (`kv_1a2b3c4d`).
+    pub accessor: String,
+    /// Default lease TTL for this mount (already resolved against the system default).
+    pub default_lease_ttl: Duration,
+    /// Maximum lease TTL for this mount (already resolved against the system maximum).
+    pub max_lease_ttl: Duration,
+    /// The mount's `options` map (`version` for KV).
+    pub options: Map<String, Value>,
+}
+
+/// What a backend gets with every request.
+#[derive(Clone)]
+pub struct Context {
+    /// The backend's own storage view: the only storage it can reach.
+    pub storage: View,
+    /// Its mount's configuration.
+    pub config: MountConfig,
+    /// The server clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Paths of a backend that need special treatment by the core.
+#[derive(Clone, Debug, Default)]
+pub struct SpecialPaths {
+    /// Paths reachable without a token (login endpoints). A trailing `*` is a prefix.
+    pub unauthenticated: Vec<String>,
+    /// Paths that need the `sudo` capability in addition to the operation's.
+    pub root: Vec<String>,
+}
+
+/// A secrets engine or auth method.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// Handles a request whose `path` is relative to the mount. `Ok(None)`
+    /// means success with nothing to say (HTTP 204).
+    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>>;
+
+    /// The existence check that turns a write into `create` or `update` for
+    /// the ACL: `Some(true)` if the target exists, `Some(false)` if not, `None`
+    /// when the path has no existence check (the write stays an `update`).
+    async fn exists(&self, _ctx: &Context, _req: &Request) -> Result<Option<bool>> {
+        Ok(None)
+    }
+
+    /// Paths that need no token or need `sudo`.
+    fn special_paths(&self) -> SpecialPaths {
+        SpecialPaths::default()
+    }
+
+    /// Called when the mount is removed, before its storage is deleted.
+    async fn cleanup(&self, _ctx: &Context) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,210 @@
+//! Declarative paths: patterns with captures, the operations they accept and
+//! their fields, from which routing inside a backend and help text both come.
+
+use coffer_types::{Error, Operation, Response, Result};
+use serde_json::{Map, Value};
+
+use crate::FieldDef;
+
+/// One path family of a backend.
+///
+/// Pattern syntax: `/`-separated segments; a literal matches itself, `:name`
+/// matches one non-empty segment, and `*name` (last segment only) matches the
+/// rest of the path, which may be empty and may contain `/`.
+#[derive(Debug)]
+pub struct PathDef {
+    /// The pattern, relative to the mount.
+    pub pattern: &'static str,
+    /// The fields the path accepts.
+    pub fields: &'static [FieldDef],
+    /// The operations it supports.
+    pub operations: &'static [Operation],
+    /// Whether writes are split into create/update by an existence check.
+    pub existence_check: bool,
+    /// One line of help.
+    pub synopsis: &'static str,
+    /// Longer help.
+    pub description: &'static str,
+}
+
+/// Values captured from a path by a pattern.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Captures(Vec<(&'static str, String)>);
+
+impl Captures {
+    /// The capture called `name` ("" when the pattern has no such capture).
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+/// A path matched against a table: which route, what was captured, and the
+/// declaration that matched.
+#[derive(Debug)]
+pub struct Matched<'a, R> {
+    /// The backend's route tag.
+    pub route: R,
+    /// Captured segments.
+    pub captures: Captures,
+    /// The declaration.
+    pub def: &'a PathDef,
+}
+
+impl<R> Matched<'_, R> {
+    /// Fails with 405 unless the path declares `op`.
+    pub fn require_operation(&self, op: Operation) -> Result<()> {
+        if self.def.operations.contains(&op)
+            || (op == Operation::Create && self.def.operations.contains(&Operation::Update))
+        {
+            Ok(())
+        } else {
+            Err(Error::unsupported("unsupported operation"))
+        }
+    }
+}
+
+/// A backend's ordered list of paths; the first declaration that matches wins,
+/// so declare specific paths before general ones.
+#[derive(Debug)]
+pub struct PathTable<R: Copy + 'static> {
+    entries: Vec<(PathDef, R)>,
+}
+
+fn match_pattern(pattern: &'static str, path: &str) -> Option<Captures> {
+    let mut caps = Vec::new();
+    let mut rest = path;
+    let segs: Vec<&'static str> = pattern.split('/').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        if let Some(name) = seg.strip_prefix('*') {
+            if !last {
+                return None;
+            }
+            caps.push((name, rest.to_owned()));
+            return Some(Captures(caps));
+        }
+        let (head, tail) = match rest.find('/') {
+            Some(j) => (&rest[..j], Some(&rest[j + 1..])),
+            None => (rest, None),
+        };
+        if let Some(name) = seg.strip_prefix(':') {
+            if head.is_empty() {
+                return None;
+            }
+            caps.push((name, head.to_owned()));
+        } else if *seg != head {
+            return None;
+        }
+        match tail {
+            Some(t) if last => {
+                // A trailing slash after the final segment is tolerated (LIST).
+                if !t.is_empty() {
+                    return None;
+                }
+                rest = "";
+            }
+            Some(t) => rest = t,
+            None if last => rest = "",
+            None => {
+                // Only a final `*` capture may match nothing.
+                let next = segs.get(i + 1)?;
+                if next.starts_with('*') && i + 2 == segs.len() {
+                    caps.push((&next[1..], String::new()));
+                    return Some(Captures(caps));
+                }
+                return None;
+            }
+        }
+    }
+    rest.is_empty().then_some(Captures(caps))
+}
+
+impl<R: Copy + 'static> PathTable<R> {
+    /// A table from `(declaration, route)` pairs.
+    pub fn new(entries: Vec<(PathDef, R)>) -> Self {
+        Self { entries }
+    }
+
+    /// The first declaration matching `path`.
+    pub fn matches(&self, path: &str) -> Option<Matched<'_, R>> {
+        self.entries.iter().find_map(|(def, route)| {
+            match_pattern(def.pattern, path).map(|captures| Matched {
+                route: *route,
+                captures,
+                def,
+            })
+        })
+    }
+
+    /// Like [`PathTable::matches`], but an unknown path is Vault's 404
+    /// `unsupported path`.
+    pub fn route(&self, path: &str) -> Result<Matched<'_, R>> {
+        self.matches(path).ok_or_else(|| {
+            Error::new(coffer_types::ErrorKind::NotFound, "unsupported path")
+        })
+    }
+
+    /// Help for `path`, generated from its declaration (Vault's `help` response).
+    pub fn help(&self, path: &str) -> Result<Response> {
+        let m = self.route(path)?;
+        let mut text = format!("Request:        {}\nMatching Route: ^{}$\n\n{}\n", path, m.def.pattern, m.def.synopsis);
+        if !m.def.fields.is_empty() {
+            text.push_str("\n## PARAMETERS\n\n");
+            for f in m.def.fields {
+                text.push_str(&format!("    {} ({})\n        {}\n\n", f.name, f.kind.name(), f.description));
+            }
+        }
+        text.push_str(&format!("\n## DESCRIPTION\n\n{}\n", m.def.description));
+        let mut data = Map::new();
+        data.insert("help".into(), Value::String(text));
+        Ok(Response::with_data(data))
+    }
+
+    /// Every declaration, in order (for generated documentation).
+    pub fn declarations(&self) -> impl Iterator<Item = &PathDef> {
+        self.entries.iter().map(|(d, _)| d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caps(p: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+        match_pattern(p, path).map(|c| c.0)
+    }
+
+    #[test]
+    fn literal_and_named_segments() {
+        assert_eq!(caps("config", "config"), Some(vec![]));
+        assert_eq!(caps("config", "configx"), None);
+        assert_eq!(caps("roles/:name", "roles/web"), Some(vec![("name", "web".into())]));
+        assert_eq!(caps("roles/:name", "roles/"), None);
+        assert_eq!(caps("roles/:name", "roles/a/b"), None);
+        assert_eq!(caps("roles/", "roles/"), Some(vec![]));
+    }
+
+    #[test]
+    fn rest_captures() {
+        assert_eq!(caps("data/*path", "data/a/b/c"), Some(vec![("path", "a/b/c".into())]));
+        assert_eq!(caps("data/*path", "data/"), Some(vec![("path", "".into())]));
+        assert_eq!(caps("data/*path", "data"), Some(vec![("path", "".into())]));
+        assert_eq!(caps("data/*path", "datax/a"), None);
+        assert_eq!(caps("*path", "anything/at/all/"), Some(vec![("path", "anything/at/all/".into())]));
+    }
+
+    #[test]
+    fn first_declaration_wins() {
+        let table = PathTable::new(vec![
+            (PathDef { pattern: "config", fields: &[], operations: &[Operation::Read], existence_check: false, synopsis: "c", description: "" }, 1),
+            (PathDef { pattern: "*path", fields: &[], operations: &[Operation::Read], existence_check: false, synopsis: "p", description: "" }, 2),
+        ]);
+        assert_eq!(table.matches("config").unwrap().route, 1);
+        assert_eq!(table.matches("other").unwrap().route, 2);
+        assert!(table.help("config").unwrap().data.unwrap()["help"].as_str().unwrap().contains("Matching Route"));
+    }
+}

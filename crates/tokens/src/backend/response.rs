@@ -1,0 +1,141 @@
+//! The shapes Vault answers with: the `lookup` data object and the `auth` block.
+
+use std::time::SystemTime;
+
+use coffer_types::Auth;
+use serde_json::{Map, Value, json};
+
+use crate::TokenEntry;
+use crate::entry::{rfc3339, unix_secs};
+
+fn meta_value(entry: &TokenEntry) -> Value {
+    if entry.meta.is_empty() {
+        Value::Null
+    } else {
+        json!(entry.meta)
+    }
+}
+
+/// The `data` of `lookup`, `lookup-self` and `lookup-accessor`. `id` is the
+/// token itself for the first two and "" for the accessor form, as in Vault.
+pub(crate) fn lookup_data(entry: &TokenEntry, id: &str, now: SystemTime) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("id".into(), json!(id));
+    data.insert("accessor".into(), json!(entry.accessor));
+    data.insert("policies".into(), json!(entry.policies));
+    data.insert("path".into(), json!(entry.path));
+    data.insert("meta".into(), meta_value(entry));
+    data.insert("display_name".into(), json!(entry.display_name));
+    data.insert("num_uses".into(), json!(entry.num_uses));
+    data.insert("orphan".into(), json!(entry.is_orphan()));
+    data.insert(
+        "creation_time".into(),
+        json!(unix_secs(entry.creation_time)),
+    );
+    data.insert("creation_ttl".into(), json!(entry.creation_ttl.as_secs()));
+    data.insert("expire_time".into(), Value::Null);
+    data.insert("ttl".into(), json!(0));
+    data.insert(
+        "explicit_max_ttl".into(),
+        json!(entry.explicit_max_ttl.as_secs()),
+    );
+    data.insert("entity_id".into(), json!(entry.entity_id));
+    data.insert("type".into(), json!(entry.token_type));
+    if !entry.role.is_empty() {
+        data.insert("role".into(), json!(entry.role));
+    }
+    if !entry.period.is_zero() {
+        data.insert("period".into(), json!(entry.period.as_secs()));
+    }
+    if let Some(expire) = entry.expire_time {
+        // Vault reports lease times only for tokens that have a lease;
+        // non-expiring root tokens have none.
+        if let Some(renewed) = entry.last_renewal_time {
+            data.insert("last_renewal_time".into(), json!(unix_secs(renewed)));
+            data.insert("last_renewal".into(), json!(rfc3339(renewed)));
+        }
+        data.insert("expire_time".into(), json!(rfc3339(expire)));
+        data.insert("ttl".into(), json!(entry.ttl_remaining(now)));
+        data.insert("renewable".into(), json!(entry.renewable && expire > now));
+        data.insert("issue_time".into(), json!(rfc3339(entry.creation_time)));
+    }
+    data
+}
+
+/// The `auth` block of `create` and `renew*`.
+pub(crate) fn auth_block(entry: &TokenEntry, client_token: &str) -> Auth {
+    Auth {
+        client_token: client_token.to_owned(),
+        accessor: entry.accessor.clone(),
+        policies: entry.policies.clone(),
+        token_policies: entry.policies.clone(),
+        identity_policies: Vec::new(),
+        metadata: match meta_value(entry) {
+            Value::Object(m) => Some(m),
+            _ => None,
+        },
+        lease_duration: entry.ttl.as_secs(),
+        renewable: entry.renewable,
+        entity_id: entry.entity_id.clone(),
+        token_type: entry.token_type.clone(),
+        orphan: entry.is_orphan(),
+        num_uses: entry.num_uses,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry::tests::sample;
+    use std::time::Duration;
+
+    #[test]
+    fn lookup_fields_match_vault() {
+        let mut e = sample();
+        e.meta.insert("user".into(), "armon".into());
+        let now = e.creation_time + Duration::from_secs(10);
+        let d = lookup_data(&e, "", now);
+        for key in [
+            "id",
+            "accessor",
+            "policies",
+            "path",
+            "meta",
+            "display_name",
+            "num_uses",
+            "orphan",
+            "creation_time",
+            "creation_ttl",
+            "expire_time",
+            "ttl",
+            "explicit_max_ttl",
+            "entity_id",
+            "type",
+            "renewable",
+            "issue_time",
+        ] {
+            assert!(d.contains_key(key), "missing {key}");
+        }
+        assert_eq!(d["ttl"], 3590);
+        assert_eq!(d["creation_ttl"], 3600);
+        assert_eq!(d["creation_time"], 1_700_000_000u64);
+        assert_eq!(d["expire_time"], "2023-11-14T23:13:20Z");
+        assert_eq!(d["meta"]["user"], "armon");
+        assert!(!d.contains_key("period"));
+        let auth = auth_block(&e, "tok");
+        assert_eq!(auth.lease_duration, 3600);
+        assert_eq!(auth.metadata.unwrap()["user"], "armon");
+    }
+
+    #[test]
+    fn non_expiring_tokens_have_no_lease_fields() {
+        let mut e = sample();
+        e.expire_time = None;
+        e.policies = vec!["root".into()];
+        let d = lookup_data(&e, "x", e.creation_time);
+        assert_eq!(d["expire_time"], Value::Null);
+        assert_eq!(d["ttl"], 0);
+        assert_eq!(d["meta"], Value::Null);
+        assert!(!d.contains_key("issue_time"));
+    }
+}

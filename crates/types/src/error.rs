@@ -1,0 +1,160 @@
+//! Error kinds and their one exhaustive mapping to HTTP status codes.
+
+/// The class of a failure. Every crate's typed error maps onto one of these,
+/// and [`ErrorKind::status`] is the only place that turns a kind into an HTTP
+/// status code (no string matching anywhere).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client sent something invalid (400).
+    InvalidRequest,
+    /// Missing or invalid token, or the policy denies the request (403).
+    PermissionDenied,
+    /// Nothing at this path (404).
+    NotFound,
+    /// The path exists but does not support the operation (405).
+    UnsupportedOperation,
+    /// A check-and-set or other precondition failed (400 in Vault's KV; kept apart for clarity).
+    CasMismatch,
+    /// The request body exceeds the size limit (413).
+    PayloadTooLarge,
+    /// A rate-limit quota was exceeded (429).
+    RateLimited,
+    /// A server-side failure that is not the client's fault (500).
+    Internal,
+    /// The server has not been initialised (501 for most paths).
+    NotInitialized,
+    /// The server is sealed (503).
+    Sealed,
+}
+
+impl ErrorKind {
+    /// The HTTP status code Vault answers with for this kind of error.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorKind::InvalidRequest => 400,
+            ErrorKind::CasMismatch => 400,
+            ErrorKind::PermissionDenied => 403,
+            ErrorKind::NotFound => 404,
+            ErrorKind::UnsupportedOperation => 405,
+            ErrorKind::PayloadTooLarge => 413,
+            ErrorKind::RateLimited => 429,
+            ErrorKind::Internal => 500,
+            ErrorKind::NotInitialized => 501,
+            ErrorKind::Sealed => 503,
+        }
+    }
+}
+
+/// An error with a kind (which decides the status code) and the messages the
+/// client sees in Vault's `{"errors": [...]}` body. Messages must never contain
+/// secret values.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .messages.join("; "))]
+pub struct Error {
+    kind: ErrorKind,
+    messages: Vec<String>,
+}
+
+/// Result with Coffer's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error of `kind` with one message.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            messages: vec![message.into()],
+        }
+    }
+
+    /// An error of `kind` with no message (Vault's bare 404 has `"errors": []`).
+    pub fn bare(kind: ErrorKind) -> Self {
+        Self {
+            kind,
+            messages: Vec::new(),
+        }
+    }
+
+    /// 400: the client sent something invalid.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidRequest, message)
+    }
+
+    /// 403 with Vault's message.
+    pub fn permission_denied() -> Self {
+        Self::new(ErrorKind::PermissionDenied, "permission denied")
+    }
+
+    /// 404 with no message, as Vault answers for a missing entry.
+    pub fn not_found() -> Self {
+        Self::bare(ErrorKind::NotFound)
+    }
+
+    /// 405: the path does not support the operation.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::UnsupportedOperation, message)
+    }
+
+    /// 500: a server-side failure. The message must say what failed without
+    /// secret values.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// 503: the server is sealed.
+    pub fn sealed() -> Self {
+        Self::new(ErrorKind::Sealed, "Vault is sealed")
+    }
+
+    /// The kind, which decides the HTTP status.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The HTTP status code for this error.
+    pub fn status(&self) -> u16 {
+        self.kind.status()
+    }
+
+    /// The messages shown to the client.
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
+
+    /// Adds context in front of the first message (`"context: message"`).
+    pub fn context(mut self, context: &str) -> Self {
+        match self.messages.first_mut() {
+            Some(first) => *first = format!("{context}: {first}"),
+            None => self.messages.push(context.to_owned()),
+        }
+        self
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(err: serde_json::Error) -> Self {
+        Error::invalid(format!("failed to parse JSON input: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_map_to_vault_status_codes() {
+        assert_eq!(Error::invalid("x").status(), 400);
+        assert_eq!(Error::permission_denied().status(), 403);
+        assert_eq!(Error::not_found().status(), 404);
+        assert_eq!(Error::sealed().status(), 503);
+        assert_eq!(ErrorKind::NotInitialized.status(), 501);
+    }
+
+    #[test]
+    fn context_prefixes_first_message() {
+        let e = Error::invalid("bad").context("kv");
+        assert_eq!(e.messages(), ["kv: bad"]);
+        assert_eq!(e.to_string(), "kv: bad");
+    }
+}

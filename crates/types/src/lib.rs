@@ -1,0 +1,20 @@
+//! Coffer's shared vocabulary: the request and response that flow through the
+//! pipeline, Vault's response envelope, the error kinds and their single mapping
+//! to HTTP status codes, Vault-style durations, and a redacting wrapper for
+//! sensitive strings. This crate does no I/O.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod duration;
+pub mod error;
+pub mod operation;
+pub mod request;
+pub mod response;
+pub mod sensitive;
+
+pub use duration::{format_duration, parse_duration, DurationError};
+pub use error::{Error, ErrorKind, Result};
+pub use operation::Operation;
+pub use request::Request;
+pub use response::{Auth, Envelope, LeaseInfo, Response, WrapInfo};
+pub use sensitive::Sensitive;
