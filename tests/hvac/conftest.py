@@ -9,7 +9,7 @@ import hvac
 import pytest
 
 COFFER_BIN = os.environ.get("COFFER_BIN", "target/debug/coffer")
-ROOT_TOKEN = "hvs.hvacsuiterootXXXXXXXXXXX"
+ROOT_TOKEN = "hvac-suite-root"
 
 
 class Server:

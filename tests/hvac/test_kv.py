@@ -36,7 +36,7 @@ def test_kv2_versions_patch_delete_destroy(client):
 
 
 def test_kv2_config(client):
-    client.secrets.kv.v2.configure(max_num_versions=7, cas_required=False, mount_point="secret")
+    client.secrets.kv.v2.configure(max_versions=7, cas_required=False, mount_point="secret")
     assert client.secrets.kv.v2.read_configuration(mount_point="secret")["data"]["max_versions"] == 7
 
 

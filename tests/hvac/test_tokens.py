@@ -21,7 +21,8 @@ def test_create_lookup_renew_revoke(client):
 
 
 def test_parent_revocation_cascades(client):
-    parent = client.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
+    client.sys.create_or_update_policy(name="token-creator", policy='path "auth/token/create" { capabilities = ["update"] }')
+    parent = client.auth.token.create(policies=["default", "token-creator"], ttl="1h")["auth"]["client_token"]
     pc = hvac.Client(url=client.url, token=parent)
     child = pc.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
     orphan = client.auth.token.create_orphan(policies=["default"], ttl="1h")["auth"]["client_token"]

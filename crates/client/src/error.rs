@@ -27,7 +27,7 @@ pub enum ClientError {
     #[error("error building the HTTP client: {0}")]
     Build(String),
     /// The request never got an HTTP answer (connection refused, TLS failure, timeout).
-    #[error("error making API request to {method} {url}: {source}")]
+    #[error("error making API request to {method} {url}")]
     Transport {
         /// HTTP method.
         method: String,

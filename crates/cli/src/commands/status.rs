@@ -15,7 +15,10 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
         .sys()
         .seal_status()
         .await
-        .map_err(|e| Exit::with_message(LOCAL, format!("Error checking seal status: {e}")))?;
+        .map_err(|e| {
+            let e = anyhow::Error::from(e);
+            Exit::with_message(LOCAL, format!("Error checking seal status: {e:#}"))
+        })?;
     seal_status::print(&client, &ctx.out, &status).await?;
     if status.sealed {
         return Err(Exit::silent(REMOTE).into());

@@ -267,3 +267,20 @@ pub async fn unseal(api: &Api, keys: &[&str]) -> Value {
     }
     last
 }
+
+/// Sends a raw HTTP/1.1 request line (no client-side path normalisation) and
+/// returns the status code.
+pub fn raw_status(addr: &str, method: &str, target: &str, token: &str) -> u16 {
+    use std::io::{Read, Write};
+    let host = addr.split("://").nth(1).unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(stream, "{method} {target} HTTP/1.1\r\nHost: {host}\r\nX-Vault-Token: {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {response:?}"))
+}
