@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use coffer_core::{Core, CoreConfig};
 use coffer_storage::{MemoryStorage, Storage};
 use tokio::net::TcpListener;
@@ -53,9 +53,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         return run_dev(args).await;
     }
     let Some(path) = args.config.as_deref() else {
-        bail!("a configuration file is required: coffer server -config=FILE (or -dev to try Coffer out)");
+        bail!(
+            "a configuration file is required: coffer server -config=FILE (or -dev to try Coffer out)"
+        );
     };
-    let config = coffer_config::load(path).with_context(|| format!("loading {}", path.display()))?;
+    let config =
+        coffer_config::load(path).with_context(|| format!("loading {}", path.display()))?;
     init_logging(args.log_level.as_deref().or(config.log_level.as_deref()));
     for warning in &config.warnings {
         eprintln!("WARNING: {warning}");
@@ -64,7 +67,8 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         coffer_config::StorageConfig::InMemory => (Arc::new(MemoryStorage::new()), "inmem"),
         coffer_config::StorageConfig::Redb { path } => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
             }
             let store = coffer_storage_redb::RedbStorage::open_async(path)
                 .await
@@ -94,12 +98,21 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             None
         } else {
             let settings = coffer_http::TlsSettings {
-                cert_file: listener.tls_cert_file.clone().context("tls_cert_file is required")?,
-                key_file: listener.tls_key_file.clone().context("tls_key_file is required")?,
+                cert_file: listener
+                    .tls_cert_file
+                    .clone()
+                    .context("tls_cert_file is required")?,
+                key_file: listener
+                    .tls_key_file
+                    .clone()
+                    .context("tls_key_file is required")?,
                 client_ca_file: listener.tls_client_ca_file.clone(),
                 require_and_verify_client_cert: listener.tls_require_and_verify_client_cert,
             };
-            Some(coffer_http::load_tls_config(&settings).with_context(|| format!("TLS for listener {}", listener.address))?)
+            Some(
+                coffer_http::load_tls_config(&settings)
+                    .with_context(|| format!("TLS for listener {}", listener.address))?,
+            )
         };
         let tcp = TcpListener::bind(&listener.address)
             .await
@@ -111,11 +124,18 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             if tls.is_some() { "enabled" } else { "disabled" }
         );
         let mut rx = stop_rx.clone();
-        servers.push(tokio::spawn(coffer_http::serve(tcp, core.clone(), tls, async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        })));
+        servers.push(tokio::spawn(coffer_http::serve(
+            tcp,
+            core.clone(),
+            tls,
+            async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            },
+        )));
     }
-    println!("\n==> Coffer server started! It is sealed until unsealed with `coffer operator unseal`.");
+    println!(
+        "\n==> Coffer server started! It is sealed until unsealed with `coffer operator unseal`."
+    );
     shutdown_signal().await;
     let _ = stop_tx.send(true);
     for server in servers {
@@ -139,7 +159,9 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| std::env::var("VAULT_DEV_ROOT_TOKEN_ID").ok())
         .filter(|t| !t.is_empty());
-    let tcp = TcpListener::bind(address).await.with_context(|| format!("binding {address}"))?;
+    let tcp = TcpListener::bind(address)
+        .await
+        .with_context(|| format!("binding {address}"))?;
     let bound = tcp.local_addr()?;
     let core = Core::new(Arc::new(MemoryStorage::new()), CoreConfig::default());
     let init = core
@@ -150,7 +172,10 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
     if let Some(path) = crate::token_helper::default_path()
         && let Err(e) = crate::token_helper::store(&path, &init.root_token)
     {
-        eprintln!("WARNING: could not write the root token to {}: {e:#}", path.display());
+        eprintln!(
+            "WARNING: could not write the root token to {}: {e:#}",
+            path.display()
+        );
     }
     println!(
         "==> Coffer server configuration:\n\n\
@@ -166,7 +191,10 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
          Unseal Key: {}\n\
          Root Token: {token}\n\n\
          Development mode should NOT be used in production installations!\n",
-        init.keys_base64.first().map(|k| k.expose()).unwrap_or_default(),
+        init.keys_base64
+            .first()
+            .map(|k| k.expose())
+            .unwrap_or_default(),
     );
     coffer_http::serve(tcp, core, None, shutdown_signal()).await?;
     Ok(())

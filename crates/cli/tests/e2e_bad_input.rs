@@ -97,7 +97,11 @@ async fn bad_input_is_rejected_cleanly() {
         "/v1/secret/data/a%00b",
         "/v1/secret/data/%ff",
     ] {
-        assert_eq!(support::raw_status(&server.addr, "GET", target, ROOT), 400, "{target}");
+        assert_eq!(
+            support::raw_status(&server.addr, "GET", target, ROOT),
+            400,
+            "{target}"
+        );
     }
 
     // Oversize body: 413, and the server keeps serving.

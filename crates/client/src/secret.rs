@@ -54,7 +54,7 @@ pub struct Secret {
 }
 
 impl Secret {
-    /// The data object, or an empty map reference when there is none.
+    /// A copy of the data object, or an empty map when there is none.
     pub fn data_or_empty(&self) -> Map<String, Value> {
         self.data.clone().unwrap_or_default()
     }

@@ -5,15 +5,15 @@ use std::sync::{Arc, RwLock};
 use coffer_barrier::SealedBarrier;
 use coffer_storage::Storage;
 use coffer_types::{Error, ErrorKind, Result, Sensitive};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+use crate::CoreConfig;
 use crate::generate_root::GenerateRootState;
 use crate::keys::{self, ShareCollector};
 use crate::rekey::RekeyState;
 use crate::seal::SealConfig;
 use crate::unsealed::Unsealed;
-use crate::CoreConfig;
 
 /// What `sys/init` returns: the key shares and the initial root token.
 pub struct InitResult {
@@ -147,7 +147,8 @@ impl Core {
             .unseal(&unseal_key)
             .await
             .map_err(|e| Error::internal(format!("opening the new barrier: {e}")))?;
-        let root_token = Unsealed::initialize(Arc::new(barrier), &self.config, root_token_id).await?;
+        let root_token =
+            Unsealed::initialize(Arc::new(barrier), &self.config, root_token_id).await?;
         Ok(InitResult {
             keys: hex.into_iter().map(Sensitive::from).collect(),
             keys_base64: b64.into_iter().map(Sensitive::from).collect(),
@@ -173,7 +174,11 @@ impl Core {
             .seal_config()
             .await?
             .ok_or_else(|| Error::invalid("Vault is not initialized"))?;
-        let key = key.ok_or_else(|| Error::invalid("'key' must be specified in request body as JSON, or 'reset' set to true"))?;
+        let key = key.ok_or_else(|| {
+            Error::invalid(
+                "'key' must be specified in request body as JSON, or 'reset' set to true",
+            )
+        })?;
         let share = keys::decode_share(key)?;
         let expected_len = if config.secret_threshold == 1 { 32 } else { 33 };
         if share.expose().len() != expected_len {
@@ -287,7 +292,9 @@ impl Core {
             options,
             ..Default::default()
         };
-        unsealed.mount(crate::mounts::Table::Secrets, request).await?;
+        unsealed
+            .mount(crate::mounts::Table::Secrets, request)
+            .await?;
         Ok(result)
     }
 }

@@ -105,7 +105,9 @@ pub(crate) fn validate_shares(shares: u32, threshold: u32) -> Result<()> {
         return Err(Error::invalid("threshold must be at least one"));
     }
     if shares > 1 && threshold == 1 {
-        return Err(Error::invalid("threshold must be greater than one for multiple shares"));
+        return Err(Error::invalid(
+            "threshold must be greater than one for multiple shares",
+        ));
     }
     if shares > 255 {
         return Err(Error::invalid("shares must be less than 256"));

@@ -7,7 +7,7 @@ use std::time::Duration;
 use coffer_storage::{Key, Prefix, Storage};
 use coffer_types::{Error, Result};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Which table an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,7 +102,11 @@ impl MountEntry {
         let suffix = coffer_crypto::random_alphanumeric(8)
             .map_err(|e| Error::internal(format!("generating accessor: {e}")))?
             .to_ascii_lowercase();
-        let accessor_type = if mount_type == "token" { "auth_token" } else { mount_type };
+        let accessor_type = if mount_type == "token" {
+            "auth_token"
+        } else {
+            mount_type
+        };
         Ok(Self {
             path: normalize_mount_path(path)?,
             mount_type: mount_type.to_owned(),
@@ -158,10 +162,22 @@ impl MountEntry {
         });
         if let Value::Object(map) = &mut config {
             let lists = [
-                ("audit_non_hmac_request_keys", &self.config.audit_non_hmac_request_keys),
-                ("audit_non_hmac_response_keys", &self.config.audit_non_hmac_response_keys),
-                ("passthrough_request_headers", &self.config.passthrough_request_headers),
-                ("allowed_response_headers", &self.config.allowed_response_headers),
+                (
+                    "audit_non_hmac_request_keys",
+                    &self.config.audit_non_hmac_request_keys,
+                ),
+                (
+                    "audit_non_hmac_response_keys",
+                    &self.config.audit_non_hmac_response_keys,
+                ),
+                (
+                    "passthrough_request_headers",
+                    &self.config.passthrough_request_headers,
+                ),
+                (
+                    "allowed_response_headers",
+                    &self.config.allowed_response_headers,
+                ),
             ];
             for (name, list) in lists {
                 if !list.is_empty() {
@@ -169,7 +185,10 @@ impl MountEntry {
                 }
             }
             if !self.config.listing_visibility.is_empty() {
-                map.insert("listing_visibility".into(), json!(self.config.listing_visibility));
+                map.insert(
+                    "listing_visibility".into(),
+                    json!(self.config.listing_visibility),
+                );
             }
         }
         config
@@ -211,7 +230,11 @@ pub(crate) fn normalize_mount_path(path: &str) -> Result<String> {
     if trimmed.is_empty() {
         return Err(Error::invalid("path cannot be empty"));
     }
-    if trimmed.split('/').any(|s| s.is_empty() || s == "." || s == "..") || trimmed.contains('\0') {
+    if trimmed
+        .split('/')
+        .any(|s| s.is_empty() || s == "." || s == "..")
+        || trimmed.contains('\0')
+    {
         return Err(Error::invalid(format!("invalid mount path {trimmed:?}")));
     }
     Ok(format!("{trimmed}/"))
@@ -224,20 +247,34 @@ struct StoredTable {
 }
 
 /// Loads a table from the barrier (`None` when it was never written).
-pub(crate) async fn load_table(storage: &dyn Storage, table: Table) -> Result<Option<Vec<MountEntry>>> {
+pub(crate) async fn load_table(
+    storage: &dyn Storage,
+    table: Table,
+) -> Result<Option<Vec<MountEntry>>> {
     let key = Key::new(table.storage_key())?;
     match storage.get(&key).await? {
         None => Ok(None),
         Some(bytes) => serde_json::from_slice::<StoredTable>(&bytes)
             .map(|t| Some(t.entries))
-            .map_err(|e| Error::internal(format!("mount table {} is corrupt: {e}", table.storage_key()))),
+            .map_err(|e| {
+                Error::internal(format!(
+                    "mount table {} is corrupt: {e}",
+                    table.storage_key()
+                ))
+            }),
     }
 }
 
 /// Saves a table to the barrier.
-pub(crate) async fn save_table(storage: &dyn Storage, table: Table, entries: &[MountEntry]) -> Result<()> {
-    let bytes = serde_json::to_vec(&StoredTable { entries: entries.to_vec() })
-        .map_err(|e| Error::internal(format!("encoding mount table: {e}")))?;
+pub(crate) async fn save_table(
+    storage: &dyn Storage,
+    table: Table,
+    entries: &[MountEntry],
+) -> Result<()> {
+    let bytes = serde_json::to_vec(&StoredTable {
+        entries: entries.to_vec(),
+    })
+    .map_err(|e| Error::internal(format!("encoding mount table: {e}")))?;
     storage.put(&Key::new(table.storage_key())?, bytes).await?;
     Ok(())
 }
@@ -245,11 +282,23 @@ pub(crate) async fn save_table(storage: &dyn Storage, table: Table, entries: &[M
 /// The mounts a freshly initialised server has, as Vault's.
 pub(crate) fn default_tables() -> Result<(Vec<MountEntry>, Vec<MountEntry>)> {
     let secrets = vec![
-        MountEntry::new("cubbyhole/", "cubbyhole", "per-token private secret storage")?,
+        MountEntry::new(
+            "cubbyhole/",
+            "cubbyhole",
+            "per-token private secret storage",
+        )?,
         MountEntry::new("identity/", "identity", "identity store")?,
-        MountEntry::new("sys/", "system", "system endpoints used for control, policy and debugging")?,
+        MountEntry::new(
+            "sys/",
+            "system",
+            "system endpoints used for control, policy and debugging",
+        )?,
     ];
-    let auth = vec![MountEntry::new("token/", "token", "token based credentials")?];
+    let auth = vec![MountEntry::new(
+        "token/",
+        "token",
+        "token based credentials",
+    )?];
     Ok((secrets, auth))
 }
 
@@ -272,6 +321,9 @@ mod tests {
         let day = Duration::from_secs(86_400);
         assert_eq!(e.ttls(day, 2 * day), (day, 2 * day));
         e.config.max_lease_ttl = 3600;
-        assert_eq!(e.ttls(day, 2 * day), (Duration::from_secs(3600), Duration::from_secs(3600)));
+        assert_eq!(
+            e.ttls(day, 2 * day),
+            (Duration::from_secs(3600), Duration::from_secs(3600))
+        );
     }
 }

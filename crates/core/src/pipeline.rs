@@ -10,10 +10,10 @@ use coffer_policy::Acl;
 use coffer_tokens::TokenEntry;
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
 
+use crate::Core;
 use crate::router::Route;
 use crate::sys;
 use crate::unsealed::Unsealed;
-use crate::Core;
 
 /// Who is asking: the token entry (absent for unauthenticated paths) and its ACL.
 pub(crate) struct Caller {
@@ -28,7 +28,9 @@ fn validate_path(path: &str) -> Result<()> {
         return Err(Error::invalid("invalid request path: contains NUL"));
     }
     if path.split('/').any(|seg| seg == ".." || seg == ".") {
-        return Err(Error::invalid("invalid request path: contains a '.' or '..' segment"));
+        return Err(Error::invalid(
+            "invalid request path: contains a '.' or '..' segment",
+        ));
     }
     Ok(())
 }
@@ -99,13 +101,16 @@ impl Unsealed {
         let caller = if unauthenticated {
             Caller {
                 entry: None,
-                acl: Arc::new(Acl::new(&[]).map_err(|e| Error::internal(format!("empty ACL: {e}")))?),
+                acl: Arc::new(
+                    Acl::new(&[]).map_err(|e| Error::internal(format!("empty ACL: {e}")))?,
+                ),
             }
         } else {
             self.authenticate(&req).await?
         };
 
-        let acl_exempt = route.as_ref().is_some_and(|r| r.backend.is_none()) && sys::acl_exempt(&relative);
+        let acl_exempt =
+            route.as_ref().is_some_and(|r| r.backend.is_none()) && sys::acl_exempt(&relative);
         if !unauthenticated && !acl_exempt {
             if let Some(route) = &route {
                 self.existence_check(route, &relative, &mut req).await?;
@@ -128,7 +133,10 @@ impl Unsealed {
         let Some(route) = route else {
             return Err(Error::new(
                 ErrorKind::NotFound,
-                format!("no handler for route {:?}. route entry not found.", req.path),
+                format!(
+                    "no handler for route {:?}. route entry not found.",
+                    req.path
+                ),
             ));
         };
 
@@ -168,7 +176,12 @@ impl Unsealed {
 
     /// Turns an `update` into a `create` when the backend says the target
     /// does not exist yet, so policies can tell the two apart.
-    async fn existence_check(&self, route: &Route, relative: &str, req: &mut Request) -> Result<()> {
+    async fn existence_check(
+        &self,
+        route: &Route,
+        relative: &str,
+        req: &mut Request,
+    ) -> Result<()> {
         if req.op() != Operation::Update {
             return Ok(());
         }
@@ -202,7 +215,11 @@ mod tests {
 
     #[test]
     fn special_path_matching() {
-        let pats = vec!["login/*".to_owned(), "accessors/".to_owned(), "exact".to_owned()];
+        let pats = vec![
+            "login/*".to_owned(),
+            "accessors/".to_owned(),
+            "exact".to_owned(),
+        ];
         assert!(matches_special(&pats, "login/bob"));
         assert!(matches_special(&pats, "accessors"));
         assert!(matches_special(&pats, "accessors/"));
@@ -215,7 +232,10 @@ mod tests {
     fn relative_paths() {
         assert_eq!(relative_path("secret/data/x", "secret/"), "data/x");
         assert_eq!(relative_path("secret", "secret/"), "");
-        assert_eq!(relative_path("auth/token/lookup-self", "auth/token/"), "lookup-self");
+        assert_eq!(
+            relative_path("auth/token/lookup-self", "auth/token/"),
+            "lookup-self"
+        );
     }
 
     #[test]

@@ -41,8 +41,9 @@ impl PolicyStore {
             if let Some(bytes) = view.get(&Key::new(name.clone())?).await? {
                 let text = String::from_utf8(bytes)
                     .map_err(|_| Error::internal(format!("stored policy {name:?} is not UTF-8")))?;
-                let policy = Policy::parse(&name, &text)
-                    .map_err(|e| Error::internal(format!("stored policy {name:?} no longer parses: {e}")))?;
+                let policy = Policy::parse(&name, &text).map_err(|e| {
+                    Error::internal(format!("stored policy {name:?} no longer parses: {e}"))
+                })?;
                 policies.insert(name, Arc::new(policy));
             }
         }
@@ -56,14 +57,17 @@ impl PolicyStore {
     /// Writes the built-in `default` policy unless it exists.
     pub async fn ensure_default(&self) -> Result<()> {
         if self.get(DEFAULT_POLICY).is_none() {
-            self.set(DEFAULT_POLICY, coffer_policy::DEFAULT_POLICY).await?;
+            self.set(DEFAULT_POLICY, coffer_policy::DEFAULT_POLICY)
+                .await?;
         }
         Ok(())
     }
 
     /// A policy by name.
     pub fn get(&self, name: &str) -> Option<Arc<Policy>> {
-        read_lock(&self.policies).get(&name.to_ascii_lowercase()).cloned()
+        read_lock(&self.policies)
+            .get(&name.to_ascii_lowercase())
+            .cloned()
     }
 
     /// Every policy name, sorted, including `root`.
@@ -85,7 +89,9 @@ impl PolicyStore {
         }
         let policy = Policy::parse(&name, text)
             .map_err(|e| Error::invalid(format!("failed to parse policy: {e}")))?;
-        self.view.put(&Key::new(name.clone())?, text.as_bytes().to_vec()).await?;
+        self.view
+            .put(&Key::new(name.clone())?, text.as_bytes().to_vec())
+            .await?;
         write_lock(&self.policies).insert(name, Arc::new(policy));
         write_lock(&self.acls).clear();
         Ok(())

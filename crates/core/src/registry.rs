@@ -37,7 +37,10 @@ fn lookup(types: &[(&str, Availability)], name: &str) -> Result<Availability> {
 
 /// Checks that an operator may enable a secrets engine of `mount_type`, and
 /// normalises aliases (`kv-v2` is `kv` with `version=2`).
-pub(crate) fn check_enable_secret(mount_type: &str, options: &mut Map<String, Value>) -> Result<String> {
+pub(crate) fn check_enable_secret(
+    mount_type: &str,
+    options: &mut Map<String, Value>,
+) -> Result<String> {
     if lookup(SECRET_TYPES, mount_type)? == Availability::Singleton {
         return Err(Error::invalid(format!(
             "mount type of {mount_type:?} is not mountable"
@@ -62,12 +65,17 @@ pub(crate) fn check_enable_auth(mount_type: &str) -> Result<()> {
 
 /// Builds the backend for a secrets mount (`system` and `token` are wired by
 /// the core itself).
-pub(crate) fn secret_backend(mount_type: &str, options: &Map<String, Value>) -> Result<Arc<dyn Backend>> {
+pub(crate) fn secret_backend(
+    mount_type: &str,
+    options: &Map<String, Value>,
+) -> Result<Arc<dyn Backend>> {
     match mount_type {
         "kv" => coffer_engine_kv::kv_backend(options),
         "cubbyhole" => Ok(Arc::new(coffer_engine_kv::Cubbyhole::default())),
         "identity" => Ok(Arc::new(Unavailable)),
-        other => Err(Error::internal(format!("no builtin backend for mount type {other:?}"))),
+        other => Err(Error::internal(format!(
+            "no builtin backend for mount type {other:?}"
+        ))),
     }
 }
 

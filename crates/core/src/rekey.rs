@@ -3,11 +3,11 @@
 
 use coffer_crypto::Secret;
 use coffer_types::{Error, Operation, Request, Response, Result};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use crate::Core;
 use crate::keys::{self, ShareCollector};
 use crate::seal::SealConfig;
-use crate::Core;
 
 /// New shares handed out but not yet verified.
 pub(crate) struct PendingRekey {
@@ -35,7 +35,11 @@ fn body_u32(req: &Request, name: &str) -> Result<u32> {
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| Error::invalid(format!("{name} must be specified as a non-negative integer")))
+    .ok_or_else(|| {
+        Error::invalid(format!(
+            "{name} must be specified as a non-negative integer"
+        ))
+    })
 }
 
 fn body_str<'a>(req: &'a Request, name: &str) -> Result<&'a str> {
@@ -77,23 +81,37 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
     let unsealed = core.unsealed()?;
     let mut guard = core.rekey.lock().await;
     let op = req.op();
-    let op = if op == Operation::Create { Operation::Update } else { op };
+    let op = if op == Operation::Create {
+        Operation::Update
+    } else {
+        op
+    };
     match (relative, op) {
-        ("rekey/init", Operation::Read) => Ok(Response::raw(status(core, guard.as_ref()).await?, 200)),
+        ("rekey/init", Operation::Read) => {
+            Ok(Response::raw(status(core, guard.as_ref()).await?, 200))
+        }
         ("rekey/init", Operation::Update) => {
             if guard.is_some() {
                 return Err(Error::invalid("rekey already in progress"));
             }
             for unsupported in ["pgp_keys", "backup"] {
-                if req.data.get(unsupported).is_some_and(|v| !(v.is_null() || v == &json!(false) || v == &json!([]))) {
-                    return Err(Error::invalid(format!("{unsupported} is not supported by this server yet")));
+                if req
+                    .data
+                    .get(unsupported)
+                    .is_some_and(|v| !(v.is_null() || v == &json!(false) || v == &json!([])))
+                {
+                    return Err(Error::invalid(format!(
+                        "{unsupported} is not supported by this server yet"
+                    )));
                 }
             }
             let shares = body_u32(req, "secret_shares")?;
             let threshold = body_u32(req, "secret_threshold")?;
             keys::validate_shares(shares, threshold)?;
-            let require_verification = matches!(req.data.get("require_verification"), Some(Value::Bool(true)))
-                || req.get_str("require_verification") == Some("true");
+            let require_verification = matches!(
+                req.data.get("require_verification"),
+                Some(Value::Bool(true))
+            ) || req.get_str("require_verification") == Some("true");
             *guard = Some(RekeyState {
                 nonce: nonce()?,
                 new_config: SealConfig::shamir(shares, threshold),
@@ -108,13 +126,22 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             Ok(Response::default())
         }
         ("rekey/update", Operation::Update) => {
-            let state = guard.as_mut().ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let state = guard
+                .as_mut()
+                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
             check_nonce(&state.nonce, req)?;
             if state.pending.is_some() {
-                return Err(Error::invalid("rekey is awaiting verification of the new shares"));
+                return Err(Error::invalid(
+                    "rekey is awaiting verification of the new shares",
+                ));
             }
-            let current = core.seal_config().await?.ok_or_else(|| Error::invalid("Vault is not initialized"))?;
-            state.shares.add(keys::decode_share(body_str(req, "key")?)?)?;
+            let current = core
+                .seal_config()
+                .await?
+                .ok_or_else(|| Error::invalid("Vault is not initialized"))?;
+            state
+                .shares
+                .add(keys::decode_share(body_str(req, "key")?)?)?;
             if (state.shares.progress() as u32) < current.secret_threshold {
                 return Ok(Response::raw(status(core, Some(state)).await?, 200));
             }
@@ -127,10 +154,17 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 .await
                 .map_err(|e| Error::internal(format!("verifying key shares: {e}")))?;
             if !valid {
-                return Err(Error::invalid("the key shares given do not match the current unseal key; progress has been reset"));
+                return Err(Error::invalid(
+                    "the key shares given do not match the current unseal key; progress has been reset",
+                ));
             }
-            let new_key = coffer_crypto::random_key().map_err(|e| Error::internal(format!("generating key: {e}")))?;
-            let (hex, b64) = keys::split_key(&new_key, state.new_config.secret_shares, state.new_config.secret_threshold)?;
+            let new_key = coffer_crypto::random_key()
+                .map_err(|e| Error::internal(format!("generating key: {e}")))?;
+            let (hex, b64) = keys::split_key(
+                &new_key,
+                state.new_config.secret_shares,
+                state.new_config.secret_threshold,
+            )?;
             let mut body = json!({
                 "complete": true, "keys": hex, "keys_base64": b64, "nonce": state.nonce,
                 "backup": false, "pgp_fingerprints": null,
@@ -139,7 +173,11 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             if state.require_verification {
                 let verification_nonce = nonce()?;
                 body["verification_nonce"] = json!(verification_nonce);
-                state.pending = Some(PendingRekey { new_key, verification_nonce, verify_shares: ShareCollector::default() });
+                state.pending = Some(PendingRekey {
+                    new_key,
+                    verification_nonce,
+                    verify_shares: ShareCollector::default(),
+                });
             } else {
                 let config = state.new_config.clone();
                 apply(core, &unsealed, &new_key, &config).await?;
@@ -148,53 +186,86 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             Ok(Response::raw(body, 200))
         }
         ("rekey/verify", Operation::Read) => {
-            let state = guard.as_ref().ok_or_else(|| Error::invalid("no rekey in progress"))?;
-            let pending = state.pending.as_ref().ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
-            Ok(Response::raw(json!({
-                "nonce": pending.verification_nonce, "started": true,
-                "t": state.new_config.secret_threshold, "n": state.new_config.secret_shares,
-                "progress": pending.verify_shares.progress(),
-            }), 200))
+            let state = guard
+                .as_ref()
+                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let pending = state
+                .pending
+                .as_ref()
+                .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+            Ok(Response::raw(
+                json!({
+                    "nonce": pending.verification_nonce, "started": true,
+                    "t": state.new_config.secret_threshold, "n": state.new_config.secret_shares,
+                    "progress": pending.verify_shares.progress(),
+                }),
+                200,
+            ))
         }
         ("rekey/verify", Operation::Delete) => {
-            let state = guard.as_mut().ok_or_else(|| Error::invalid("no rekey in progress"))?;
-            let pending = state.pending.as_mut().ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+            let state = guard
+                .as_mut()
+                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let pending = state
+                .pending
+                .as_mut()
+                .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
             pending.verify_shares.reset();
             pending.verification_nonce = nonce()?;
             Ok(Response::default())
         }
         ("rekey/verify", Operation::Update) => {
-            let state = guard.as_mut().ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let state = guard
+                .as_mut()
+                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
             let threshold = state.new_config.secret_threshold;
-            let pending = state.pending.as_mut().ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+            let pending = state
+                .pending
+                .as_mut()
+                .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
             check_nonce(&pending.verification_nonce, req)?;
-            pending.verify_shares.add(keys::decode_share(body_str(req, "key")?)?)?;
+            pending
+                .verify_shares
+                .add(keys::decode_share(body_str(req, "key")?)?)?;
             if (pending.verify_shares.progress() as u32) < threshold {
-                return Ok(Response::raw(json!({
-                    "nonce": pending.verification_nonce, "started": true,
-                    "t": threshold, "n": state.new_config.secret_shares,
-                    "progress": pending.verify_shares.progress(),
-                }), 200));
+                return Ok(Response::raw(
+                    json!({
+                        "nonce": pending.verification_nonce, "started": true,
+                        "t": threshold, "n": state.new_config.secret_shares,
+                        "progress": pending.verify_shares.progress(),
+                    }),
+                    200,
+                ));
             }
             let combined = pending.verify_shares.combine(threshold);
             pending.verify_shares.reset();
             let given = combined?;
             if !coffer_crypto::ct_eq(given.expose(), pending.new_key.expose()) {
-                return Err(Error::invalid("the new key shares given do not match; verification progress has been reset"));
+                return Err(Error::invalid(
+                    "the new key shares given do not match; verification progress has been reset",
+                ));
             }
             let verification_nonce = pending.verification_nonce.clone();
             let new_key = Secret::new(*pending.new_key.expose());
             let config = state.new_config.clone();
             apply(core, &unsealed, &new_key, &config).await?;
             *guard = None;
-            Ok(Response::raw(json!({ "nonce": verification_nonce, "complete": true }), 200))
+            Ok(Response::raw(
+                json!({ "nonce": verification_nonce, "complete": true }),
+                200,
+            ))
         }
         _ => Err(Error::unsupported("unsupported operation")),
     }
 }
 
 /// Re-wraps the root key under the new unseal key and records the new shares.
-async fn apply(core: &Core, unsealed: &crate::unsealed::Unsealed, key: &Secret<[u8; 32]>, config: &SealConfig) -> Result<()> {
+async fn apply(
+    core: &Core,
+    unsealed: &crate::unsealed::Unsealed,
+    key: &Secret<[u8; 32]>,
+    config: &SealConfig,
+) -> Result<()> {
     unsealed
         .barrier
         .rekey(key)

@@ -98,7 +98,10 @@ mod tests {
         assert_eq!(r.lookup("secret/data/x").unwrap().prefix, "secret/");
         assert_eq!(r.lookup("secret/team/x").unwrap().prefix, "secret/team/");
         assert_eq!(r.lookup("secret").unwrap().prefix, "secret/");
-        assert_eq!(r.lookup("auth/token/lookup-self").unwrap().prefix, "auth/token/");
+        assert_eq!(
+            r.lookup("auth/token/lookup-self").unwrap().prefix,
+            "auth/token/"
+        );
         assert!(r.lookup("secretx/a").is_none());
         assert!(r.lookup("nothing").is_none());
     }

@@ -5,16 +5,16 @@ use std::sync::{Arc, RwLock};
 
 use coffer_barrier::Barrier;
 use coffer_sdk::{Context, MountConfig};
-use coffer_storage::{list_recursive, Key, Prefix, Storage, View, WriteOp};
+use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
 use coffer_tokens::{TokenBackend, TokenEntry, TokenStore, TtlLimits};
 use coffer_types::{Error, Result, Sensitive};
 use tokio::sync::Mutex;
 
+use crate::CoreConfig;
 use crate::mounts::{self, MountEntry, NewMount, Table};
 use crate::policy_store::PolicyStore;
 use crate::registry;
 use crate::router::{Route, Router};
-use crate::CoreConfig;
 
 const CLUSTER_ID_KEY: &str = "core/cluster-id";
 
@@ -74,7 +74,10 @@ struct AclSudo {
 impl coffer_tokens::SudoCheck for AclSudo {
     async fn has_sudo(&self, caller: &TokenEntry, path: &str) -> bool {
         match self.policies.acl(&caller.policies) {
-            Ok(acl) => acl.authorize(path, coffer_types::Operation::Update, None).root_privs,
+            Ok(acl) => {
+                acl.authorize(path, coffer_types::Operation::Update, None)
+                    .root_privs
+            }
             Err(_) => false,
         }
     }
@@ -95,13 +98,12 @@ impl Unsealed {
         mounts::save_table(storage.as_ref(), Table::Auth, &auth).await?;
         let cluster_id = coffer_crypto::random_uuid()
             .map_err(|e| Error::internal(format!("generating cluster id: {e}")))?;
-        storage.put(&Key::new(CLUSTER_ID_KEY)?, cluster_id.into_bytes()).await?;
+        storage
+            .put(&Key::new(CLUSTER_ID_KEY)?, cluster_id.into_bytes())
+            .await?;
         let unsealed = Self::load(barrier, config).await?;
         unsealed.policies.ensure_default().await?;
-        let (token, _) = unsealed
-            .tokens
-            .create_root_token(root_token_id)
-            .await?;
+        let (token, _) = unsealed.tokens.create_root_token(root_token_id).await?;
         Ok(token)
     }
 
@@ -127,10 +129,14 @@ impl Unsealed {
                 max_ttl: config.max_lease_ttl,
             },
         ));
-        let policies = Arc::new(PolicyStore::load(View::new(storage.clone(), Prefix::new("sys/policy/")?)).await?);
-        let token_backend = Arc::new(
-            TokenBackend::new(tokens.clone()).with_sudo_check(Arc::new(AclSudo { policies: policies.clone() })),
+        let policies = Arc::new(
+            PolicyStore::load(View::new(storage.clone(), Prefix::new("sys/policy/")?)).await?,
         );
+        let token_backend = Arc::new(TokenBackend::new(tokens.clone()).with_sudo_check(Arc::new(
+            AclSudo {
+                policies: policies.clone(),
+            },
+        )));
         let unsealed = Arc::new(Self {
             barrier,
             storage,
@@ -157,7 +163,10 @@ impl Unsealed {
 
     /// The current router snapshot.
     pub fn router(&self) -> Arc<Router> {
-        self.router.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.router
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn build_route(&self, table: Table, entry: &MountEntry) -> Result<Route> {
@@ -217,13 +226,17 @@ impl Unsealed {
         }
         let mut tables = self.tables.lock().await;
         if let Some(existing) = self.router().conflict(&full) {
-            let shown = existing.strip_prefix(table.route_prefix()).unwrap_or(&existing);
+            let shown = existing
+                .strip_prefix(table.route_prefix())
+                .unwrap_or(&existing);
             return Err(Error::invalid(format!("path is already in use at {shown}")));
         }
         // Build the route first: an unknown type or bad option fails before anything is stored.
         self.build_route(table, &entry)?;
         tables.get_mut(table).push(entry.clone());
-        if let Err(e) = mounts::save_table(self.storage.as_ref(), table, tables.get_mut(table)).await {
+        if let Err(e) =
+            mounts::save_table(self.storage.as_ref(), table, tables.get_mut(table)).await
+        {
             tables.get_mut(table).pop();
             return Err(e);
         }
@@ -242,14 +255,18 @@ impl Unsealed {
         };
         let entry = list[index].clone();
         let protected = match table {
-            Table::Secrets => ["cubbyhole", "identity", "system"].contains(&entry.mount_type.as_str()),
+            Table::Secrets => {
+                ["cubbyhole", "identity", "system"].contains(&entry.mount_type.as_str())
+            }
             Table::Auth => entry.mount_type == "token",
         };
         if protected {
             let shown = format!("{}{}", table.route_prefix(), entry.path);
             return Err(Error::invalid(format!("cannot unmount {shown:?}")));
         }
-        let route = self.router().lookup(&format!("{}{}", table.route_prefix(), entry.path));
+        let route = self
+            .router()
+            .lookup(&format!("{}{}", table.route_prefix(), entry.path));
         if let Some(route) = &route
             && let Some(backend) = &route.backend
         {

@@ -9,7 +9,7 @@ use coffer_core::{Core, CoreConfig};
 use coffer_sdk::ManualClock;
 use coffer_storage::MemoryStorage;
 use coffer_types::{Operation, Request, Response, Result};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 struct Harness {
     core: Arc<Core>,
@@ -24,14 +24,23 @@ fn body(v: Value) -> Map<String, Value> {
 impl Harness {
     async fn dev() -> Self {
         let clock = Arc::new(ManualClock::starting_now());
-        let config = CoreConfig { clock: clock.clone(), ..CoreConfig::default() };
+        let config = CoreConfig {
+            clock: clock.clone(),
+            ..CoreConfig::default()
+        };
         let core = Core::new(Arc::new(MemoryStorage::new()), config);
         let init = core.dev_init(None).await.unwrap();
-        Self { core, clock, root: init.root_token.expose().to_owned() }
+        Self {
+            core,
+            clock,
+            root: init.root_token.expose().to_owned(),
+        }
     }
 
     async fn call(&self, token: &str, op: Operation, path: &str, data: Value) -> Result<Response> {
-        let req = Request::new(op, path).with_data(body(data)).with_token(token);
+        let req = Request::new(op, path)
+            .with_data(body(data))
+            .with_token(token);
         self.core.handle(req).await
     }
 
@@ -44,7 +53,10 @@ impl Harness {
         if let Value::Object(m) = extra {
             data.as_object_mut().unwrap().extend(m);
         }
-        let resp = self.root(Operation::Update, "auth/token/create", data).await.unwrap();
+        let resp = self
+            .root(Operation::Update, "auth/token/create", data)
+            .await
+            .unwrap();
         resp.auth.unwrap().client_token
     }
 }
@@ -64,30 +76,121 @@ path "secret/data/app/*" { capabilities = ["create", "read"] }
 path "secret/data/app/shared" { capabilities = ["update", "read"] }
 path "secret/metadata/app/*" { capabilities = ["list"] }
 "#;
-    h.root(Operation::Update, "sys/policies/acl/app", json!({ "policy": policy })).await.unwrap();
+    h.root(
+        Operation::Update,
+        "sys/policies/acl/app",
+        json!({ "policy": policy }),
+    )
+    .await
+    .unwrap();
     let t = h.token(&["app"], json!({})).await;
 
     // create allowed for a new key, update of an existing key denied.
-    assert_eq!(status(&h.call(&t, Operation::Update, "secret/data/app/one", json!({"data": {"a": "1"}})).await), 200);
-    assert_eq!(status(&h.call(&t, Operation::Update, "secret/data/app/one", json!({"data": {"a": "2"}})).await), 403);
+    assert_eq!(
+        status(
+            &h.call(
+                &t,
+                Operation::Update,
+                "secret/data/app/one",
+                json!({"data": {"a": "1"}})
+            )
+            .await
+        ),
+        200
+    );
+    assert_eq!(
+        status(
+            &h.call(
+                &t,
+                Operation::Update,
+                "secret/data/app/one",
+                json!({"data": {"a": "2"}})
+            )
+            .await
+        ),
+        403
+    );
     // update-only path: creating it is denied, updating after root created it is allowed.
-    assert_eq!(status(&h.call(&t, Operation::Update, "secret/data/app/shared", json!({"data": {"a": "1"}})).await), 403);
-    h.root(Operation::Update, "secret/data/app/shared", json!({"data": {"a": "0"}})).await.unwrap();
-    assert_eq!(status(&h.call(&t, Operation::Update, "secret/data/app/shared", json!({"data": {"a": "1"}})).await), 200);
+    assert_eq!(
+        status(
+            &h.call(
+                &t,
+                Operation::Update,
+                "secret/data/app/shared",
+                json!({"data": {"a": "1"}})
+            )
+            .await
+        ),
+        403
+    );
+    h.root(
+        Operation::Update,
+        "secret/data/app/shared",
+        json!({"data": {"a": "0"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        status(
+            &h.call(
+                &t,
+                Operation::Update,
+                "secret/data/app/shared",
+                json!({"data": {"a": "1"}})
+            )
+            .await
+        ),
+        200
+    );
     // reads and lists follow the policy; everything else is denied.
-    let r = h.call(&t, Operation::Read, "secret/data/app/one", json!({})).await.unwrap();
+    let r = h
+        .call(&t, Operation::Read, "secret/data/app/one", json!({}))
+        .await
+        .unwrap();
     assert_eq!(r.data.unwrap()["data"]["a"], "1");
-    assert_eq!(status(&h.call(&t, Operation::List, "secret/metadata/app/", json!({})).await), 200);
-    assert_eq!(status(&h.call(&t, Operation::Read, "secret/data/other", json!({})).await), 403);
-    assert_eq!(status(&h.call(&t, Operation::Delete, "secret/data/app/one", json!({})).await), 403);
-    assert_eq!(status(&h.call(&t, Operation::Read, "sys/mounts", json!({})).await), 403);
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::List, "secret/metadata/app/", json!({}))
+                .await
+        ),
+        200
+    );
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Read, "secret/data/other", json!({}))
+                .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Delete, "secret/data/app/one", json!({}))
+                .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(&h.call(&t, Operation::Read, "sys/mounts", json!({})).await),
+        403
+    );
     // unknown route: root sees 404, a token without access sees 403.
-    assert_eq!(status(&h.root(Operation::Read, "nothing/here", json!({})).await), 404);
-    assert_eq!(status(&h.call(&t, Operation::Read, "nothing/here", json!({})).await), 403);
+    assert_eq!(
+        status(&h.root(Operation::Read, "nothing/here", json!({})).await),
+        404
+    );
+    assert_eq!(
+        status(&h.call(&t, Operation::Read, "nothing/here", json!({})).await),
+        403
+    );
 
     // capabilities endpoints agree with enforcement.
     let caps = h
-        .call(&t, Operation::Update, "sys/capabilities-self", json!({"paths": ["secret/data/app/x", "secret/data/app/shared"]}))
+        .call(
+            &t,
+            Operation::Update,
+            "sys/capabilities-self",
+            json!({"paths": ["secret/data/app/x", "secret/data/app/shared"]}),
+        )
         .await
         .unwrap()
         .data
@@ -99,17 +202,42 @@ path "secret/metadata/app/*" { capabilities = ["list"] }
 #[tokio::test]
 async fn sudo_paths_need_sudo() {
     let h = Harness::dev().await;
-    h.root(Operation::Update, "sys/policies/acl/ops", json!({"policy": r#"path "sys/rotate" { capabilities = ["update"] }"#}))
-        .await
-        .unwrap();
-    h.root(Operation::Update, "sys/policies/acl/ops-sudo", json!({"policy": r#"path "sys/rotate" { capabilities = ["update", "sudo"] }"#}))
-        .await
-        .unwrap();
+    h.root(
+        Operation::Update,
+        "sys/policies/acl/ops",
+        json!({"policy": r#"path "sys/rotate" { capabilities = ["update"] }"#}),
+    )
+    .await
+    .unwrap();
+    h.root(
+        Operation::Update,
+        "sys/policies/acl/ops-sudo",
+        json!({"policy": r#"path "sys/rotate" { capabilities = ["update", "sudo"] }"#}),
+    )
+    .await
+    .unwrap();
     let plain = h.token(&["ops"], json!({})).await;
     let sudo = h.token(&["ops-sudo"], json!({})).await;
-    assert_eq!(status(&h.call(&plain, Operation::Update, "sys/rotate", json!({})).await), 403);
-    assert_eq!(status(&h.call(&sudo, Operation::Update, "sys/rotate", json!({})).await), 200);
-    let ks = h.root(Operation::Read, "sys/key-status", json!({})).await.unwrap().data.unwrap();
+    assert_eq!(
+        status(
+            &h.call(&plain, Operation::Update, "sys/rotate", json!({}))
+                .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            &h.call(&sudo, Operation::Update, "sys/rotate", json!({}))
+                .await
+        ),
+        200
+    );
+    let ks = h
+        .root(Operation::Read, "sys/key-status", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
     assert_eq!(ks["term"], 2);
 }
 
@@ -117,11 +245,29 @@ async fn sudo_paths_need_sudo() {
 async fn tokens_expire_on_the_clock_without_revocation() {
     let h = Harness::dev().await;
     let t = h.token(&["default"], json!({"ttl": "1h"})).await;
-    assert_eq!(status(&h.call(&t, Operation::Read, "auth/token/lookup-self", json!({})).await), 200);
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Read, "auth/token/lookup-self", json!({}))
+                .await
+        ),
+        200
+    );
     h.clock.advance(Duration::from_secs(3599));
-    assert_eq!(status(&h.call(&t, Operation::Read, "auth/token/lookup-self", json!({})).await), 200);
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Read, "auth/token/lookup-self", json!({}))
+                .await
+        ),
+        200
+    );
     h.clock.advance(Duration::from_secs(2));
-    assert_eq!(status(&h.call(&t, Operation::Read, "auth/token/lookup-self", json!({})).await), 403);
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Read, "auth/token/lookup-self", json!({}))
+                .await
+        ),
+        403
+    );
 }
 
 #[tokio::test]
@@ -129,9 +275,21 @@ async fn use_limited_tokens_run_out() {
     let h = Harness::dev().await;
     let t = h.token(&["default"], json!({"num_uses": 2})).await;
     for _ in 0..2 {
-        assert_eq!(status(&h.call(&t, Operation::Read, "auth/token/lookup-self", json!({})).await), 200);
+        assert_eq!(
+            status(
+                &h.call(&t, Operation::Read, "auth/token/lookup-self", json!({}))
+                    .await
+            ),
+            200
+        );
     }
-    assert_eq!(status(&h.call(&t, Operation::Read, "auth/token/lookup-self", json!({})).await), 403);
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Read, "auth/token/lookup-self", json!({}))
+                .await
+        ),
+        403
+    );
 }
 
 #[tokio::test]
@@ -139,85 +297,237 @@ async fn cubbyhole_is_private_and_wiped_on_revoke() {
     let h = Harness::dev().await;
     let a = h.token(&["default"], json!({})).await;
     let b = h.token(&["default"], json!({})).await;
-    h.call(&a, Operation::Update, "cubbyhole/note", json!({"k": "mine"})).await.unwrap();
-    let read = h.call(&a, Operation::Read, "cubbyhole/note", json!({})).await.unwrap();
+    h.call(
+        &a,
+        Operation::Update,
+        "cubbyhole/note",
+        json!({"k": "mine"}),
+    )
+    .await
+    .unwrap();
+    let read = h
+        .call(&a, Operation::Read, "cubbyhole/note", json!({}))
+        .await
+        .unwrap();
     assert_eq!(read.data.unwrap()["k"], "mine");
-    assert_eq!(status(&h.call(&b, Operation::Read, "cubbyhole/note", json!({})).await), 404);
-    h.root(Operation::Update, "auth/token/revoke", json!({"token": a})).await.unwrap();
+    assert_eq!(
+        status(
+            &h.call(&b, Operation::Read, "cubbyhole/note", json!({}))
+                .await
+        ),
+        404
+    );
+    h.root(Operation::Update, "auth/token/revoke", json!({"token": a}))
+        .await
+        .unwrap();
     // A new token cannot see it either, and the storage below the mount is empty.
     let c = h.token(&["default"], json!({})).await;
-    assert_eq!(status(&h.call(&c, Operation::List, "cubbyhole/", json!({})).await), 404);
+    assert_eq!(
+        status(&h.call(&c, Operation::List, "cubbyhole/", json!({})).await),
+        404
+    );
 }
 
 #[tokio::test]
 async fn mounts_lifecycle_and_conflicts() {
     let h = Harness::dev().await;
-    h.root(Operation::Update, "sys/mounts/team/kv", json!({"type": "kv-v2", "description": "team"})).await.unwrap();
-    let mounts = h.root(Operation::Read, "sys/mounts", json!({})).await.unwrap().data.unwrap();
+    h.root(
+        Operation::Update,
+        "sys/mounts/team/kv",
+        json!({"type": "kv-v2", "description": "team"}),
+    )
+    .await
+    .unwrap();
+    let mounts = h
+        .root(Operation::Read, "sys/mounts", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
     assert_eq!(mounts["team/kv/"]["type"], "kv");
     assert_eq!(mounts["team/kv/"]["options"]["version"], "2");
     for (path, msg) in [
         ("sys/mounts/team/kv", "path is already in use at team/kv/"),
-        ("sys/mounts/team/kv/inner", "path is already in use at team/kv/"),
+        (
+            "sys/mounts/team/kv/inner",
+            "path is already in use at team/kv/",
+        ),
         ("sys/mounts/team", "path is already in use at team/kv/"),
     ] {
-        let err = h.root(Operation::Update, path, json!({"type": "kv"})).await.unwrap_err();
+        let err = h
+            .root(Operation::Update, path, json!({"type": "kv"}))
+            .await
+            .unwrap_err();
         assert_eq!((err.status(), err.messages()[0].as_str()), (400, msg));
     }
-    h.root(Operation::Update, "team/kv/data/x", json!({"data": {"v": 1}})).await.unwrap();
-    h.root(Operation::Update, "sys/mounts/team/kv/tune", json!({"max_lease_ttl": "2h", "default_lease_ttl": "1h"})).await.unwrap();
-    let tune = h.root(Operation::Read, "sys/mounts/team/kv/tune", json!({})).await.unwrap().data.unwrap();
-    assert_eq!((tune["default_lease_ttl"].clone(), tune["max_lease_ttl"].clone()), (json!(3600), json!(7200)));
-    let err = h.root(Operation::Update, "sys/mounts/team/kv/tune", json!({"default_lease_ttl": "3h"})).await.unwrap_err();
+    h.root(
+        Operation::Update,
+        "team/kv/data/x",
+        json!({"data": {"v": 1}}),
+    )
+    .await
+    .unwrap();
+    h.root(
+        Operation::Update,
+        "sys/mounts/team/kv/tune",
+        json!({"max_lease_ttl": "2h", "default_lease_ttl": "1h"}),
+    )
+    .await
+    .unwrap();
+    let tune = h
+        .root(Operation::Read, "sys/mounts/team/kv/tune", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(
+        (
+            tune["default_lease_ttl"].clone(),
+            tune["max_lease_ttl"].clone()
+        ),
+        (json!(3600), json!(7200))
+    );
+    let err = h
+        .root(
+            Operation::Update,
+            "sys/mounts/team/kv/tune",
+            json!({"default_lease_ttl": "3h"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 400);
     // Disabling removes the mount and its data; re-enabling starts empty.
-    h.root(Operation::Delete, "sys/mounts/team/kv", json!({})).await.unwrap();
-    assert_eq!(status(&h.root(Operation::Read, "team/kv/data/x", json!({})).await), 404);
-    h.root(Operation::Update, "sys/mounts/team/kv", json!({"type": "kv-v2"})).await.unwrap();
-    assert_eq!(status(&h.root(Operation::Read, "team/kv/data/x", json!({})).await), 404);
+    h.root(Operation::Delete, "sys/mounts/team/kv", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(
+        status(&h.root(Operation::Read, "team/kv/data/x", json!({})).await),
+        404
+    );
+    h.root(
+        Operation::Update,
+        "sys/mounts/team/kv",
+        json!({"type": "kv-v2"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        status(&h.root(Operation::Read, "team/kv/data/x", json!({})).await),
+        404
+    );
     // Protected mounts.
     for path in ["sys/mounts/cubbyhole", "sys/mounts/sys", "sys/auth/token"] {
-        assert_eq!(status(&h.root(Operation::Delete, path, json!({})).await), 400, "{path}");
+        assert_eq!(
+            status(&h.root(Operation::Delete, path, json!({})).await),
+            400,
+            "{path}"
+        );
     }
-    assert_eq!(status(&h.root(Operation::Update, "sys/auth/tok2", json!({"type": "token"})).await), 400);
+    assert_eq!(
+        status(
+            &h.root(Operation::Update, "sys/auth/tok2", json!({"type": "token"}))
+                .await
+        ),
+        400
+    );
 }
 
 #[tokio::test]
 async fn sealed_core_refuses_and_unseal_restores() {
     let clock = Arc::new(ManualClock::starting_now());
     let storage = Arc::new(MemoryStorage::new());
-    let core = Core::new(storage.clone(), CoreConfig { clock, ..CoreConfig::default() });
-    let err = core.handle(Request::new(Operation::Read, "secret/data/x").with_token("x")).await.unwrap_err();
+    let core = Core::new(
+        storage.clone(),
+        CoreConfig {
+            clock,
+            ..CoreConfig::default()
+        },
+    );
+    let err = core
+        .handle(Request::new(Operation::Read, "secret/data/x").with_token("x"))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 503);
     let init = core.init(3, 2).await.unwrap();
     assert!(core.is_sealed());
     let root = init.root_token.expose().to_owned();
     core.unseal_with_keys(&init.keys[1..]).await.unwrap();
-    let req = Request::new(Operation::Update, "cubbyhole/x").with_data(body(json!({"v": "1"}))).with_token(root.as_str());
+    let req = Request::new(Operation::Update, "cubbyhole/x")
+        .with_data(body(json!({"v": "1"})))
+        .with_token(root.as_str());
     core.handle(req).await.unwrap();
     core.seal().await.unwrap();
-    let err = core.handle(Request::new(Operation::Read, "cubbyhole/x").with_token(root.as_str())).await.unwrap_err();
+    let err = core
+        .handle(Request::new(Operation::Read, "cubbyhole/x").with_token(root.as_str()))
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 503);
     // A new core over the same storage (a restart) is sealed, and unseals to the same data.
     let core = Core::new(storage, CoreConfig::default());
     assert!(core.is_sealed());
     core.unseal_with_keys(&init.keys_base64[..2]).await.unwrap();
-    let resp = core.handle(Request::new(Operation::Read, "cubbyhole/x").with_token(root.as_str())).await.unwrap();
+    let resp = core
+        .handle(Request::new(Operation::Read, "cubbyhole/x").with_token(root.as_str()))
+        .await
+        .unwrap();
     assert_eq!(resp.data.unwrap()["v"], "1");
 }
 
 #[tokio::test]
 async fn policy_endpoints() {
     let h = Harness::dev().await;
-    let err = h.root(Operation::Update, "sys/policies/acl/bad", json!({"policy": "path \"x\" {\n capabilities = [\"fly\"]\n}"})).await.unwrap_err();
+    let err = h
+        .root(
+            Operation::Update,
+            "sys/policies/acl/bad",
+            json!({"policy": "path \"x\" {\n capabilities = [\"fly\"]\n}"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.status(), 400);
     assert!(err.messages()[0].contains("fly"));
-    assert_eq!(status(&h.root(Operation::Delete, "sys/policies/acl/default", json!({})).await), 400);
-    assert_eq!(status(&h.root(Operation::Update, "sys/policies/acl/root", json!({"policy": "path \"x\" {}"})).await), 400);
-    let list = h.root(Operation::List, "sys/policies/acl", json!({})).await.unwrap().data.unwrap();
+    assert_eq!(
+        status(
+            &h.root(Operation::Delete, "sys/policies/acl/default", json!({}))
+                .await
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            &h.root(
+                Operation::Update,
+                "sys/policies/acl/root",
+                json!({"policy": "path \"x\" {}"})
+            )
+            .await
+        ),
+        400
+    );
+    let list = h
+        .root(Operation::List, "sys/policies/acl", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
     assert_eq!(list["keys"], json!(["default", "root"]));
-    let legacy = h.root(Operation::Read, "sys/policy", json!({})).await.unwrap().data.unwrap();
+    let legacy = h
+        .root(Operation::Read, "sys/policy", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
     assert_eq!(legacy["policies"], json!(["default", "root"]));
-    let default = h.root(Operation::Read, "sys/policy/default", json!({})).await.unwrap().data.unwrap();
-    assert!(default["rules"].as_str().unwrap().contains("auth/token/lookup-self"));
+    let default = h
+        .root(Operation::Read, "sys/policy/default", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert!(
+        default["rules"]
+            .as_str()
+            .unwrap()
+            .contains("auth/token/lookup-self")
+    );
 }

@@ -1,7 +1,7 @@
 //! Wire request -> [`coffer_types::Request`].
 
 use axum::http::{HeaderMap, Method, Uri};
-use coffer_types::{parse_duration, Error, Operation, Request, Sensitive};
+use coffer_types::{Error, Operation, Request, Sensitive, parse_duration};
 use serde_json::{Map, Value};
 
 /// Decodes `%XX` escapes in a path; invalid escapes or UTF-8 are a 400.
@@ -53,7 +53,10 @@ fn token(headers: &HeaderMap) -> Option<Sensitive> {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| Sensitive::new(t.trim()))
 }
 
@@ -78,15 +81,24 @@ pub(crate) fn decode(
     let op = operation(method, flag("list"), flag("help"))?;
 
     let mut data = Map::new();
-    if matches!(op, Operation::Update | Operation::Patch) && !body.iter().all(u8::is_ascii_whitespace) {
+    if matches!(op, Operation::Update | Operation::Patch)
+        && !body.iter().all(u8::is_ascii_whitespace)
+    {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => data = map,
             Ok(Value::Null) => {}
-            Ok(_) => return Err(Error::invalid("failed to parse JSON input: request body must be a JSON object")),
+            Ok(_) => {
+                return Err(Error::invalid(
+                    "failed to parse JSON input: request body must be a JSON object",
+                ));
+            }
             Err(e) => return Err(Error::invalid(format!("failed to parse JSON input: {e}"))),
         }
     }
-    if matches!(op, Operation::Read | Operation::List | Operation::Delete | Operation::Help) {
+    if matches!(
+        op,
+        Operation::Read | Operation::List | Operation::Delete | Operation::Help
+    ) {
         for (k, v) in query {
             if k != "list" && k != "help" {
                 data.insert(k, Value::String(v));
@@ -94,8 +106,14 @@ pub(crate) fn decode(
         }
     }
 
-    let wrap_ttl = match headers.get("x-vault-wrap-ttl").and_then(|v| v.to_str().ok()) {
-        Some(v) => Some(parse_duration(v).map_err(|e| Error::invalid(format!("invalid X-Vault-Wrap-TTL: {e}")))?),
+    let wrap_ttl = match headers
+        .get("x-vault-wrap-ttl")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(v) => Some(
+            parse_duration(v)
+                .map_err(|e| Error::invalid(format!("invalid X-Vault-Wrap-TTL: {e}")))?,
+        ),
         None => None,
     };
     Ok(Request {
@@ -120,14 +138,40 @@ mod tests {
 
     #[test]
     fn methods_map_to_operations() {
-        assert_eq!(req("GET", "/v1/secret/data/a", "").unwrap().op(), Operation::Read);
-        assert_eq!(req("GET", "/v1/secret/metadata/?list=true", "").unwrap().op(), Operation::List);
-        assert_eq!(req("LIST", "/v1/secret/metadata/", "").unwrap().op(), Operation::List);
-        assert_eq!(req("POST", "/v1/secret/data/a", "{}").unwrap().op(), Operation::Update);
-        assert_eq!(req("PUT", "/v1/secret/data/a", "").unwrap().op(), Operation::Update);
-        assert_eq!(req("PATCH", "/v1/secret/data/a", "{}").unwrap().op(), Operation::Patch);
-        assert_eq!(req("DELETE", "/v1/secret/data/a", "").unwrap().op(), Operation::Delete);
-        assert_eq!(req("GET", "/v1/secret/data/a?help=1", "").unwrap().op(), Operation::Help);
+        assert_eq!(
+            req("GET", "/v1/secret/data/a", "").unwrap().op(),
+            Operation::Read
+        );
+        assert_eq!(
+            req("GET", "/v1/secret/metadata/?list=true", "")
+                .unwrap()
+                .op(),
+            Operation::List
+        );
+        assert_eq!(
+            req("LIST", "/v1/secret/metadata/", "").unwrap().op(),
+            Operation::List
+        );
+        assert_eq!(
+            req("POST", "/v1/secret/data/a", "{}").unwrap().op(),
+            Operation::Update
+        );
+        assert_eq!(
+            req("PUT", "/v1/secret/data/a", "").unwrap().op(),
+            Operation::Update
+        );
+        assert_eq!(
+            req("PATCH", "/v1/secret/data/a", "{}").unwrap().op(),
+            Operation::Patch
+        );
+        assert_eq!(
+            req("DELETE", "/v1/secret/data/a", "").unwrap().op(),
+            Operation::Delete
+        );
+        assert_eq!(
+            req("GET", "/v1/secret/data/a?help=1", "").unwrap().op(),
+            Operation::Help
+        );
         assert_eq!(req("TRACE", "/v1/x", "").unwrap_err().status(), 405);
     }
 
@@ -148,7 +192,10 @@ mod tests {
 
     #[test]
     fn paths_are_decoded_and_checked() {
-        assert_eq!(req("GET", "/v1/secret/data/a%20b", "").unwrap().path, "secret/data/a b");
+        assert_eq!(
+            req("GET", "/v1/secret/data/a%20b", "").unwrap().path,
+            "secret/data/a b"
+        );
         assert_eq!(req("GET", "/v1/secret/%zz", "").unwrap_err().status(), 400);
         assert_eq!(req("GET", "/v1/secret/%ff", "").unwrap_err().status(), 400);
         assert_eq!(req("GET", "/v2/secret", "").unwrap_err().status(), 404);

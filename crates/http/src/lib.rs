@@ -10,5 +10,5 @@ mod render;
 mod serve;
 mod tls;
 
-pub use serve::{router, serve, ConnInfo, MAX_REQUEST_SIZE};
-pub use tls::{load_tls_config, TlsError, TlsSettings};
+pub use serve::{ConnInfo, MAX_REQUEST_SIZE, router, serve};
+pub use tls::{TlsError, TlsSettings, load_tls_config};

@@ -1,7 +1,7 @@
 //! [`coffer_types::Response`] / [`coffer_types::Error`] -> wire response.
 
 use axum::body::Body;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use coffer_types::{Envelope, Error, Response};
 use serde_json::json;
 
@@ -9,11 +9,18 @@ type HttpResponse = axum::http::Response<Body>;
 
 fn json_response(status: u16, body: &serde_json::Value, head: bool) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let bytes = if head { Vec::new() } else { serde_json::to_vec(body).unwrap_or_default() };
+    let bytes = if head {
+        Vec::new()
+    } else {
+        serde_json::to_vec(body).unwrap_or_default()
+    };
     let mut resp = HttpResponse::new(Body::from(bytes));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
@@ -27,14 +34,20 @@ pub(crate) fn error(err: &Error, head: bool) -> HttpResponse {
 }
 
 /// Renders a successful response: raw JSON, 204, or Vault's envelope.
-pub(crate) fn response(request_id: &str, mount_type: &str, resp: Response, head: bool) -> HttpResponse {
+pub(crate) fn response(
+    request_id: &str,
+    mount_type: &str,
+    resp: Response,
+    head: bool,
+) -> HttpResponse {
     if let Some(raw) = &resp.raw {
         return json_response(resp.status.unwrap_or(200), raw, head);
     }
     if resp.is_empty() && resp.status.is_none() {
         let mut r = HttpResponse::new(Body::empty());
         *r.status_mut() = StatusCode::NO_CONTENT;
-        r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        r.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         return r;
     }
     let status = resp.status.unwrap_or(200);

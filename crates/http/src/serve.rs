@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request as HttpRequest, State};
 use axum::http::Method;
-use axum::Router;
 use coffer_core::Core;
 use coffer_types::Error;
 use hyper_util::rt::TokioIo;
@@ -38,12 +38,14 @@ pub struct ConnInfo {
 
 /// The axum router serving Vault's API for `core`.
 pub fn router(core: Arc<Core>) -> Router {
-    Router::new()
-        .fallback(handle)
-        .with_state(core)
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            render::error(&Error::internal("internal error while handling the request"), false)
-        }))
+    Router::new().fallback(handle).with_state(core).layer(
+        tower_http::catch_panic::CatchPanicLayer::custom(|_| {
+            render::error(
+                &Error::internal("internal error while handling the request"),
+                false,
+            )
+        }),
+    )
 }
 
 async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::response::Response {
@@ -52,7 +54,10 @@ async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::re
     let body = match axum::body::to_bytes(body, MAX_REQUEST_SIZE).await {
         Ok(b) => b,
         Err(_) => {
-            let err = Error::new(coffer_types::ErrorKind::PayloadTooLarge, "http: request body too large");
+            let err = Error::new(
+                coffer_types::ErrorKind::PayloadTooLarge,
+                "http: request body too large",
+            );
             return render::error(&err, head);
         }
     };
@@ -67,7 +72,12 @@ async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::re
     }
     req.id = match coffer_crypto::random_uuid() {
         Ok(id) => id,
-        Err(e) => return render::error(&Error::internal(format!("generating request id: {e}")), head),
+        Err(e) => {
+            return render::error(
+                &Error::internal(format!("generating request id: {e}")),
+                head,
+            );
+        }
     };
     let id = req.id.clone();
     match core.handle(req).await {
@@ -108,11 +118,16 @@ pub async fn serve(
         tokio::spawn(async move {
             match acceptor {
                 None => {
-                    let info = ConnInfo { remote, peer_certificates: Arc::new(Vec::new()) };
+                    let info = ConnInfo {
+                        remote,
+                        peer_certificates: Arc::new(Vec::new()),
+                    };
                     serve_connection(TokioIo::new(stream), app, info, watcher).await;
                 }
                 Some(acceptor) => {
-                    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
+                        .await
+                    {
                         Ok(Ok(tls)) => tls,
                         Ok(Err(e)) => {
                             tracing::debug!(%remote, error = %e, "TLS handshake failed");
@@ -129,28 +144,45 @@ pub async fn serve(
                         .peer_certificates()
                         .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
                         .unwrap_or_default();
-                    let info = ConnInfo { remote, peer_certificates: Arc::new(certs) };
+                    let info = ConnInfo {
+                        remote,
+                        peer_certificates: Arc::new(certs),
+                    };
                     serve_connection(TokioIo::new(tls), app, info, watcher).await;
                 }
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown()).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(10), graceful.shutdown())
+        .await
+        .is_err()
+    {
         tracing::warn!("some connections did not finish within 10s of shutdown");
     }
     Ok(())
 }
 
-async fn serve_connection<I>(io: I, app: Router, info: ConnInfo, watcher: hyper_util::server::graceful::Watcher)
-where
+async fn serve_connection<I>(
+    io: I,
+    app: Router,
+    info: ConnInfo,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-        req.extensions_mut().insert(info.clone());
-        let app = app.clone();
-        async move { Ok::<_, Infallible>(app.oneshot(req.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
-    });
+    let service =
+        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(info.clone());
+            let app = app.clone();
+            async move {
+                Ok::<_, Infallible>(
+                    app.oneshot(req.map(Body::new))
+                        .await
+                        .unwrap_or_else(|e| match e {}),
+                )
+            }
+        });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))

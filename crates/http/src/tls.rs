@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use rustls::client::danger::HandshakeSignatureValid;
 use rustls::crypto::CryptoProvider;
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
-use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{
+    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 
@@ -47,7 +49,10 @@ pub struct TlsSettings {
 }
 
 fn pem_err(path: &Path, reason: impl std::fmt::Display) -> TlsError {
-    TlsError::Pem { path: path.to_owned(), reason: reason.to_string() }
+    TlsError::Pem {
+        path: path.to_owned(),
+        reason: reason.to_string(),
+    }
 }
 
 fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
@@ -65,23 +70,36 @@ fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
 pub fn load_tls_config(settings: &TlsSettings) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let certs = load_certs(&settings.cert_file)?;
-    let key = PrivateKeyDer::from_pem_file(&settings.key_file).map_err(|e| pem_err(&settings.key_file, e))?;
-    let verifier: Arc<dyn ClientCertVerifier> = match (&settings.client_ca_file, settings.require_and_verify_client_cert) {
+    let key = PrivateKeyDer::from_pem_file(&settings.key_file)
+        .map_err(|e| pem_err(&settings.key_file, e))?;
+    let verifier: Arc<dyn ClientCertVerifier> = match (
+        &settings.client_ca_file,
+        settings.require_and_verify_client_cert,
+    ) {
         (Some(ca), require) => {
             let mut roots = RootCertStore::empty();
             for cert in load_certs(ca)? {
                 roots.add(cert).map_err(|e| pem_err(ca, e))?;
             }
-            let builder = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
-            let builder = if require { builder } else { builder.allow_unauthenticated() };
-            builder.build().map_err(|e| TlsError::Settings(format!("client CA: {e}")))?
+            let builder =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+            let builder = if require {
+                builder
+            } else {
+                builder.allow_unauthenticated()
+            };
+            builder
+                .build()
+                .map_err(|e| TlsError::Settings(format!("client CA: {e}")))?
         }
         (None, true) => {
             return Err(TlsError::Settings(
                 "tls_require_and_verify_client_cert needs tls_client_ca_file".into(),
             ));
         }
-        (None, false) => Arc::new(RequestAnyClientCert { provider: provider.clone() }),
+        (None, false) => Arc::new(RequestAnyClientCert {
+            provider: provider.clone(),
+        }),
     };
     let config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
@@ -127,7 +145,12 @@ impl ClientCertVerifier for RequestAnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -136,10 +159,17 @@ impl ClientCertVerifier for RequestAnyClientCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }

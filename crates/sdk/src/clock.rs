@@ -61,6 +61,9 @@ mod tests {
         let t0 = c.now();
         assert_eq!(c.now(), t0);
         c.advance(Duration::from_secs(3600));
-        assert_eq!(c.now().duration_since(t0).unwrap(), Duration::from_secs(3600));
+        assert_eq!(
+            c.now().duration_since(t0).unwrap(),
+            Duration::from_secs(3600)
+        );
     }
 }

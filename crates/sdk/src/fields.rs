@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use coffer_types::{duration::parse_duration_value, Error, Result};
+use coffer_types::{Error, Result, duration::parse_duration_value};
 use serde_json::{Map, Value};
 
 /// The declared type of a field.
@@ -54,7 +54,11 @@ pub struct FieldDef {
 impl FieldDef {
     /// A field declaration (usable in `const` tables).
     pub const fn new(name: &'static str, kind: FieldType, description: &'static str) -> Self {
-        Self { name, kind, description }
+        Self {
+            name,
+            kind,
+            description,
+        }
     }
 }
 
@@ -139,7 +143,11 @@ impl<'a> FieldData<'a> {
             None => Ok(None),
             Some(Value::Number(n)) => n
                 .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9e15).map(|f| f as i64))
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e15)
+                        .map(|f| f as i64)
+                })
                 .map(Some)
                 .ok_or_else(|| conversion_error(name, "an integer")),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -181,9 +189,9 @@ impl<'a> FieldData<'a> {
     pub fn get_duration(&self, name: &str) -> Result<Option<Duration>> {
         match self.raw(name) {
             None => Ok(None),
-            Some(v) => parse_duration_value(v)
-                .map(Some)
-                .map_err(|e| Error::invalid(format!("error converting input for field {name:?}: {e}"))),
+            Some(v) => parse_duration_value(v).map(Some).map_err(|e| {
+                Error::invalid(format!("error converting input for field {name:?}: {e}"))
+            }),
         }
     }
 
@@ -242,20 +250,35 @@ mod tests {
 
     #[test]
     fn lenient_conversions() {
-        let data = obj(json!({"name": 5, "n": "7", "flag": "true", "ttl": "1h", "policies": "a, b,,c"}));
+        let data =
+            obj(json!({"name": 5, "n": "7", "flag": "true", "ttl": "1h", "policies": "a, b,,c"}));
         let f = FieldData::new(&data, FIELDS).unwrap();
         assert_eq!(f.get_string("name").unwrap().as_deref(), Some("5"));
         assert_eq!(f.get_int("n").unwrap(), Some(7));
         assert_eq!(f.get_bool("flag").unwrap(), Some(true));
-        assert_eq!(f.get_duration("ttl").unwrap(), Some(Duration::from_secs(3600)));
-        assert_eq!(f.get_string_list("policies").unwrap().unwrap(), vec!["a", "b", "c"]);
+        assert_eq!(
+            f.get_duration("ttl").unwrap(),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            f.get_string_list("policies").unwrap().unwrap(),
+            vec!["a", "b", "c"]
+        );
     }
 
     #[test]
     fn wrong_types_are_400() {
-        for bad in [json!({"n": "seven"}), json!({"flag": [1]}), json!({"ttl": "soon"}), json!({"name": {"a": 1}}), json!({"policies": [{"x": 1}]})] {
+        for bad in [
+            json!({"n": "seven"}),
+            json!({"flag": [1]}),
+            json!({"ttl": "soon"}),
+            json!({"name": {"a": 1}}),
+            json!({"policies": [{"x": 1}]}),
+        ] {
             let data = obj(bad.clone());
-            let err = FieldData::new(&data, FIELDS).err().unwrap_or_else(|| panic!("{bad} accepted"));
+            let err = FieldData::new(&data, FIELDS)
+                .err()
+                .unwrap_or_else(|| panic!("{bad} accepted"));
             assert_eq!(err.status(), 400, "{bad}");
         }
     }

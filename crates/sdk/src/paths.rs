@@ -143,19 +143,26 @@ impl<R: Copy + 'static> PathTable<R> {
     /// Like [`PathTable::matches`], but an unknown path is Vault's 404
     /// `unsupported path`.
     pub fn route(&self, path: &str) -> Result<Matched<'_, R>> {
-        self.matches(path).ok_or_else(|| {
-            Error::new(coffer_types::ErrorKind::NotFound, "unsupported path")
-        })
+        self.matches(path)
+            .ok_or_else(|| Error::new(coffer_types::ErrorKind::NotFound, "unsupported path"))
     }
 
     /// Help for `path`, generated from its declaration (Vault's `help` response).
     pub fn help(&self, path: &str) -> Result<Response> {
         let m = self.route(path)?;
-        let mut text = format!("Request:        {}\nMatching Route: ^{}$\n\n{}\n", path, m.def.pattern, m.def.synopsis);
+        let mut text = format!(
+            "Request:        {}\nMatching Route: ^{}$\n\n{}\n",
+            path, m.def.pattern, m.def.synopsis
+        );
         if !m.def.fields.is_empty() {
             text.push_str("\n## PARAMETERS\n\n");
             for f in m.def.fields {
-                text.push_str(&format!("    {} ({})\n        {}\n\n", f.name, f.kind.name(), f.description));
+                text.push_str(&format!(
+                    "    {} ({})\n        {}\n\n",
+                    f.name,
+                    f.kind.name(),
+                    f.description
+                ));
             }
         }
         text.push_str(&format!("\n## DESCRIPTION\n\n{}\n", m.def.description));
@@ -182,7 +189,10 @@ mod tests {
     fn literal_and_named_segments() {
         assert_eq!(caps("config", "config"), Some(vec![]));
         assert_eq!(caps("config", "configx"), None);
-        assert_eq!(caps("roles/:name", "roles/web"), Some(vec![("name", "web".into())]));
+        assert_eq!(
+            caps("roles/:name", "roles/web"),
+            Some(vec![("name", "web".into())])
+        );
         assert_eq!(caps("roles/:name", "roles/"), None);
         assert_eq!(caps("roles/:name", "roles/a/b"), None);
         assert_eq!(caps("roles/", "roles/"), Some(vec![]));
@@ -190,21 +200,52 @@ mod tests {
 
     #[test]
     fn rest_captures() {
-        assert_eq!(caps("data/*path", "data/a/b/c"), Some(vec![("path", "a/b/c".into())]));
+        assert_eq!(
+            caps("data/*path", "data/a/b/c"),
+            Some(vec![("path", "a/b/c".into())])
+        );
         assert_eq!(caps("data/*path", "data/"), Some(vec![("path", "".into())]));
         assert_eq!(caps("data/*path", "data"), Some(vec![("path", "".into())]));
         assert_eq!(caps("data/*path", "datax/a"), None);
-        assert_eq!(caps("*path", "anything/at/all/"), Some(vec![("path", "anything/at/all/".into())]));
+        assert_eq!(
+            caps("*path", "anything/at/all/"),
+            Some(vec![("path", "anything/at/all/".into())])
+        );
     }
 
     #[test]
     fn first_declaration_wins() {
         let table = PathTable::new(vec![
-            (PathDef { pattern: "config", fields: &[], operations: &[Operation::Read], existence_check: false, synopsis: "c", description: "" }, 1),
-            (PathDef { pattern: "*path", fields: &[], operations: &[Operation::Read], existence_check: false, synopsis: "p", description: "" }, 2),
+            (
+                PathDef {
+                    pattern: "config",
+                    fields: &[],
+                    operations: &[Operation::Read],
+                    existence_check: false,
+                    synopsis: "c",
+                    description: "",
+                },
+                1,
+            ),
+            (
+                PathDef {
+                    pattern: "*path",
+                    fields: &[],
+                    operations: &[Operation::Read],
+                    existence_check: false,
+                    synopsis: "p",
+                    description: "",
+                },
+                2,
+            ),
         ]);
         assert_eq!(table.matches("config").unwrap().route, 1);
         assert_eq!(table.matches("other").unwrap().route, 2);
-        assert!(table.help("config").unwrap().data.unwrap()["help"].as_str().unwrap().contains("Matching Route"));
+        assert!(
+            table.help("config").unwrap().data.unwrap()["help"]
+                .as_str()
+                .unwrap()
+                .contains("Matching Route")
+        );
     }
 }

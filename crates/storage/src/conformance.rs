@@ -4,7 +4,7 @@
 //! panics with a message naming the property that failed; the checks use
 //! disjoint key prefixes, so they can run against one store.
 
-use crate::{list_recursive, Key, Prefix, Storage, WriteOp};
+use crate::{Key, Prefix, Storage, WriteOp, list_recursive};
 
 fn key(s: &str) -> Key {
     Key::new(s).expect("conformance keys are valid")
@@ -31,10 +31,16 @@ pub async fn get_put_delete(s: &dyn Storage) {
     let k = key("cf/basic/one");
     assert_eq!(s.get(&k).await.unwrap(), None, "fresh key must be absent");
     s.put(&k, b"hello".to_vec()).await.unwrap();
-    assert_eq!(s.get(&k).await.unwrap().as_deref(), Some(&b"hello"[..]), "read back");
+    assert_eq!(
+        s.get(&k).await.unwrap().as_deref(),
+        Some(&b"hello"[..]),
+        "read back"
+    );
     s.delete(&k).await.unwrap();
     assert_eq!(s.get(&k).await.unwrap(), None, "deleted key must be absent");
-    s.delete(&k).await.expect("deleting an absent key is not an error");
+    s.delete(&k)
+        .await
+        .expect("deleting an absent key is not an error");
 }
 
 /// A second put replaces the first.
@@ -48,7 +54,13 @@ pub async fn overwrite_replaces(s: &dyn Storage) {
 /// Listing returns immediate children, folders once with a trailing `/`, sorted;
 /// an empty prefix lists nothing.
 pub async fn list_children(s: &dyn Storage) {
-    for k in ["cf/list/a", "cf/list/b/x", "cf/list/b/y", "cf/list/c/d/e", "cf/list/b"] {
+    for k in [
+        "cf/list/a",
+        "cf/list/b/x",
+        "cf/list/b/y",
+        "cf/list/c/d/e",
+        "cf/list/b",
+    ] {
         s.put(&key(k), b"v".to_vec()).await.unwrap();
     }
     let got = s.list(&prefix("cf/list/")).await.unwrap();
@@ -66,7 +78,9 @@ pub async fn list_children(s: &dyn Storage) {
 /// `list_page` pages through the same children in order.
 pub async fn list_pages(s: &dyn Storage) {
     for i in 0..25 {
-        s.put(&key(&format!("cf/page/k{i:02}")), vec![i]).await.unwrap();
+        s.put(&key(&format!("cf/page/k{i:02}")), vec![i])
+            .await
+            .unwrap();
     }
     let p = prefix("cf/page/");
     let mut seen = Vec::new();
@@ -95,7 +109,9 @@ pub async fn batch_is_applied_whole(s: &dyn Storage) {
     .await
     .unwrap();
     assert_eq!(s.list(&prefix("cf/batch/")).await.unwrap(), vec!["a", "b"]);
-    s.write_batch(Vec::new()).await.expect("an empty batch is fine");
+    s.write_batch(Vec::new())
+        .await
+        .expect("an empty batch is fine");
 }
 
 /// Arbitrary bytes (NUL, invalid UTF-8) and a 1 MiB value survive a round trip.

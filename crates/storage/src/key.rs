@@ -4,10 +4,14 @@ use crate::StorageError;
 
 fn check_segments(s: &str, what: &str) -> Result<(), StorageError> {
     if s.starts_with('/') {
-        return Err(StorageError::InvalidKey(format!("{what} must not start with '/'")));
+        return Err(StorageError::InvalidKey(format!(
+            "{what} must not start with '/'"
+        )));
     }
     if s.contains('\0') {
-        return Err(StorageError::InvalidKey(format!("{what} must not contain NUL")));
+        return Err(StorageError::InvalidKey(format!(
+            "{what} must not contain NUL"
+        )));
     }
     let body = s.strip_suffix('/').unwrap_or(s);
     if body.is_empty() {
@@ -15,10 +19,14 @@ fn check_segments(s: &str, what: &str) -> Result<(), StorageError> {
     }
     for seg in body.split('/') {
         if seg.is_empty() {
-            return Err(StorageError::InvalidKey(format!("{what} has an empty segment")));
+            return Err(StorageError::InvalidKey(format!(
+                "{what} has an empty segment"
+            )));
         }
         if seg == ".." || seg == "." {
-            return Err(StorageError::InvalidKey(format!("{what} must not contain '{seg}'")));
+            return Err(StorageError::InvalidKey(format!(
+                "{what} must not contain '{seg}'"
+            )));
         }
     }
     Ok(())

@@ -41,7 +41,9 @@ impl View {
 
 impl std::fmt::Debug for View {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("View").field("prefix", &self.prefix).finish()
+        f.debug_struct("View")
+            .field("prefix", &self.prefix)
+            .finish()
     }
 }
 
@@ -98,11 +100,17 @@ mod tests {
     #[tokio::test]
     async fn view_is_confined_to_its_prefix() {
         let mem: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        mem.put(&Key::new("outside").unwrap(), b"x".to_vec()).await.unwrap();
+        mem.put(&Key::new("outside").unwrap(), b"x".to_vec())
+            .await
+            .unwrap();
         let view = View::new(mem.clone(), Prefix::new("logical/abc/").unwrap());
-        view.put(&Key::new("inner").unwrap(), b"y".to_vec()).await.unwrap();
+        view.put(&Key::new("inner").unwrap(), b"y".to_vec())
+            .await
+            .unwrap();
         assert_eq!(
-            mem.get(&Key::new("logical/abc/inner").unwrap()).await.unwrap(),
+            mem.get(&Key::new("logical/abc/inner").unwrap())
+                .await
+                .unwrap(),
             Some(b"y".to_vec())
         );
         assert_eq!(view.list(&Prefix::root()).await.unwrap(), vec!["inner"]);

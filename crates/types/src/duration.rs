@@ -118,7 +118,10 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172_800));
-        assert_eq!(parse_duration("768h").unwrap(), Duration::from_secs(2_764_800));
+        assert_eq!(
+            parse_duration("768h").unwrap(),
+            Duration::from_secs(2_764_800)
+        );
         assert_eq!(parse_duration("").unwrap(), Duration::ZERO);
         assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
     }

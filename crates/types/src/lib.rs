@@ -12,7 +12,7 @@ pub mod request;
 pub mod response;
 pub mod sensitive;
 
-pub use duration::{format_duration, parse_duration, DurationError};
+pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{Error, ErrorKind, Result};
 pub use operation::Operation;
 pub use request::Request;

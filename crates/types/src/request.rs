@@ -86,7 +86,10 @@ impl std::fmt::Debug for Request {
             .field("operation", &self.operation)
             .field("path", &self.path)
             .field("data_keys", &self.data.keys().collect::<Vec<_>>())
-            .field("client_token", &self.client_token.as_ref().map(|_| "[redacted]"))
+            .field(
+                "client_token",
+                &self.client_token.as_ref().map(|_| "[redacted]"),
+            )
             .field("client_addr", &self.client_addr)
             .field("mount_point", &self.mount_point)
             .finish_non_exhaustive()

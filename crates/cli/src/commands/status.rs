@@ -11,14 +11,10 @@ pub async fn run(ctx: &Ctx) -> Result<()> {
     let client = ctx
         .client()
         .map_err(|e| Exit::with_message(LOCAL, format!("{e:#}")))?;
-    let status = client
-        .sys()
-        .seal_status()
-        .await
-        .map_err(|e| {
-            let e = anyhow::Error::from(e);
-            Exit::with_message(LOCAL, format!("Error checking seal status: {e:#}"))
-        })?;
+    let status = client.sys().seal_status().await.map_err(|e| {
+        let e = anyhow::Error::from(e);
+        Exit::with_message(LOCAL, format!("Error checking seal status: {e:#}"))
+    })?;
     seal_status::print(&client, &ctx.out, &status).await?;
     if status.sealed {
         return Err(Exit::silent(REMOTE).into());

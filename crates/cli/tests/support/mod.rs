@@ -274,7 +274,9 @@ pub fn raw_status(addr: &str, method: &str, target: &str, token: &str) -> u16 {
     use std::io::{Read, Write};
     let host = addr.split("://").nth(1).unwrap();
     let mut stream = std::net::TcpStream::connect(host).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
     write!(stream, "{method} {target} HTTP/1.1\r\nHost: {host}\r\nX-Vault-Token: {token}\r\nConnection: close\r\n\r\n").unwrap();
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);

@@ -12,20 +12,34 @@ fn paths(req: &Request) -> Result<Vec<String>> {
     for field in ["path", "paths"] {
         match req.data.get(field) {
             None | Some(Value::Null) => {}
-            Some(Value::String(s)) => out.extend(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)),
+            Some(Value::String(s)) => out.extend(
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            ),
             Some(Value::Array(items)) => {
                 for item in items {
-                    let s = item.as_str().ok_or_else(|| Error::invalid(format!("'{field}' must be a list of strings")))?;
+                    let s = item.as_str().ok_or_else(|| {
+                        Error::invalid(format!("'{field}' must be a list of strings"))
+                    })?;
                     out.push(s.to_owned());
                 }
             }
-            Some(_) => return Err(Error::invalid(format!("'{field}' must be a string or a list of strings"))),
+            Some(_) => {
+                return Err(Error::invalid(format!(
+                    "'{field}' must be a string or a list of strings"
+                )));
+            }
         }
     }
     if out.is_empty() {
         return Err(Error::invalid("missing path"));
     }
-    Ok(out.into_iter().map(|p| p.trim_start_matches('/').to_owned()).collect())
+    Ok(out
+        .into_iter()
+        .map(|p| p.trim_start_matches('/').to_owned())
+        .collect())
 }
 
 /// Answers the capability queries.
@@ -38,14 +52,28 @@ pub(super) async fn handle(
     allow(req.op(), &[Operation::Update])?;
     let paths = paths(req)?;
     let policies = match relative {
-        "capabilities-self" => caller.entry.as_ref().map(|e| e.policies.clone()).ok_or_else(Error::permission_denied)?,
+        "capabilities-self" => caller
+            .entry
+            .as_ref()
+            .map(|e| e.policies.clone())
+            .ok_or_else(Error::permission_denied)?,
         "capabilities" => {
-            let token = req.get_str("token").filter(|t| !t.is_empty()).ok_or_else(|| Error::invalid("missing token"))?;
-            let entry = unsealed.tokens.lookup(token).await?.ok_or_else(|| Error::invalid("invalid token"))?;
+            let token = req
+                .get_str("token")
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::invalid("missing token"))?;
+            let entry = unsealed
+                .tokens
+                .lookup(token)
+                .await?
+                .ok_or_else(|| Error::invalid("invalid token"))?;
             entry.policies
         }
         "capabilities-accessor" => {
-            let accessor = req.get_str("accessor").filter(|t| !t.is_empty()).ok_or_else(|| Error::invalid("missing accessor"))?;
+            let accessor = req
+                .get_str("accessor")
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Error::invalid("missing accessor"))?;
             let entry = unsealed
                 .tokens
                 .lookup_accessor(accessor)
@@ -65,6 +93,9 @@ pub(super) async fn handle(
         }
         data.insert(path.clone(), Value::from(caps));
     }
-    data.insert("capabilities".into(), Value::from(first.unwrap_or_default()));
+    data.insert(
+        "capabilities".into(),
+        Value::from(first.unwrap_or_default()),
+    );
     Ok(Some(Response::with_data(data)))
 }

@@ -25,7 +25,11 @@ pub(super) async fn handle(
         Some(rest) => rest.trim_start_matches('/'),
         None => return Err(Error::not_found()),
     };
-    let policies = caller.entry.as_ref().map(|e| e.policies.as_slice()).unwrap_or_default();
+    let policies = caller
+        .entry
+        .as_ref()
+        .map(|e| e.policies.as_slice())
+        .unwrap_or_default();
     let router = unsealed.router();
     if rest.is_empty() {
         let mut secret = Map::new();
@@ -35,8 +39,12 @@ pub(super) async fn handle(
                 continue;
             }
             match route.table {
-                crate::mounts::Table::Secrets => secret.insert(route.entry.path.clone(), route.entry.to_api()),
-                crate::mounts::Table::Auth => auth.insert(route.entry.path.clone(), route.entry.to_api()),
+                crate::mounts::Table::Secrets => {
+                    secret.insert(route.entry.path.clone(), route.entry.to_api())
+                }
+                crate::mounts::Table::Auth => {
+                    auth.insert(route.entry.path.clone(), route.entry.to_api())
+                }
             };
         }
         let mut data = Map::new();

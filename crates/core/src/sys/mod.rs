@@ -9,9 +9,9 @@ mod status;
 
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
 
+use crate::Core;
 use crate::pipeline::Caller;
 use crate::unsealed::Unsealed;
-use crate::Core;
 
 /// The version string the status endpoints report.
 pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+coffer");
@@ -20,9 +20,20 @@ pub(crate) const BUILD_DATE: &str = "2026-11-26T00:00:00Z";
 
 /// `sys/` paths (relative) that need `sudo` on top of the operation's capability.
 const SUDO_PATHS: &[&str] = &[
-    "auth/*", "audit", "audit/*", "raw", "raw/*", "remount", "rotate", "seal",
-    "revoke-prefix/*", "revoke-force/*", "leases/revoke-prefix/*", "leases/revoke-force/*",
-    "leases/lookup/*", "plugins/catalog/*",
+    "auth/*",
+    "audit",
+    "audit/*",
+    "raw",
+    "raw/*",
+    "remount",
+    "rotate",
+    "seal",
+    "revoke-prefix/*",
+    "revoke-force/*",
+    "leases/revoke-prefix/*",
+    "leases/revoke-force/*",
+    "leases/lookup/*",
+    "plugins/catalog/*",
 ];
 
 /// Whether a `sys/` path needs `sudo`.
@@ -54,7 +65,9 @@ pub(crate) async fn unauthenticated(core: &Core, req: &Request) -> Option<Result
         "unseal" => status::unseal(core, req).await,
         "health" => status::health(core, req).await,
         "leader" => status::leader(core, op).await,
-        "rekey/init" | "rekey/update" | "rekey/verify" => crate::rekey::handle(core, relative, req).await,
+        "rekey/init" | "rekey/update" | "rekey/verify" => {
+            crate::rekey::handle(core, relative, req).await
+        }
         "generate-root/attempt" | "generate-root/update" => {
             crate::generate_root::handle(core, relative, req).await
         }
@@ -78,7 +91,9 @@ pub(crate) async fn handle(
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
-        "seal" | "key-status" | "rotate" => status::authenticated(core, unsealed, relative, op).await,
+        "seal" | "key-status" | "rotate" => {
+            status::authenticated(core, unsealed, relative, op).await
+        }
         "mounts" | "auth" => mounts::handle(unsealed, relative, req).await,
         "policy" | "policies" => policies::handle(unsealed, relative, req).await,
         "capabilities" | "capabilities-self" | "capabilities-accessor" => {
@@ -105,7 +120,11 @@ fn help(relative: &str) -> Response {
 
 /// Fails with 405 unless `op` is one of `allowed`.
 pub(crate) fn allow(op: Operation, allowed: &[Operation]) -> Result<()> {
-    let op = if op == Operation::Create { Operation::Update } else { op };
+    let op = if op == Operation::Create {
+        Operation::Update
+    } else {
+        op
+    };
     if allowed.contains(&op) {
         Ok(())
     } else {

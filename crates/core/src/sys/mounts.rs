@@ -2,7 +2,7 @@
 
 use coffer_types::duration::parse_duration_value;
 use coffer_types::{Error, Operation, Request, Response, Result};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::mounts::{MountEntry, MountTuning, NewMount, Table};
 use crate::registry;
@@ -38,7 +38,10 @@ fn bool_field(data: &Map<String, Value>, name: &str) -> Result<bool> {
     }
 }
 
-fn object_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&'a Map<String, Value>>> {
+fn object_field<'a>(
+    data: &'a Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'a Map<String, Value>>> {
     match data.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
@@ -49,10 +52,19 @@ fn object_field<'a>(data: &'a Map<String, Value>, name: &str) -> Result<Option<&
 fn string_list(value: &Value, name: &str) -> Result<Vec<String>> {
     match value {
         Value::Null => Ok(Vec::new()),
-        Value::String(s) => Ok(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()),
+        Value::String(s) => Ok(s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()),
         Value::Array(items) => items
             .iter()
-            .map(|i| i.as_str().map(str::to_owned).ok_or_else(|| Error::invalid(format!("{name} must be a list of strings"))))
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::invalid(format!("{name} must be a list of strings")))
+            })
             .collect(),
         _ => Err(Error::invalid(format!("{name} must be a list of strings"))),
     }
@@ -69,7 +81,11 @@ fn ttl_seconds(value: &Value, name: &str) -> Result<u64> {
 
 /// Applies tuning fields from `config` onto `tuning`, validating TTLs against
 /// each other and the system maximum.
-fn apply_tuning(unsealed: &Unsealed, tuning: &mut MountTuning, config: &Map<String, Value>) -> Result<()> {
+fn apply_tuning(
+    unsealed: &Unsealed,
+    tuning: &mut MountTuning,
+    config: &Map<String, Value>,
+) -> Result<()> {
     if let Some(v) = config.get("default_lease_ttl") {
         tuning.default_lease_ttl = ttl_seconds(v, "default_lease_ttl")?;
     }
@@ -77,20 +93,38 @@ fn apply_tuning(unsealed: &Unsealed, tuning: &mut MountTuning, config: &Map<Stri
         tuning.max_lease_ttl = ttl_seconds(v, "max_lease_ttl")?;
     }
     if let Some(v) = config.get("force_no_cache") {
-        tuning.force_no_cache = v.as_bool().ok_or_else(|| Error::invalid("force_no_cache must be a boolean"))?;
+        tuning.force_no_cache = v
+            .as_bool()
+            .ok_or_else(|| Error::invalid("force_no_cache must be a boolean"))?;
     }
     if let Some(v) = config.get("listing_visibility") {
-        let vis = v.as_str().ok_or_else(|| Error::invalid("listing_visibility must be a string"))?;
+        let vis = v
+            .as_str()
+            .ok_or_else(|| Error::invalid("listing_visibility must be a string"))?;
         if !["", "unauth", "hidden"].contains(&vis) {
-            return Err(Error::invalid(format!("invalid listing_visibility {vis:?}")));
+            return Err(Error::invalid(format!(
+                "invalid listing_visibility {vis:?}"
+            )));
         }
         tuning.listing_visibility = vis.to_owned();
     }
     let lists: [(&str, &mut Vec<String>); 4] = [
-        ("audit_non_hmac_request_keys", &mut tuning.audit_non_hmac_request_keys),
-        ("audit_non_hmac_response_keys", &mut tuning.audit_non_hmac_response_keys),
-        ("passthrough_request_headers", &mut tuning.passthrough_request_headers),
-        ("allowed_response_headers", &mut tuning.allowed_response_headers),
+        (
+            "audit_non_hmac_request_keys",
+            &mut tuning.audit_non_hmac_request_keys,
+        ),
+        (
+            "audit_non_hmac_response_keys",
+            &mut tuning.audit_non_hmac_response_keys,
+        ),
+        (
+            "passthrough_request_headers",
+            &mut tuning.passthrough_request_headers,
+        ),
+        (
+            "allowed_response_headers",
+            &mut tuning.allowed_response_headers,
+        ),
     ];
     for (name, target) in lists {
         if let Some(v) = config.get(name) {
@@ -99,17 +133,28 @@ fn apply_tuning(unsealed: &Unsealed, tuning: &mut MountTuning, config: &Map<Stri
     }
     let system_max = unsealed.config.max_lease_ttl.as_secs();
     if tuning.max_lease_ttl > system_max {
-        return Err(Error::invalid("given max_lease_ttl is greater than system max lease TTL"));
+        return Err(Error::invalid(
+            "given max_lease_ttl is greater than system max lease TTL",
+        ));
     }
-    let effective_max = if tuning.max_lease_ttl == 0 { system_max } else { tuning.max_lease_ttl };
+    let effective_max = if tuning.max_lease_ttl == 0 {
+        system_max
+    } else {
+        tuning.max_lease_ttl
+    };
     if tuning.default_lease_ttl > effective_max {
-        return Err(Error::invalid("given default_lease_ttl is greater than given max_lease_ttl"));
+        return Err(Error::invalid(
+            "given default_lease_ttl is greater than given max_lease_ttl",
+        ));
     }
     Ok(())
 }
 
 fn tune_response(unsealed: &Unsealed, entry: &MountEntry) -> Result<Option<Response>> {
-    let (default, max) = entry.ttls(unsealed.config.default_lease_ttl, unsealed.config.max_lease_ttl);
+    let (default, max) = entry.ttls(
+        unsealed.config.default_lease_ttl,
+        unsealed.config.max_lease_ttl,
+    );
     let mut data = match entry.tuning_api() {
         Value::Object(m) => m,
         _ => Map::new(),
@@ -130,10 +175,23 @@ async fn find(unsealed: &Unsealed, table: Table, path: &str) -> Result<MountEntr
         .await
         .into_iter()
         .find(|e| e.path == path)
-        .ok_or_else(|| Error::invalid(format!("No {} mounted at {path}.", match table { Table::Secrets => "secret engine", Table::Auth => "auth engine" })))
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "No {} mounted at {path}.",
+                match table {
+                    Table::Secrets => "secret engine",
+                    Table::Auth => "auth engine",
+                }
+            ))
+        })
 }
 
-async fn enable(unsealed: &Unsealed, table: Table, path: &str, data: &Map<String, Value>) -> Result<Option<Response>> {
+async fn enable(
+    unsealed: &Unsealed,
+    table: Table,
+    path: &str,
+    data: &Map<String, Value>,
+) -> Result<Option<Response>> {
     let requested = string_field(data, "type")?;
     if requested.is_empty() {
         return Err(Error::invalid("backend type must be specified as a string"));
@@ -171,7 +229,12 @@ async fn enable(unsealed: &Unsealed, table: Table, path: &str, data: &Map<String
     Ok(None)
 }
 
-async fn tune(unsealed: &Unsealed, table: Table, path: &str, data: &Map<String, Value>) -> Result<Option<Response>> {
+async fn tune(
+    unsealed: &Unsealed,
+    table: Table,
+    path: &str,
+    data: &Map<String, Value>,
+) -> Result<Option<Response>> {
     let current = find(unsealed, table, path).await?;
     let mut tuning = current.config.clone();
     apply_tuning(unsealed, &mut tuning, data)?;
@@ -181,13 +244,19 @@ async fn tune(unsealed: &Unsealed, table: Table, path: &str, data: &Map<String, 
     };
     let options = object_field(data, "options")?.cloned();
     if let Some(opts) = &options {
-        let old = current.options.get("version").and_then(Value::as_str).unwrap_or("1");
+        let old = current
+            .options
+            .get("version")
+            .and_then(Value::as_str)
+            .unwrap_or("1");
         let new = opts.get("version").map(|v| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         });
         if current.mount_type == "kv" && new.is_some_and(|n| n != old) {
-            return Err(Error::invalid("changing the KV version of an existing mount is not supported yet"));
+            return Err(Error::invalid(
+                "changing the KV version of an existing mount is not supported yet",
+            ));
         }
     }
     unsealed
@@ -198,7 +267,10 @@ async fn tune(unsealed: &Unsealed, table: Table, path: &str, data: &Map<String, 
             }
             if let Some(opts) = options {
                 for (k, v) in opts {
-                    let v = match v { Value::Number(n) => Value::String(n.to_string()), other => other };
+                    let v = match v {
+                        Value::Number(n) => Value::String(n.to_string()),
+                        other => other,
+                    };
                     e.options.insert(k, v);
                 }
             }
@@ -209,7 +281,11 @@ async fn tune(unsealed: &Unsealed, table: Table, path: &str, data: &Map<String, 
 }
 
 /// `sys/mounts*` and `sys/auth*`.
-pub(super) async fn handle(unsealed: &Unsealed, relative: &str, req: &Request) -> Result<Option<Response>> {
+pub(super) async fn handle(
+    unsealed: &Unsealed,
+    relative: &str,
+    req: &Request,
+) -> Result<Option<Response>> {
     let (table, rest) = match relative.split_once('/') {
         Some(("mounts", rest)) => (Table::Secrets, rest),
         Some(("auth", rest)) => (Table::Auth, rest),

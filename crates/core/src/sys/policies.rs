@@ -1,7 +1,7 @@
 //! `sys/policy/*` (legacy) and `sys/policies/acl/*`.
 
 use coffer_types::{Error, Operation, Request, Response, Result};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::policy_store::ROOT_POLICY;
 use crate::sys::allow;
@@ -46,7 +46,11 @@ fn read(unsealed: &Unsealed, name: &str, text_field: &str) -> Result<Option<Resp
 }
 
 /// Dispatches the policy endpoints.
-pub(super) async fn handle(unsealed: &Unsealed, relative: &str, req: &Request) -> Result<Option<Response>> {
+pub(super) async fn handle(
+    unsealed: &Unsealed,
+    relative: &str,
+    req: &Request,
+) -> Result<Option<Response>> {
     let op = req.op();
     let (legacy, name) = if relative == "policy" {
         (true, "")

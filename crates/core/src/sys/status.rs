@@ -4,21 +4,27 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use coffer_types::{Error, Operation, Request, Response, Result};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
+use crate::Core;
 use crate::sys::allow;
 use crate::unsealed::Unsealed;
-use crate::Core;
 
 fn raw_ok(body: Value) -> Response {
     Response::raw(body, 200)
 }
 
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
+    let secs = t
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0);
     time::OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128)
         .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -35,7 +41,9 @@ fn field_u32(req: &Request, name: &str) -> Result<Option<u32>> {
             .parse()
             .map(Some)
             .map_err(|_| Error::invalid(format!("{name} must be a non-negative integer"))),
-        Some(_) => Err(Error::invalid(format!("{name} must be a non-negative integer"))),
+        Some(_) => Err(Error::invalid(format!(
+            "{name} must be a non-negative integer"
+        ))),
     }
 }
 
@@ -52,11 +60,19 @@ fn field_bool(req: &Request, name: &str) -> Result<bool> {
 /// `GET sys/init` reports whether the server is initialised; `PUT` initialises it.
 pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
     match req.op() {
-        Operation::Read => Ok(raw_ok(json!({ "initialized": core.is_initialized().await? }))),
+        Operation::Read => Ok(raw_ok(
+            json!({ "initialized": core.is_initialized().await? }),
+        )),
         Operation::Update | Operation::Create => {
             for unsupported in ["pgp_keys", "root_token_pgp_key"] {
-                if req.data.get(unsupported).is_some_and(|v| !v.is_null() && v != &json!([]) && v != &json!("")) {
-                    return Err(Error::invalid(format!("{unsupported} is not supported by this server yet")));
+                if req
+                    .data
+                    .get(unsupported)
+                    .is_some_and(|v| !v.is_null() && v != &json!([]) && v != &json!(""))
+                {
+                    return Err(Error::invalid(format!(
+                        "{unsupported} is not supported by this server yet"
+                    )));
                 }
             }
             let shares = field_u32(req, "secret_shares")?
@@ -64,7 +80,9 @@ pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
             let threshold = field_u32(req, "secret_threshold")?
                 .ok_or_else(|| Error::invalid("secret_threshold must be specified"))?;
             let result = core.init(shares, threshold).await?;
-            let expose = |v: &[coffer_types::Sensitive]| v.iter().map(|s| s.expose().to_owned()).collect::<Vec<_>>();
+            let expose = |v: &[coffer_types::Sensitive]| {
+                v.iter().map(|s| s.expose().to_owned()).collect::<Vec<_>>()
+            };
             Ok(raw_ok(json!({
                 "keys": expose(&result.keys),
                 "keys_base64": expose(&result.keys_base64),
@@ -123,7 +141,12 @@ pub(super) async fn health(core: &Core, req: &Request) -> Result<Response> {
         query_code(req, "activecode", 200)?
     };
     // Validate the other overrides too, so a typo is reported even when unused.
-    for name in ["standbycode", "drsecondarycode", "performancestandbycode", "removedcode"] {
+    for name in [
+        "standbycode",
+        "drsecondarycode",
+        "performancestandbycode",
+        "removedcode",
+    ] {
         query_code(req, name, 200)?;
     }
     let now = SystemTime::now();
