@@ -263,4 +263,70 @@ fn operator_init_unseal_rotate() {
     cli.ok(&["secrets", "enable", "-version=2", "-path=secret", "kv"]);
     cli.ok(&["kv", "put", "secret/a", "b=c"]);
     assert_eq!(cli.ok(&["kv", "get", "-field=b", "secret/a"]).trim(), "c");
+
+    // generate-root through the CLI: init, two shares, decode with the OTP.
+    let attempt = anon.json(&["operator", "generate-root", "-init", "-format=json"]);
+    let otp = attempt["otp"].as_str().unwrap().to_owned();
+    let nonce = attempt["nonce"].as_str().unwrap().to_owned();
+    let nonce_flag = format!("-nonce={nonce}");
+    anon.json(&[
+        "operator",
+        "generate-root",
+        &nonce_flag,
+        "-format=json",
+        &keys[0],
+    ]);
+    let done = anon.json(&[
+        "operator",
+        "generate-root",
+        &nonce_flag,
+        "-format=json",
+        &keys[1],
+    ]);
+    assert_eq!(done["complete"], true);
+    let encoded = done["encoded_token"].as_str().unwrap().to_owned();
+    let new_root = anon
+        .ok(&[
+            "operator",
+            "generate-root",
+            &format!("-decode={encoded}"),
+            &format!("-otp={otp}"),
+        ])
+        .trim()
+        .to_owned();
+    assert!(new_root.starts_with("hvs.") && new_root != root);
+    let as_new_root = Cli {
+        addr: &server.addr,
+        home: dir.path(),
+        token: Some(&new_root),
+    };
+    assert_eq!(
+        as_new_root.json(&["token", "lookup", "-format=json"])["data"]["policies"],
+        serde_json::json!(["root"])
+    );
+
+    // rekey through the CLI, then seal and unseal with the new shares.
+    let started = anon.json(&[
+        "operator",
+        "rekey",
+        "-init",
+        "-key-shares=3",
+        "-key-threshold=2",
+        "-format=json",
+    ]);
+    let rekey_nonce = format!("-nonce={}", started["nonce"].as_str().unwrap());
+    anon.json(&["operator", "rekey", &rekey_nonce, "-format=json", &keys[1]]);
+    let rekeyed = anon.json(&["operator", "rekey", &rekey_nonce, "-format=json", &keys[2]]);
+    let new_keys: Vec<String> = rekeyed["keys_base64"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no keys_base64 in {rekeyed}"))
+        .iter()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(new_keys.len(), 3);
+    cli.ok(&["operator", "seal"]);
+    anon.ok(&["operator", "unseal", &new_keys[2]]);
+    anon.ok(&["operator", "unseal", &new_keys[0]]);
+    assert_eq!(code(&anon.run(&["status"])), Some(0));
+    assert_eq!(cli.ok(&["kv", "get", "-field=b", "secret/a"]).trim(), "c");
 }

@@ -87,17 +87,17 @@ impl Unsealed {
 
     /// The pipeline from authentication on.
     pub(crate) async fn handle(&self, core: &Core, mut req: Request) -> Result<Response> {
-        let route = self.router().lookup(&req.path);
+        let full_path = std::mem::take(&mut req.path);
+        let route = self.router().lookup(&full_path);
         let relative = route
             .as_ref()
-            .map(|r| relative_path(&req.path, &r.prefix))
+            .map(|r| relative_path(&full_path, &r.prefix))
             .unwrap_or_default();
-        let special = route
+        let is_sys = route.as_ref().is_some_and(|r| r.backend.is_none());
+        let unauthenticated = route
             .as_ref()
-            .and_then(|r| r.backend.as_ref())
-            .map(|b| b.special_paths())
-            .unwrap_or_default();
-        let unauthenticated = matches_special(&special.unauthenticated, &relative);
+            .is_some_and(|r| matches_special(&r.special.unauthenticated, &relative));
+        let acl_exempt = is_sys && sys::acl_exempt(&relative);
         let caller = if unauthenticated {
             Caller {
                 entry: None,
@@ -109,20 +109,25 @@ impl Unsealed {
             self.authenticate(&req).await?
         };
 
-        let acl_exempt =
-            route.as_ref().is_some_and(|r| r.backend.is_none()) && sys::acl_exempt(&relative);
+        // From here on the request carries the path relative to its mount.
+        req.path = relative;
+        if let Some(route) = &route {
+            req.mount_point = route.prefix.clone();
+            req.mount_type = route.entry.mount_type.clone();
+            req.mount_accessor = route.entry.accessor.clone();
+        }
+
         if !unauthenticated && !acl_exempt {
             if let Some(route) = &route {
-                self.existence_check(route, &relative, &mut req).await?;
+                self.existence_check(route, &mut req).await?;
             }
-            let op = req.op();
-            let decision = caller.acl.authorize(&req.path, op, Some(&req.data));
+            let decision = caller.acl.authorize(&full_path, req.op(), Some(&req.data));
             if !decision.allowed {
                 return Err(Error::permission_denied());
             }
             let needs_sudo = match &route {
-                Some(r) if r.backend.is_none() => sys::needs_sudo(&relative),
-                Some(_) => matches_special(&special.root, &relative),
+                Some(_) if is_sys => sys::needs_sudo(&req.path),
+                Some(r) => matches_special(&r.special.root, &req.path),
                 None => false,
             };
             if needs_sudo && !decision.root_privs {
@@ -133,10 +138,7 @@ impl Unsealed {
         let Some(route) = route else {
             return Err(Error::new(
                 ErrorKind::NotFound,
-                format!(
-                    "no handler for route {:?}. route entry not found.",
-                    req.path
-                ),
+                format!("no handler for route {full_path:?}. route entry not found."),
             ));
         };
 
@@ -154,11 +156,6 @@ impl Unsealed {
             }
         }
 
-        let full_path = std::mem::take(&mut req.path);
-        req.path = relative;
-        req.mount_point = route.prefix.clone();
-        req.mount_type = route.entry.mount_type.clone();
-        req.mount_accessor = route.entry.accessor.clone();
         if let Some(entry) = &caller.entry {
             req.token_scope = Some(entry.scope_id().to_owned());
             req.token_accessor = Some(entry.accessor.clone());
@@ -171,28 +168,23 @@ impl Unsealed {
         if spent_last_use && let Some(entry) = &caller.entry {
             self.tokens.revoke_tree(entry).await?;
         }
-        Ok(response?.unwrap_or_default())
+        let mut response = response?.unwrap_or_default();
+        if !response.is_empty() {
+            response.mount_type = route.entry.mount_type.clone();
+        }
+        Ok(response)
     }
 
     /// Turns an `update` into a `create` when the backend says the target
-    /// does not exist yet, so policies can tell the two apart.
-    async fn existence_check(
-        &self,
-        route: &Route,
-        relative: &str,
-        req: &mut Request,
-    ) -> Result<()> {
+    /// does not exist yet, so policies can tell the two apart. `req.path` is
+    /// already relative to the mount.
+    async fn existence_check(&self, route: &Route, req: &mut Request) -> Result<()> {
         if req.op() != Operation::Update {
             return Ok(());
         }
         let exists = match &route.backend {
-            Some(backend) => {
-                let mut probe = req.clone();
-                probe.path = relative.to_owned();
-                probe.mount_point = route.prefix.clone();
-                backend.exists(&route.ctx, &probe).await?
-            }
-            None => sys::exists(self, relative),
+            Some(backend) => backend.exists(&route.ctx, req).await?,
+            None => sys::exists(self, &req.path),
         };
         if exists == Some(false) {
             req.operation = Some(Operation::Create);

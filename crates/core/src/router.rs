@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use coffer_sdk::{Backend, Context};
+use coffer_sdk::{Backend, Context, SpecialPaths};
 
 use crate::mounts::{MountEntry, Table};
 
@@ -17,6 +17,8 @@ pub(crate) struct Route {
     pub entry: MountEntry,
     /// The backend (`None` for `sys/`, which the core answers itself).
     pub backend: Option<Arc<dyn Backend>>,
+    /// The backend's unauthenticated and sudo paths, read once at mount time.
+    pub special: SpecialPaths,
     /// The context handed to the backend.
     pub ctx: Context,
 }
@@ -81,6 +83,7 @@ mod tests {
             table: Table::Secrets,
             entry: MountEntry::new(prefix, "kv", "").unwrap(),
             backend: None,
+            special: SpecialPaths::default(),
             ctx: Context {
                 storage: View::new(Arc::new(MemoryStorage::new()), Prefix::root()),
                 config: MountConfig::default(),

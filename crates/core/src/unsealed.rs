@@ -185,6 +185,10 @@ impl Unsealed {
             prefix: prefix.clone(),
             table,
             entry: entry.clone(),
+            special: backend
+                .as_ref()
+                .map(|b| b.special_paths())
+                .unwrap_or_default(),
             backend,
             ctx: Context {
                 storage: View::new(self.storage.clone(), table.view_prefix(entry)?),

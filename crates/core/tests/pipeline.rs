@@ -531,3 +531,147 @@ async fn policy_endpoints() {
             .contains("auth/token/lookup-self")
     );
 }
+
+#[tokio::test]
+async fn health_status_codes_and_overrides() {
+    let clock = Arc::new(ManualClock::starting_now());
+    let core = Core::new(
+        Arc::new(MemoryStorage::new()),
+        CoreConfig {
+            clock,
+            ..CoreConfig::default()
+        },
+    );
+    let health = |data: Value| {
+        let core = core.clone();
+        async move {
+            core.handle(Request::new(Operation::Read, "sys/health").with_data(body(data)))
+                .await
+                .unwrap()
+        }
+    };
+    let r = health(json!({})).await;
+    assert_eq!(r.status, Some(501));
+    assert_eq!(r.raw.as_ref().unwrap()["initialized"], false);
+    assert_eq!(health(json!({"uninitcode": "200"})).await.status, Some(200));
+    let init = core.init(1, 1).await.unwrap();
+    assert_eq!(health(json!({})).await.status, Some(503));
+    assert_eq!(health(json!({"sealedcode": "299"})).await.status, Some(299));
+    core.unseal_with_keys(&init.keys).await.unwrap();
+    assert_eq!(health(json!({})).await.status, Some(200));
+    assert_eq!(
+        health(json!({"activecode": "204", "standbyok": "true"}))
+            .await
+            .status,
+        Some(204)
+    );
+    let err = core
+        .handle(
+            Request::new(Operation::Read, "sys/health")
+                .with_data(body(json!({"activecode": "abc"}))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 400);
+}
+
+#[tokio::test]
+async fn capabilities_by_accessor_and_ui_mount_visibility() {
+    let h = Harness::dev().await;
+    h.root(
+        Operation::Update,
+        "sys/policies/acl/reader",
+        json!({"policy": r#"path "secret/data/team/*" { capabilities = ["read"] }"#}),
+    )
+    .await
+    .unwrap();
+    let created = h
+        .root(
+            Operation::Update,
+            "auth/token/create",
+            json!({"policies": ["reader"]}),
+        )
+        .await
+        .unwrap();
+    let auth = created.auth.unwrap();
+    let caps = h
+        .root(
+            Operation::Update,
+            "sys/capabilities-accessor",
+            json!({"accessor": auth.accessor, "path": "secret/data/team/x"}),
+        )
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(caps["capabilities"], json!(["read"]));
+    let bad = h
+        .root(
+            Operation::Update,
+            "sys/capabilities-accessor",
+            json!({"accessor": "nope", "path": "x"}),
+        )
+        .await;
+    assert_eq!(status(&bad), 400);
+
+    // The CLI's mount probe: the reader sees secret/ (KV v2) but not cubbyhole-only mounts it has no rule for.
+    h.root(
+        Operation::Update,
+        "sys/mounts/private",
+        json!({"type": "kv"}),
+    )
+    .await
+    .unwrap();
+    let t = auth.client_token;
+    let info = h
+        .call(
+            &t,
+            Operation::Read,
+            "sys/internal/ui/mounts/secret/team/x",
+            json!({}),
+        )
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(
+        (
+            info["type"].clone(),
+            info["options"]["version"].clone(),
+            info["path"].clone()
+        ),
+        (json!("kv"), json!("2"), json!("secret/"))
+    );
+    assert_eq!(
+        status(
+            &h.call(
+                &t,
+                Operation::Read,
+                "sys/internal/ui/mounts/private/x",
+                json!({})
+            )
+            .await
+        ),
+        403
+    );
+    let all = h
+        .call(&t, Operation::Read, "sys/internal/ui/mounts", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert!(all["secret"].get("secret/").is_some());
+    assert!(all["secret"].get("private/").is_none());
+    assert_eq!(
+        status(
+            &h.call(
+                "not-a-token",
+                Operation::Read,
+                "sys/internal/ui/mounts",
+                json!({})
+            )
+            .await
+        ),
+        403
+    );
+}

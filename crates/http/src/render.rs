@@ -34,12 +34,7 @@ pub(crate) fn error(err: &Error, head: bool) -> HttpResponse {
 }
 
 /// Renders a successful response: raw JSON, 204, or Vault's envelope.
-pub(crate) fn response(
-    request_id: &str,
-    mount_type: &str,
-    resp: Response,
-    head: bool,
-) -> HttpResponse {
+pub(crate) fn response(request_id: &str, resp: Response, head: bool) -> HttpResponse {
     if let Some(raw) = &resp.raw {
         return json_response(resp.status.unwrap_or(200), raw, head);
     }
@@ -51,7 +46,7 @@ pub(crate) fn response(
         return r;
     }
     let status = resp.status.unwrap_or(200);
-    let envelope = Envelope::new(request_id, mount_type, resp);
+    let envelope = Envelope::new(request_id, resp);
     match serde_json::to_value(&envelope) {
         Ok(body) => json_response(status, &body, head),
         Err(e) => error(&Error::internal(format!("encoding response: {e}")), head),

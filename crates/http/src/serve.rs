@@ -81,7 +81,7 @@ async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::re
     };
     let id = req.id.clone();
     match core.handle(req).await {
-        Ok(resp) => render::response(&id, "", resp, head),
+        Ok(resp) => render::response(&id, resp, head),
         Err(e) => render::error(&e, head),
     }
 }

@@ -105,6 +105,8 @@ pub struct Response {
     /// An HTTP status to send instead of 200 (KV v2 answers 404 with a body for
     /// a deleted version; `sys/health` picks its status from the server state).
     pub status: Option<u16>,
+    /// The type of the mount that answered (set by the core; shown in the envelope).
+    pub mount_type: String,
 }
 
 impl Response {
@@ -193,7 +195,7 @@ pub struct Envelope {
 
 impl Envelope {
     /// Wraps a response for the wire.
-    pub fn new(request_id: &str, mount_type: &str, response: Response) -> Self {
+    pub fn new(request_id: &str, response: Response) -> Self {
         let (lease_id, renewable, lease_duration) = match &response.secret {
             Some(lease) => (lease.lease_id.clone(), lease.renewable, lease.ttl.as_secs()),
             None => (String::new(), false, 0),
@@ -207,7 +209,7 @@ impl Envelope {
             wrap_info: response.wrap_info,
             warnings: (!response.warnings.is_empty()).then_some(response.warnings),
             auth: response.auth,
-            mount_type: mount_type.to_owned(),
+            mount_type: response.mount_type,
         }
     }
 }

@@ -128,6 +128,8 @@ pub struct TlsFiles {
     pub key: PathBuf,
     /// CA certificate as PEM text.
     pub ca_pem: String,
+    /// A client certificate and key signed by the same CA (PEM, concatenated).
+    pub client_identity_pem: String,
 }
 
 /// Writes a fresh CA and server certificate into `dir`.
@@ -148,11 +150,18 @@ pub fn make_tls(dir: &Path) -> TlsFiles {
         .distinguished_name
         .push(DnType::CommonName, "coffer-test-server");
     let cert = params.signed_by(&server_key, &issuer).unwrap();
+    let client_key = KeyPair::generate().unwrap();
+    let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    client_params
+        .distinguished_name
+        .push(DnType::CommonName, "coffer-test-client");
+    let client_cert = client_params.signed_by(&client_key, &issuer).unwrap();
     let files = TlsFiles {
         ca_cert: dir.join("ca.pem"),
         cert: dir.join("server.pem"),
         key: dir.join("server-key.pem"),
         ca_pem: ca_cert.pem(),
+        client_identity_pem: format!("{}{}", client_cert.pem(), client_key.serialize_pem()),
     };
     std::fs::write(&files.ca_cert, ca_cert.pem()).unwrap();
     std::fs::write(&files.cert, cert.pem()).unwrap();
