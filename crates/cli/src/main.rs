@@ -12,6 +12,7 @@ mod commands;
 mod context;
 mod exit;
 mod flags_compat;
+mod hardening;
 mod input;
 mod kv_data;
 mod output;

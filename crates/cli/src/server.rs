@@ -63,6 +63,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     for warning in &config.warnings {
         eprintln!("WARNING: {warning}");
     }
+    crate::hardening::disable_core_dumps()?;
+    if !config.disable_mlock {
+        crate::hardening::lock_memory()?;
+    }
     let (storage, storage_type): (Arc<dyn Storage>, &str) = match &config.storage {
         coffer_config::StorageConfig::InMemory => (Arc::new(MemoryStorage::new()), "inmem"),
         coffer_config::StorageConfig::Redb { path } => {
@@ -146,6 +150,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 
 async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
     init_logging(args.log_level.as_deref());
+    crate::hardening::disable_core_dumps()?;
     // Like Vault, the environment can set what the flags did not.
     let env_address = std::env::var("VAULT_DEV_LISTEN_ADDRESS").ok();
     let address = args

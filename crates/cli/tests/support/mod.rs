@@ -105,6 +105,11 @@ impl ServerProcess {
         self.output.lock().unwrap().clone()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything printed so far.
     pub fn output(&self) -> String {
         self.output.lock().unwrap().clone()
