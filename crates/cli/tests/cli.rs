@@ -171,10 +171,19 @@ fn kv_policy_token_and_login_flows() {
         serde_json::json!(["default", "team"])
     );
 
-    let renewed = cli.json(&["token", "renew", "-increment=30m", "-format=json", &team_token]);
+    let renewed = cli.json(&[
+        "token",
+        "renew",
+        "-increment=30m",
+        "-format=json",
+        &team_token,
+    ]);
     assert_eq!(renewed["auth"]["lease_duration"], 1800);
     assert!(cli.ok(&["auth", "list"]).contains("token/"));
-    assert_eq!(code(&cli.run(&["auth", "enable", "no-such-method"])), Some(2));
+    assert_eq!(
+        code(&cli.run(&["auth", "enable", "no-such-method"])),
+        Some(2)
+    );
 
     // login stores the token (mode 0600) and later commands use it.
     let anon = Cli {

@@ -416,10 +416,32 @@ async fn mounts_lifecycle_and_conflicts() {
         404
     );
     // Auth mounts tune the same way.
-    h.root(Operation::Update, "sys/auth/token/tune", json!({"default_lease_ttl": "10m", "description": "tokens"})).await.unwrap();
-    let tune = h.root(Operation::Read, "sys/auth/token/tune", json!({})).await.unwrap().data.unwrap();
-    assert_eq!((tune["default_lease_ttl"].clone(), tune["description"].clone()), (json!(600), json!("tokens")));
-    let auth = h.root(Operation::Read, "sys/auth", json!({})).await.unwrap().data.unwrap();
+    h.root(
+        Operation::Update,
+        "sys/auth/token/tune",
+        json!({"default_lease_ttl": "10m", "description": "tokens"}),
+    )
+    .await
+    .unwrap();
+    let tune = h
+        .root(Operation::Read, "sys/auth/token/tune", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(
+        (
+            tune["default_lease_ttl"].clone(),
+            tune["description"].clone()
+        ),
+        (json!(600), json!("tokens"))
+    );
+    let auth = h
+        .root(Operation::Read, "sys/auth", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
     assert_eq!(auth["token/"]["config"]["default_lease_ttl"], 600);
     // Protected mounts.
     for path in ["sys/mounts/cubbyhole", "sys/mounts/sys", "sys/auth/token"] {

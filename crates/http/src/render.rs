@@ -30,7 +30,14 @@ pub(crate) fn error(err: &Error, head: bool) -> HttpResponse {
     if err.status() >= 500 && err.status() != 503 && err.status() != 501 {
         tracing::error!(status = err.status(), error = %err, "request failed");
     }
-    json_response(err.status(), &json!({ "errors": err.messages() }), head)
+    let mut resp = json_response(err.status(), &json!({ "errors": err.messages() }), head);
+    if let Some(wait) = err.retry_after() {
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
 }
 
 /// Renders a successful response: raw JSON, 204, or Vault's envelope.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use coffer_storage::View;
-use coffer_types::{Request, Response, Result};
+use coffer_types::{Error, LeaseData, LoginGrant, Request, Response, Result};
 use serde_json::{Map, Value};
 
 use crate::Clock;
@@ -67,5 +67,32 @@ pub trait Backend: Send + Sync {
     /// Called when the mount is removed, before its storage is deleted.
     async fn cleanup(&self, _ctx: &Context) -> Result<()> {
         Ok(())
+    }
+
+    /// Auth methods: a token issued from `grant` is being renewed. Return the
+    /// grant to keep (the method may refresh policies or TTLs), or an error to
+    /// refuse (the user or role no longer exists). The default accepts it
+    /// unchanged.
+    async fn renew_login(&self, _ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {
+        Ok(grant.clone())
+    }
+
+    /// Secrets engines: revoke the secret behind `lease` (drop the database
+    /// user). Called by the expiration manager at expiry or on revocation;
+    /// an error makes it retry later with back-off.
+    async fn revoke_lease(&self, _ctx: &Context, _lease: &LeaseData) -> Result<()> {
+        Ok(())
+    }
+
+    /// Secrets engines: extend the secret behind `lease` by `increment`
+    /// (already capped by the core) and return the TTL granted. The default
+    /// refuses: the lease is not renewable.
+    async fn renew_lease(
+        &self,
+        _ctx: &Context,
+        _lease: &LeaseData,
+        _increment: Duration,
+    ) -> Result<Duration> {
+        Err(Error::invalid("lease is not renewable"))
     }
 }

@@ -54,6 +54,7 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     messages: Vec<String>,
+    retry_after: Option<std::time::Duration>,
 }
 
 /// Result with Coffer's [`Error`].
@@ -65,6 +66,7 @@ impl Error {
         Self {
             kind,
             messages: vec![message.into()],
+            retry_after: None,
         }
     }
 
@@ -73,6 +75,7 @@ impl Error {
         Self {
             kind,
             messages: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -105,6 +108,20 @@ impl Error {
     /// 503: the server is sealed.
     pub fn sealed() -> Self {
         Self::new(ErrorKind::Sealed, "Vault is sealed")
+    }
+
+    /// 429 with Vault's message for `path` and a `Retry-After` of `retry_after`.
+    pub fn rate_limited(path: &str, retry_after: std::time::Duration) -> Self {
+        Self {
+            kind: ErrorKind::RateLimited,
+            messages: vec![format!("request path {path:?}: rate limit quota exceeded")],
+            retry_after: Some(retry_after),
+        }
+    }
+
+    /// How long the client should wait before retrying (rate limits).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 
     /// The kind, which decides the HTTP status.

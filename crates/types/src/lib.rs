@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod login;
 pub mod operation;
 pub mod request;
 pub mod response;
@@ -14,6 +15,7 @@ pub mod sensitive;
 
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{Error, ErrorKind, Result};
+pub use login::{AliasGrant, LeaseData, LoginGrant};
 pub use operation::Operation;
 pub use request::Request;
 pub use response::{Auth, Envelope, LeaseInfo, Response, WrapInfo};

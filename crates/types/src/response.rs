@@ -6,7 +6,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// A lease attached to a response that hands out a secret.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A backend that hands out something it must later revoke (a database user)
+/// sets `internal_data`; the core then registers a lease with the expiration
+/// manager and fills in `lease_id`. Without `internal_data` only the TTL is
+/// shown (`lease_duration`), as KV v1 does for its refresh interval.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseInfo {
     /// The lease id (`<mount>/<path>/<random>`); filled in by the expiration manager.
     pub lease_id: String,
@@ -14,6 +19,21 @@ pub struct LeaseInfo {
     pub ttl: Duration,
     /// Whether the lease may be renewed.
     pub renewable: bool,
+    /// Longest the lease may live through renewals; zero means the mount's max.
+    pub max_ttl: Duration,
+    /// The backend's data for revoking and renewing; `Some` registers a lease.
+    pub internal_data: Option<Map<String, Value>>,
+}
+
+impl std::fmt::Debug for LeaseInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LeaseInfo")
+            .field("lease_id", &self.lease_id)
+            .field("ttl", &self.ttl)
+            .field("renewable", &self.renewable)
+            .field("registers_lease", &self.internal_data.is_some())
+            .finish()
+    }
 }
 
 /// The `auth` block of a login or token-creation response.
@@ -107,6 +127,9 @@ pub struct Response {
     pub status: Option<u16>,
     /// The type of the mount that answered (set by the core; shown in the envelope).
     pub mount_type: String,
+    /// A successful login from an auth method; the core turns it into a token
+    /// and fills in `auth`.
+    pub login: Option<Box<crate::LoginGrant>>,
 }
 
 impl Response {
@@ -139,7 +162,8 @@ impl Response {
 
     /// True when there is nothing to send (HTTP 204).
     pub fn is_empty(&self) -> bool {
-        self.data.is_none()
+        self.login.is_none()
+            && self.data.is_none()
             && self.secret.is_none()
             && self.auth.is_none()
             && self.warnings.is_empty()

@@ -98,6 +98,7 @@ impl Backend for KvV1 {
                         lease_id: String::new(),
                         ttl,
                         renewable: false,
+                        ..LeaseInfo::default()
                     }),
                     ..Response::default()
                 }))
