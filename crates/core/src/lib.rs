@@ -13,6 +13,7 @@ mod config;
 mod core;
 mod generate_root;
 mod keys;
+mod login;
 mod mounts;
 mod pipeline;
 mod policy_store;
@@ -22,6 +23,7 @@ mod router;
 mod seal;
 mod sys;
 mod unsealed;
+mod wrapping;
 
 pub use crate::config::CoreConfig;
 pub use crate::core::{Core, InitResult};

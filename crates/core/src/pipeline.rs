@@ -9,6 +9,7 @@ use std::sync::Arc;
 use coffer_policy::Acl;
 use coffer_tokens::TokenEntry;
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
+use serde_json::Value;
 
 use crate::Core;
 use crate::router::Route;
@@ -53,15 +54,17 @@ impl Core {
         }
         req.path = req.path.trim_start_matches('/').to_owned();
         validate_path(&req.path)?;
+        // As Vault: unwrapping with no client token uses the token in the body.
+        if req.path == "sys/wrapping/unwrap"
+            && req.client_token.as_ref().is_none_or(|t| t.is_empty())
+            && let Some(Value::String(token)) = req.data.remove("token")
+        {
+            req.client_token = Some(token.into());
+        }
         if let Some(response) = sys::unauthenticated(self, &req).await {
             return response;
         }
         let unsealed = self.unsealed()?;
-        if req.wrap_ttl.is_some() {
-            return Err(Error::invalid(
-                "response wrapping (X-Vault-Wrap-TTL) is not supported by this server yet",
-            ));
-        }
         unsealed.handle(self, req).await
     }
 }
@@ -77,8 +80,9 @@ impl Unsealed {
             .tokens
             .lookup(token.expose())
             .await?
+            .filter(|e| e.cidr_allowed(req.client_addr))
             .ok_or_else(Error::permission_denied)?;
-        let acl = self.policies.acl(&entry.policies)?;
+        let acl = self.effective_acl(&entry)?;
         Ok(Caller {
             entry: Some(entry),
             acl,
@@ -98,6 +102,9 @@ impl Unsealed {
             .as_ref()
             .is_some_and(|r| matches_special(&r.special.unauthenticated, &relative));
         let acl_exempt = is_sys && sys::acl_exempt(&relative);
+        let mount = route.as_ref().map(|r| r.prefix.as_str()).unwrap_or("");
+        self.quotas
+            .check(&full_path, mount, req.client_addr, unauthenticated)?;
         let caller = if unauthenticated {
             Caller {
                 entry: None,
@@ -121,7 +128,12 @@ impl Unsealed {
             if let Some(route) = &route {
                 self.existence_check(route, &mut req).await?;
             }
-            let decision = caller.acl.authorize(&full_path, req.op(), Some(&req.data));
+            let decision = caller.acl.authorize_with_wrapping(
+                &full_path,
+                req.op(),
+                Some(&req.data),
+                req.wrap_ttl,
+            );
             if !decision.allowed {
                 return Err(Error::permission_denied());
             }
@@ -157,8 +169,9 @@ impl Unsealed {
         }
 
         if let Some(entry) = &caller.entry {
-            req.token_scope = Some(entry.scope_id().to_owned());
-            req.token_accessor = Some(entry.accessor.clone());
+            // Batch tokens have no cubbyhole and no accessor.
+            req.token_scope = Some(entry.scope_id().to_owned()).filter(|s| !s.is_empty());
+            req.token_accessor = Some(entry.accessor.clone()).filter(|a| !a.is_empty());
             req.entity_id = (!entry.entity_id.is_empty()).then(|| entry.entity_id.clone());
         }
         let response = match &route.backend {
@@ -169,8 +182,17 @@ impl Unsealed {
             self.tokens.revoke_tree(entry).await?;
         }
         let mut response = response?.unwrap_or_default();
+        if let Some(grant) = response.login.take() {
+            response.auth = Some(self.complete_login(&route, &full_path, *grant).await?);
+        }
         if !response.is_empty() {
             response.mount_type = route.entry.mount_type.clone();
+        }
+        if let Some(ttl) = req.wrap_ttl
+            && !response.is_empty()
+            && response.raw.is_none()
+        {
+            return self.wrap(&req.id, response, ttl, &full_path).await;
         }
         Ok(response)
     }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use coffer_policy::{Acl, Capability, Policy};
+use coffer_policy::{Acl, Capability, Policy, TemplateContext};
 use coffer_storage::{Key, Prefix, Storage, View};
 use coffer_types::{Error, Result};
 
@@ -12,6 +12,8 @@ use coffer_types::{Error, Result};
 pub(crate) const ROOT_POLICY: &str = "root";
 /// The policy attached to every token unless asked otherwise.
 pub(crate) const DEFAULT_POLICY: &str = "default";
+/// The policy of response-wrapping tokens; built in and immutable.
+pub(crate) const RESPONSE_WRAPPING_POLICY: &str = "response-wrapping";
 
 /// The policy store.
 pub(crate) struct PolicyStore {
@@ -31,7 +33,8 @@ fn write_lock<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 }
 
 impl PolicyStore {
-    /// Loads every stored policy from `view`.
+    /// Loads every stored policy from `view`, plus the built-in
+    /// `response-wrapping` policy.
     pub async fn load(view: View) -> Result<Self> {
         let mut policies = HashMap::new();
         for name in view.list(&Prefix::root()).await? {
@@ -47,19 +50,33 @@ impl PolicyStore {
                 policies.insert(name, Arc::new(policy));
             }
         }
-        Ok(Self {
+        let store = Self {
             view,
             policies: RwLock::new(policies),
             acls: RwLock::new(HashMap::new()),
-        })
+        };
+        store.install_response_wrapping()?;
+        Ok(store)
     }
 
     /// Writes the built-in `default` policy unless it exists.
-    pub async fn ensure_default(&self) -> Result<()> {
+    pub async fn ensure_builtin(&self) -> Result<()> {
         if self.get(DEFAULT_POLICY).is_none() {
             self.set(DEFAULT_POLICY, coffer_policy::DEFAULT_POLICY)
                 .await?;
         }
+        Ok(())
+    }
+
+    /// The `response-wrapping` policy lives only in memory: it cannot be
+    /// changed, so it is never stored.
+    fn install_response_wrapping(&self) -> Result<()> {
+        let policy = Policy::parse(
+            RESPONSE_WRAPPING_POLICY,
+            coffer_policy::default_policy::RESPONSE_WRAPPING_POLICY,
+        )
+        .map_err(|e| Error::internal(format!("built-in response-wrapping policy: {e}")))?;
+        write_lock(&self.policies).insert(RESPONSE_WRAPPING_POLICY.to_owned(), Arc::new(policy));
         Ok(())
     }
 
@@ -70,9 +87,14 @@ impl PolicyStore {
             .cloned()
     }
 
-    /// Every policy name, sorted, including `root`.
+    /// Every policy name, sorted, including `root` (the built-in
+    /// `response-wrapping` policy is not listed, as in Vault).
     pub fn names(&self) -> Vec<String> {
-        let mut names: Vec<String> = read_lock(&self.policies).keys().cloned().collect();
+        let mut names: Vec<String> = read_lock(&self.policies)
+            .keys()
+            .filter(|n| n.as_str() != RESPONSE_WRAPPING_POLICY)
+            .cloned()
+            .collect();
         names.push(ROOT_POLICY.to_owned());
         names.sort();
         names
@@ -81,14 +103,12 @@ impl PolicyStore {
     /// Parses and stores a policy. `root` cannot be written.
     pub async fn set(&self, name: &str, text: &str) -> Result<()> {
         let name = name.to_ascii_lowercase();
-        if name == ROOT_POLICY {
-            return Err(Error::invalid("cannot update \"root\" policy"));
-        }
+        coffer_policy::default_policy::check_writable(&name)
+            .map_err(|e| Error::invalid(e.to_string()))?;
         if name.is_empty() || !Policy::is_valid_name(&name) {
             return Err(Error::invalid(format!("invalid policy name {name:?}")));
         }
-        let policy = Policy::parse(&name, text)
-            .map_err(|e| Error::invalid(format!("failed to parse policy: {e}")))?;
+        let policy = Policy::parse(&name, text).map_err(|e| Error::invalid(e.to_string()))?;
         self.view
             .put(&Key::new(name.clone())?, text.as_bytes().to_vec())
             .await?;
@@ -100,12 +120,8 @@ impl PolicyStore {
     /// Deletes a policy. `root` and `default` cannot be deleted.
     pub async fn delete(&self, name: &str) -> Result<()> {
         let name = name.to_ascii_lowercase();
-        if name == ROOT_POLICY {
-            return Err(Error::invalid("cannot delete \"root\" policy"));
-        }
-        if name == DEFAULT_POLICY {
-            return Err(Error::invalid("cannot delete \"default\" policy"));
-        }
+        coffer_policy::default_policy::check_deletable(&name)
+            .map_err(|e| Error::invalid(e.to_string()))?;
         self.view.delete(&Key::new(name.clone())?).await?;
         write_lock(&self.policies).remove(&name);
         write_lock(&self.acls).clear();
@@ -131,6 +147,27 @@ impl PolicyStore {
         }
         cache.insert(names.to_vec(), acl.clone());
         Ok(acl)
+    }
+
+    /// The ACL for `names` rendered for an identity: templated policies are
+    /// filled in from `context`. Without templates (or without an identity)
+    /// this is the cached [`PolicyStore::acl`]; rendered ACLs are built per
+    /// request, since they depend on the entity and the time.
+    pub fn acl_for(&self, names: &[String], context: Option<&TemplateContext>) -> Result<Arc<Acl>> {
+        let Some(context) = context else {
+            return self.acl(names);
+        };
+        if names.iter().any(|n| n == ROOT_POLICY) {
+            return self.acl(names);
+        }
+        let found: Vec<Arc<Policy>> = names.iter().filter_map(|n| self.get(n)).collect();
+        if !found.iter().any(|p| p.has_templates()) {
+            return self.acl(names);
+        }
+        let refs: Vec<&Policy> = found.iter().map(|p| p.as_ref()).collect();
+        Acl::new_with_context(&refs, Some(context))
+            .map(Arc::new)
+            .map_err(|e| Error::internal(format!("compiling ACL: {e}")))
     }
 
     /// Whether any of the named policies grants something at or below the

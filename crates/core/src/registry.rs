@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use coffer_sdk::{Backend, Context};
-use coffer_types::{Error, ErrorKind, Request, Response, Result};
+use coffer_sdk::Backend;
+use coffer_types::{Error, Result};
 use serde_json::{Map, Value};
 
 /// How a mount type may be used.
@@ -25,7 +25,11 @@ const SECRET_TYPES: &[(&str, Availability)] = &[
 ];
 
 /// Builtin auth method types.
-const AUTH_TYPES: &[(&str, Availability)] = &[("token", Availability::Singleton)];
+const AUTH_TYPES: &[(&str, Availability)] = &[
+    ("token", Availability::Singleton),
+    ("userpass", Availability::Mountable),
+    ("approle", Availability::Mountable),
+];
 
 fn lookup(types: &[(&str, Availability)], name: &str) -> Result<Availability> {
     types
@@ -72,20 +76,17 @@ pub(crate) fn secret_backend(
     match mount_type {
         "kv" => coffer_engine_kv::kv_backend(options),
         "cubbyhole" => Ok(Arc::new(coffer_engine_kv::Cubbyhole::default())),
-        "identity" => Ok(Arc::new(Unavailable)),
         other => Err(Error::internal(format!(
             "no builtin backend for mount type {other:?}"
         ))),
     }
 }
 
-/// A mount that exists (so it is listed and reserved) but whose paths are not
-/// served yet: every request is Vault's 404 `unsupported path`.
-struct Unavailable;
-
-#[async_trait::async_trait]
-impl Backend for Unavailable {
-    async fn handle(&self, _ctx: &Context, _req: &Request) -> Result<Option<Response>> {
-        Err(Error::new(ErrorKind::NotFound, "unsupported path"))
+/// Builds the backend for an auth mount (`token` is wired by the core itself).
+pub(crate) fn auth_backend(mount_type: &str) -> Result<Arc<dyn Backend>> {
+    match mount_type {
+        "userpass" => Ok(Arc::new(coffer_auth_userpass::Userpass::new())),
+        "approle" => Ok(Arc::new(coffer_auth_approle::AppRole::new())),
+        other => Err(Error::internal(format!("no builtin auth method {other:?}"))),
     }
 }

@@ -4,6 +4,8 @@
 use std::sync::{Arc, RwLock};
 
 use coffer_barrier::Barrier;
+use coffer_identity::{IdentityBackend, IdentityStore};
+use coffer_quotas::QuotaManager;
 use coffer_sdk::{Context, MountConfig};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
 use coffer_tokens::{TokenBackend, TokenEntry, TokenStore, TtlLimits};
@@ -39,7 +41,7 @@ pub(crate) struct Unsealed {
     pub barrier: Arc<Barrier>,
     /// The barrier as a plain store.
     pub storage: Arc<dyn Storage>,
-    router: RwLock<Arc<Router>>,
+    router: Arc<RwLock<Arc<Router>>>,
     tables: Mutex<Tables>,
     /// The token store.
     pub tokens: Arc<TokenStore>,
@@ -47,6 +49,12 @@ pub(crate) struct Unsealed {
     token_backend: Arc<dyn coffer_sdk::Backend>,
     /// The policy store.
     pub policies: Arc<PolicyStore>,
+    /// Rate-limit quotas, checked before authentication.
+    pub quotas: QuotaManager,
+    /// Entities, aliases and groups (also mounted at `identity/`).
+    pub identity: Arc<IdentityStore>,
+    /// The `identity/` backend over the identity store.
+    identity_backend: Arc<dyn coffer_sdk::Backend>,
     /// Core settings.
     pub config: CoreConfig,
     /// This cluster's id.
@@ -62,6 +70,33 @@ struct CubbyholeCleanup {
 impl coffer_tokens::RevocationHook for CubbyholeCleanup {
     async fn token_revoked(&self, entry: &TokenEntry) -> Result<()> {
         coffer_engine_kv::destroy_scope(&self.view, entry.scope_id()).await
+    }
+}
+
+/// Maps an auth mount accessor to its type and path, for identity aliases.
+/// Holds the router weakly (the router owns the identity backend).
+fn auth_mount_resolver(router: &Arc<RwLock<Arc<Router>>>) -> coffer_identity::MountResolver {
+    let weak = Arc::downgrade(router);
+    Arc::new(move |accessor: &str| {
+        let router = weak.upgrade()?;
+        let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
+        snapshot
+            .routes()
+            .find(|r| r.table == Table::Auth && r.entry.accessor == accessor)
+            .map(|r| (r.entry.mount_type.clone(), r.prefix.clone()))
+    })
+}
+
+/// Tells the quota manager which mount serves a path; holds the router weakly.
+struct RouterMounts {
+    router: std::sync::Weak<RwLock<Arc<Router>>>,
+}
+
+impl coffer_quotas::MountResolver for RouterMounts {
+    fn matching_mount(&self, path: &str) -> Option<String> {
+        let router = self.router.upgrade()?;
+        let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
+        snapshot.lookup(path).map(|r| r.prefix.clone())
     }
 }
 
@@ -102,7 +137,7 @@ impl Unsealed {
             .put(&Key::new(CLUSTER_ID_KEY)?, cluster_id.into_bytes())
             .await?;
         let unsealed = Self::load(barrier, config).await?;
-        unsealed.policies.ensure_default().await?;
+        unsealed.policies.ensure_builtin().await?;
         let (token, _) = unsealed.tokens.create_root_token(root_token_id).await?;
         Ok(token)
     }
@@ -137,14 +172,38 @@ impl Unsealed {
                 policies: policies.clone(),
             },
         )));
+        let quotas = QuotaManager::load(
+            View::new(storage.clone(), Prefix::new("sys/quotas/")?),
+            config.clock.clone(),
+        )
+        .await?;
+        let identity_entry = secrets
+            .iter()
+            .find(|e| e.mount_type == "identity")
+            .ok_or_else(|| Error::internal("the identity mount is missing"))?;
+        let identity = Arc::new(
+            IdentityStore::load(
+                View::new(storage.clone(), Table::Secrets.view_prefix(identity_entry)?),
+                config.clock.clone(),
+            )
+            .await?,
+        );
+        let router = Arc::new(RwLock::new(Arc::new(Router::default())));
+        let identity_backend = Arc::new(IdentityBackend::new(
+            identity.clone(),
+            auth_mount_resolver(&router),
+        ));
         let unsealed = Arc::new(Self {
             barrier,
             storage,
-            router: RwLock::new(Arc::new(Router::default())),
+            router,
             tables: Mutex::new(Tables { secrets, auth }),
             tokens,
             token_backend,
             policies,
+            quotas,
+            identity,
+            identity_backend,
             config: config.clone(),
             cluster_id,
         });
@@ -158,6 +217,10 @@ impl Unsealed {
                     .set_revocation_hook(Arc::new(CubbyholeCleanup { view }));
             }
         }
+        crate::login::install_renewer(&unsealed.tokens, &unsealed.router);
+        unsealed.quotas.set_mount_resolver(Arc::new(RouterMounts {
+            router: Arc::downgrade(&unsealed.router),
+        }));
         Ok(unsealed)
     }
 
@@ -175,11 +238,10 @@ impl Unsealed {
         let prefix = format!("{}{}", table.route_prefix(), entry.path);
         let backend = match (table, entry.mount_type.as_str()) {
             (Table::Secrets, "system") => None,
+            (Table::Secrets, "identity") => Some(self.identity_backend.clone()),
             (Table::Auth, "token") => Some(self.token_backend.clone()),
             (Table::Secrets, t) => Some(registry::secret_backend(t, &entry.options)?),
-            (Table::Auth, t) => {
-                return Err(Error::internal(format!("no builtin auth method {t:?}")));
-            }
+            (Table::Auth, t) => Some(registry::auth_backend(t)?),
         };
         Ok(Route {
             prefix: prefix.clone(),

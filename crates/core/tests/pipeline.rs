@@ -703,3 +703,265 @@ async fn capabilities_by_accessor_and_ui_mount_visibility() {
         403
     );
 }
+
+async fn call_wrapped(
+    h: &Harness,
+    token: &str,
+    op: Operation,
+    path: &str,
+    data: Value,
+    ttl: u64,
+) -> Result<Response> {
+    let mut req = Request::new(op, path)
+        .with_data(body(data))
+        .with_token(token);
+    req.wrap_ttl = Some(Duration::from_secs(ttl));
+    h.core.handle(req).await
+}
+
+#[tokio::test]
+async fn response_wrapping_round_trip() {
+    let h = Harness::dev().await;
+    h.root(
+        Operation::Update,
+        "secret/data/app",
+        json!({"data": {"password": "wrapped-canary"}}),
+    )
+    .await
+    .unwrap();
+    let wrapped = call_wrapped(
+        &h,
+        &h.root,
+        Operation::Read,
+        "secret/data/app",
+        json!({}),
+        60,
+    )
+    .await
+    .unwrap();
+    assert!(wrapped.data.is_none(), "a wrapped response carries no data");
+    let info = wrapped.wrap_info.unwrap();
+    assert_eq!(
+        (info.ttl, info.creation_path.as_str()),
+        (60, "secret/data/app")
+    );
+
+    // Lookup needs no token of its own.
+    let looked = h
+        .core
+        .handle(
+            Request::new(Operation::Update, "sys/wrapping/lookup")
+                .with_data(body(json!({"token": info.token}))),
+        )
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(
+        (
+            looked["creation_path"].clone(),
+            looked["creation_ttl"].clone()
+        ),
+        (json!("secret/data/app"), json!(60))
+    );
+
+    // Unwrap with the wrapping token itself: once.
+    let unwrapped = h
+        .call(
+            &info.token,
+            Operation::Update,
+            "sys/wrapping/unwrap",
+            json!({}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        unwrapped.data.unwrap()["data"]["password"],
+        "wrapped-canary"
+    );
+    let again = h
+        .call(
+            &info.token,
+            Operation::Update,
+            "sys/wrapping/unwrap",
+            json!({}),
+        )
+        .await;
+    assert_eq!(status(&again), 403);
+
+    // sys/wrapping/wrap, then unwrap by another token naming it in the body; rewrap.
+    let other = h.token(&["default"], json!({})).await;
+    let w = call_wrapped(
+        &h,
+        &other,
+        Operation::Update,
+        "sys/wrapping/wrap",
+        json!({"k": "v"}),
+        120,
+    )
+    .await
+    .unwrap();
+    let t1 = w.wrap_info.unwrap().token;
+    // The default policy does not grant rewrap (as in Vault); root may.
+    assert_eq!(
+        status(
+            &h.call(
+                &other,
+                Operation::Update,
+                "sys/wrapping/rewrap",
+                json!({"token": t1})
+            )
+            .await
+        ),
+        403
+    );
+    let rewrapped = h
+        .root(
+            Operation::Update,
+            "sys/wrapping/rewrap",
+            json!({"token": t1}),
+        )
+        .await
+        .unwrap();
+    let t2 = rewrapped.wrap_info.unwrap().token;
+    assert_eq!(
+        status(
+            &h.call(
+                &other,
+                Operation::Update,
+                "sys/wrapping/unwrap",
+                json!({"token": t1})
+            )
+            .await
+        ),
+        400
+    );
+    let data = h
+        .call(
+            &other,
+            Operation::Update,
+            "sys/wrapping/unwrap",
+            json!({"token": t2}),
+        )
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(data["k"], "v");
+    assert_eq!(
+        status(
+            &h.call(
+                &other,
+                Operation::Update,
+                "sys/wrapping/unwrap",
+                json!({"token": t2})
+            )
+            .await
+        ),
+        400
+    );
+
+    // Expiry on the clock.
+    let w = call_wrapped(
+        &h,
+        &h.root,
+        Operation::Read,
+        "secret/data/app",
+        json!({}),
+        30,
+    )
+    .await
+    .unwrap();
+    h.clock.advance(Duration::from_secs(31));
+    let expired = h
+        .call(
+            &other,
+            Operation::Update,
+            "sys/wrapping/unwrap",
+            json!({"token": w.wrap_info.unwrap().token}),
+        )
+        .await;
+    assert_eq!(status(&expired), 400);
+    // The response-wrapping policy is built in, unlisted and immutable.
+    let list = h
+        .root(Operation::List, "sys/policies/acl", json!({}))
+        .await
+        .unwrap()
+        .data
+        .unwrap();
+    assert_eq!(list["keys"], json!(["default", "root"]));
+    assert_eq!(
+        status(
+            &h.root(
+                Operation::Update,
+                "sys/policies/acl/response-wrapping",
+                json!({"policy": "path \"x\" {}"})
+            )
+            .await
+        ),
+        400
+    );
+}
+
+#[tokio::test]
+async fn policy_wrapping_ttl_bounds_are_enforced() {
+    let h = Harness::dev().await;
+    let policy = r#"
+path "secret/data/wrapped" {
+  capabilities = ["read"]
+  min_wrapping_ttl = "10s"
+  max_wrapping_ttl = "60s"
+}"#;
+    h.root(
+        Operation::Update,
+        "sys/policies/acl/wrap-only",
+        json!({"policy": policy}),
+    )
+    .await
+    .unwrap();
+    h.root(
+        Operation::Update,
+        "secret/data/wrapped",
+        json!({"data": {"a": "b"}}),
+    )
+    .await
+    .unwrap();
+    let t = h.token(&["wrap-only"], json!({})).await;
+    assert_eq!(
+        status(
+            &h.call(&t, Operation::Read, "secret/data/wrapped", json!({}))
+                .await
+        ),
+        403,
+        "unwrapped read refused"
+    );
+    assert_eq!(
+        status(&call_wrapped(&h, &t, Operation::Read, "secret/data/wrapped", json!({}), 5).await),
+        403
+    );
+    assert_eq!(
+        status(
+            &call_wrapped(
+                &h,
+                &t,
+                Operation::Read,
+                "secret/data/wrapped",
+                json!({}),
+                120
+            )
+            .await
+        ),
+        403
+    );
+    let ok = call_wrapped(
+        &h,
+        &t,
+        Operation::Read,
+        "secret/data/wrapped",
+        json!({}),
+        30,
+    )
+    .await
+    .unwrap();
+    assert!(ok.wrap_info.is_some());
+}

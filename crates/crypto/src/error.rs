@@ -37,6 +37,9 @@ pub enum CryptoError {
     /// Shares could not be recombined (too few, mismatched, duplicate).
     #[error("{0}")]
     InvalidShares(String),
+    /// Password hashing failed inside the Argon2 implementation.
+    #[error("password hashing failed")]
+    PasswordHash,
 }
 
 impl CryptoError {

@@ -1,8 +1,10 @@
 //! The only crate that touches cryptographic primitives: AEAD keyring, HKDF,
-//! HMAC, Shamir, random ids and tokens, constant-time comparison.
+//! HMAC, Shamir, random ids and tokens, constant-time comparison, password
+//! hashing.
 //!
 //! Everything is built on `aws-lc-rs` (AES-256-GCM, HMAC-SHA-256, SHA-256,
-//! HKDF, the OS CSPRNG) and `vsss-rs` (Shamir secret sharing over GF(2^8)).
+//! HKDF, the OS CSPRNG), `vsss-rs` (Shamir secret sharing over GF(2^8)) and
+//! `argon2` (Argon2id password hashing, salted from the aws-lc-rs CSPRNG).
 //! Key material lives in [`Secret`]s, which are zeroized on drop and never
 //! printed.
 #![forbid(unsafe_code)]
@@ -12,6 +14,7 @@ mod aead;
 mod error;
 mod hash;
 mod keyring;
+mod password;
 mod random;
 mod rng;
 mod secret;
@@ -21,6 +24,9 @@ pub use aead::{NONCE_LEN, TAG_LEN, open_with_key, seal_with_key};
 pub use error::CryptoError;
 pub use hash::{ct_eq, hkdf_sha256, hmac_sha256, sha256};
 pub use keyring::{CIPHERTEXT_VERSION, KeyStatus, Keyring};
+pub use password::{
+    PASSWORD_HASH_PARAMS, PasswordHashParams, hash_password, verify_against_dummy, verify_password,
+};
 pub use random::{fill_random, random_alphanumeric, random_key, random_token, random_uuid};
 pub use secret::Secret;
 pub use shamir::{combine_shares, split_secret};

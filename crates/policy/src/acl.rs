@@ -2,12 +2,14 @@
 
 use crate::authorization::{Authorization, DenyReason};
 use crate::capability::{Capability, CapabilitySet};
+use crate::context::TemplateContext;
 use crate::default_policy::ROOT_POLICY_NAME;
 use crate::error::PolicyError;
 use crate::matching::{PatternKind, Priority, SegmentPattern, classify};
 use crate::params::ParamConstraints;
 use crate::policy::Policy;
 use crate::rules::PathRule;
+use crate::template::render_rule;
 use coffer_types::Operation;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -74,9 +76,20 @@ pub struct Acl {
 impl Acl {
     /// Compiles the ACL of a set of policies. The `root` policy makes a root
     /// ACL and must then be the only policy. Templated paths are skipped
-    /// until identity templating renders them (as Vault skips templates it
-    /// cannot fill).
+    /// (as Vault skips templates it cannot fill when the token has no
+    /// entity); [`Acl::new_with_context`] renders them.
     pub fn new(policies: &[&Policy]) -> Result<Acl, PolicyError> {
+        Acl::new_with_context(policies, None)
+    }
+
+    /// Compiles the ACL of a set of policies for a caller whose identity is
+    /// `ctx`: templated paths are rendered as [`Policy::render`] renders
+    /// them (a path that cannot be rendered is dropped); with `None` they
+    /// are all dropped.
+    pub fn new_with_context(
+        policies: &[&Policy],
+        ctx: Option<&TemplateContext>,
+    ) -> Result<Acl, PolicyError> {
         let mut acl = Acl::default();
         let mut segments: HashMap<String, Permissions> = HashMap::new();
         for policy in policies {
@@ -86,7 +99,19 @@ impl Acl {
                 }
                 acl.root = true;
             }
-            for rule in policy.rules().iter().filter(|r| !r.templated) {
+            for written in policy.rules() {
+                let rendered;
+                let rule = if written.templated {
+                    match ctx.and_then(|c| render_rule(written, c)) {
+                        Some(r) => {
+                            rendered = r;
+                            &rendered
+                        }
+                        None => continue,
+                    }
+                } else {
+                    written
+                };
                 let (map, key) = match classify(&rule.path) {
                     PatternKind::Exact(p) => (&mut acl.exact, p),
                     PatternKind::Prefix(p) => (&mut acl.prefix, p),
@@ -448,5 +473,70 @@ mod tests {
             "identity/entity/id/{{identity.entity.id}}",
             Read
         ));
+    }
+
+    fn identity() -> TemplateContext {
+        let mut ctx = TemplateContext::new("e-1", "alice");
+        ctx.entity_metadata.insert("team".into(), "payments".into());
+        ctx.entity_metadata.insert("evil".into(), "*".into());
+        ctx
+    }
+
+    #[test]
+    fn templated_rules_render_with_a_context() {
+        let p = Policy::parse(
+            "t",
+            r#"
+            path "secret/data/{{identity.entity.metadata.team}}/*" { capabilities = ["read"] }
+            path "secret/data/{{identity.entity.metadata.evil}}" { capabilities = ["read"] }
+            path "secret/data/{{identity.entity.metadata.gone}}/*" { capabilities = ["update"] }
+            path "secret/data/shared" { capabilities = ["list"] }
+            "#,
+        )
+        .unwrap();
+        let ctx = identity();
+        let acl = Acl::new_with_context(&[&p], Some(&ctx)).unwrap();
+        assert!(allowed(&acl, "secret/data/payments/x", Read));
+        assert!(!allowed(&acl, "secret/data/payments/x", Update));
+        assert!(!allowed(&acl, "secret/data/other/x", Read));
+        // The `*` value dropped its rule instead of matching everything.
+        assert!(!allowed(&acl, "secret/data/*", Read));
+        assert!(!allowed(&acl, "secret/data/anything", Read));
+        assert!(allowed(&acl, "secret/data/shared", List));
+        // Same result through Policy::render.
+        let rendered = Acl::new(&[&p.render(&ctx)]).unwrap();
+        for path in ["secret/data/payments/x", "secret/data/anything"] {
+            assert_eq!(allowed(&rendered, path, Read), allowed(&acl, path, Read));
+        }
+        // Without a context templated rules match nothing.
+        let bare = Acl::new_with_context(&[&p], None).unwrap();
+        assert!(!allowed(&bare, "secret/data/payments/x", Read));
+        assert!(allowed(&bare, "secret/data/shared", List));
+    }
+
+    #[test]
+    fn default_policy_renders_entity_paths() {
+        let acl = Acl::new_with_context(&[&Policy::default_policy()], Some(&identity())).unwrap();
+        assert!(allowed(&acl, "identity/entity/id/e-1", Read));
+        assert!(allowed(&acl, "identity/entity/name/alice", Read));
+        assert!(!allowed(&acl, "identity/entity/id/e-2", Read));
+        assert!(!allowed(&acl, "identity/entity/name/bob", Read));
+    }
+
+    #[test]
+    fn rendered_rules_merge_with_literal_ones() {
+        let acl = Acl::new_with_context(
+            &[
+                &Policy::parse("a", r#"path "kv/alice" { capabilities = ["read"] }"#).unwrap(),
+                &Policy::parse(
+                    "b",
+                    r#"path "kv/{{identity.entity.name}}" { capabilities = ["update"] }"#,
+                )
+                .unwrap(),
+            ],
+            Some(&identity()),
+        )
+        .unwrap();
+        assert_eq!(acl.capabilities("kv/alice"), ["read", "update"]);
     }
 }

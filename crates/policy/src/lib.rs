@@ -1,7 +1,8 @@
 //! Vault ACL policies for Coffer: the parser for Vault's HCL (and JSON)
 //! policy syntax, the ACL compiled from a token's policies with Vault's
 //! matching and priority rules, parameter constraints, the built-in
-//! `root`/`default` policies and the rules about their names.
+//! `root`/`default` policies and the rules about their names, and Vault's
+//! identity templating of policy paths ([`TemplateContext`]).
 //! Pure: no I/O, no clock, no global state.
 //!
 //! ```
@@ -21,6 +22,7 @@
 mod acl;
 mod authorization;
 mod capability;
+mod context;
 pub mod default_policy;
 mod error;
 pub mod matching;
@@ -29,10 +31,12 @@ mod parse;
 mod parse_json;
 mod policy;
 mod rules;
+mod template;
 
 pub use acl::Acl;
 pub use authorization::{Authorization, DenyReason};
 pub use capability::{Capability, CapabilitySet};
+pub use context::{TemplateAlias, TemplateContext, TemplateGroup};
 pub use default_policy::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, ROOT_POLICY_NAME};
 pub use error::{PolicyError, Position};
 pub use policy::Policy;

@@ -1,8 +1,10 @@
 //! A named, parsed policy.
 
+use crate::context::TemplateContext;
 use crate::default_policy::{DEFAULT_POLICY, DEFAULT_POLICY_NAME, ROOT_POLICY_NAME};
 use crate::error::PolicyError;
 use crate::rules::{PathRule, build_rule};
+use crate::template::render_rule;
 use crate::{parse, parse_json};
 
 /// An ACL policy: its name, the text it was written in and its rules.
@@ -71,9 +73,27 @@ impl Policy {
     }
 
     /// Whether any path uses identity templating (`{{identity...}}`). Such
-    /// paths are skipped by [`crate::Acl::new`] until templating is rendered.
+    /// paths are skipped by [`crate::Acl::new`]; [`Policy::render`] and
+    /// [`crate::Acl::new_with_context`] render them.
     pub fn has_templates(&self) -> bool {
         self.templated
+    }
+
+    /// This policy with its templated paths rendered for `ctx`, as Vault
+    /// renders them for a request: a path whose directives cannot all be
+    /// rendered (a missing value, or a value that would widen the rule) is
+    /// dropped. The name and raw text are kept.
+    pub fn render(&self, ctx: &TemplateContext) -> Policy {
+        Policy {
+            name: self.name.clone(),
+            raw: self.raw.clone(),
+            rules: self
+                .rules
+                .iter()
+                .filter_map(|r| render_rule(r, ctx))
+                .collect(),
+            templated: false,
+        }
     }
 
     /// Vault's policy name normalization: trimmed and lowercased.
@@ -111,6 +131,26 @@ mod tests {
     }
 
     #[test]
+    fn render_replaces_or_drops_templated_rules() {
+        let p = Policy::parse(
+            "t",
+            r#"
+            path "secret/data/{{identity.entity.name}}/*" { capabilities = ["read"] }
+            path "secret/data/{{identity.entity.metadata.team}}/*" { capabilities = ["read"] }
+            path "secret/shared" { capabilities = ["read"] }
+            "#,
+        )
+        .unwrap();
+        assert!(p.has_templates());
+        let r = p.render(&TemplateContext::new("e1", "alice"));
+        assert!(!r.has_templates());
+        assert_eq!((r.name(), r.raw()), (p.name(), p.raw()));
+        let paths: Vec<_> = r.rules().iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, ["secret/data/alice/*", "secret/shared"]);
+        assert!(r.rules().iter().all(|r| !r.templated));
+    }
+
+    #[test]
     fn names() {
         assert_eq!(Policy::normalize_name("  My-Policy "), "my-policy");
         assert!(Policy::is_valid_name("dev-readonly"));
@@ -121,6 +161,7 @@ mod tests {
         assert_eq!(p.name(), "admins");
         assert!(p.rules().is_empty() && !p.has_templates());
         assert_eq!(p.raw(), "# nothing yet\n");
+        assert_eq!(p.render(&TemplateContext::default()), p);
         assert!(Policy::parse("empty", "").unwrap().rules().is_empty());
     }
 }

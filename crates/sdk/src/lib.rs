@@ -14,6 +14,7 @@ pub mod cidr;
 mod clock;
 mod fields;
 mod paths;
+pub mod token_fields;
 
 pub use backend::{Backend, Context, MountConfig, SpecialPaths};
 pub use clock::{Clock, ManualClock, SystemClock};

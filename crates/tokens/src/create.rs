@@ -1,30 +1,35 @@
-//! Token creation: fresh `hvs.` tokens and root tokens.
+//! Token creation: fresh `hvs.` tokens and root tokens (batch tokens are
+//! made in `batch.rs`).
 
 use std::time::Duration;
 
 use coffer_crypto::{random_alphanumeric, random_token};
 use coffer_storage::{Storage, WriteOp};
-use coffer_types::Sensitive;
+use coffer_types::{LoginGrant, Sensitive};
 
+use crate::cidr::canonical_cidrs;
 use crate::entry::TOKEN_TYPE_SERVICE;
 use crate::policies::sanitize_policies;
 use crate::store::{AccessorEntry, accessor_key, id_key, parent_key};
 use crate::ttl::{TtlInput, calculate_ttl};
 use crate::{
     ACCESSOR_LEN, Result, SERVICE_TOKEN_PREFIX, TOKEN_RANDOM_LEN, TokenEntry, TokenError,
-    TokenStore,
+    TokenStore, TokenType,
 };
 
 /// What a new token should look like. Policies are sanitized (sorted,
 /// deduplicated, `root` alone) by [`TokenStore::create`]; permission checks
-/// (subset of the parent's, sudo) are the caller's job.
+/// (subset of the parent's, sudo) and inheritance from the parent (entity,
+/// CIDR binding) are the caller's job. For logins, build it with
+/// [`CreateParams::from_login`].
 #[derive(Clone, Debug)]
 pub struct CreateParams {
     /// The token's policies.
     pub policies: Vec<String>,
     /// Metadata.
     pub meta: std::collections::BTreeMap<String, String>,
-    /// Full display name; empty means `token`.
+    /// Full display name; empty means `token`. Login tokens carry the mount
+    /// prefix (`userpass-bob`, see [`crate::login_display_name`]).
     pub display_name: String,
     /// Number of uses, 0 for unlimited.
     pub num_uses: u64,
@@ -32,6 +37,9 @@ pub struct CreateParams {
     pub ttl: Duration,
     /// Hard lifetime cap from creation; zero for none.
     pub explicit_max_ttl: Duration,
+    /// The backend's cap on the lifetime through renewals (a login's
+    /// `max_ttl`); zero: only the system max applies.
+    pub max_ttl: Duration,
     /// Period for a periodic token; zero for none.
     pub period: Duration,
     /// Whether the token may be renewed.
@@ -45,7 +53,18 @@ pub struct CreateParams {
     /// The parent's `id_hash`; `None` creates an orphan.
     pub parent: Option<String>,
     /// A caller-chosen token id (root/sudo only; checked by the caller).
+    /// Not allowed for batch tokens.
     pub explicit_id: Option<Sensitive>,
+    /// CIDR blocks the token may be used from (empty: anywhere). Invalid
+    /// blocks are refused; non-expiring tokens are never bound (as in Vault).
+    pub bound_cidrs: Vec<String>,
+    /// Service (stored) or batch (encrypted, never stored). Batch tokens may
+    /// not have uses, a period, an explicit max TTL, a custom id or `root`.
+    pub token_type: TokenType,
+    /// The auth method's grant, kept with a service token and handed back to
+    /// the method on renewal ([`crate::LoginRenewer`]). Not carried by batch
+    /// tokens, which cannot be renewed.
+    pub login_grant: Option<LoginGrant>,
 }
 
 impl Default for CreateParams {
@@ -57,6 +76,7 @@ impl Default for CreateParams {
             num_uses: 0,
             ttl: Duration::ZERO,
             explicit_max_ttl: Duration::ZERO,
+            max_ttl: Duration::ZERO,
             period: Duration::ZERO,
             renewable: true,
             path: "auth/token/create".to_owned(),
@@ -64,6 +84,9 @@ impl Default for CreateParams {
             role: String::new(),
             parent: None,
             explicit_id: None,
+            bound_cidrs: Vec::new(),
+            token_type: TokenType::Service,
+            login_grant: None,
         }
     }
 }
@@ -97,6 +120,9 @@ impl TokenStore {
         &self,
         params: CreateParams,
     ) -> Result<(Sensitive, TokenEntry, Vec<String>)> {
+        if params.token_type == TokenType::Batch {
+            return self.create_batch(params).await;
+        }
         let _guard = self.lock.lock().await;
         let now = self.clock.now();
         let parent = match &params.parent {
@@ -121,23 +147,8 @@ impl TokenStore {
             ));
         }
 
-        let is_root = policies.len() == 1 && policies[0] == "root";
-        let mut ttl = params.ttl;
-        let mut warnings = Vec::new();
-        if !params.period.is_zero() || !ttl.is_zero() || !is_root {
-            let input = TtlInput {
-                increment: Duration::ZERO,
-                backend_ttl: ttl,
-                period: params.period,
-                explicit_max_ttl: params.explicit_max_ttl,
-                start: now,
-                now,
-            };
-            (ttl, warnings) = calculate_ttl(self.limits, &input)?;
-        }
-        if ttl.is_zero() && !params.explicit_max_ttl.is_zero() {
-            ttl = params.explicit_max_ttl;
-        }
+        let (ttl, warnings) = self.initial_ttl(&params, &policies, now)?;
+        let bound_cidrs = canonical_cidrs(&params.bound_cidrs)?;
         let mut renewable = params.renewable;
         if ttl.is_zero() {
             if parent.as_ref().is_some_and(|p| p.expire_time.is_some()) {
@@ -173,6 +184,14 @@ impl TokenStore {
             entity_id: params.entity_id,
             role: params.role,
             cubbyhole_id: random_alphanumeric(24)?,
+            // Vault does not CIDR-restrict non-expiring tokens.
+            bound_cidrs: if ttl.is_zero() {
+                Vec::new()
+            } else {
+                bound_cidrs
+            },
+            login_grant: params.login_grant,
+            max_ttl: params.max_ttl,
             revocation_pending: false,
         };
         let accessor_index = AccessorEntry {
@@ -193,6 +212,37 @@ impl TokenStore {
         }
         self.view.write_batch(ops).await?;
         Ok((token, entry, warnings))
+    }
+
+    /// The TTL of a new token, as Vault's `handleCreateCommon` computes it:
+    /// only periodic tokens, tokens asking for a TTL and non-root tokens go
+    /// through `CalculateTTL`; a root token without one never expires unless
+    /// it has an explicit max TTL.
+    pub(crate) fn initial_ttl(
+        &self,
+        params: &CreateParams,
+        policies: &[String],
+        now: std::time::SystemTime,
+    ) -> Result<(Duration, Vec<String>)> {
+        let is_root = policies.len() == 1 && policies[0] == "root";
+        let mut ttl = params.ttl;
+        let mut warnings = Vec::new();
+        if !params.period.is_zero() || !ttl.is_zero() || !is_root {
+            let input = TtlInput {
+                increment: Duration::ZERO,
+                backend_ttl: ttl,
+                period: params.period,
+                backend_max_ttl: params.max_ttl,
+                explicit_max_ttl: params.explicit_max_ttl,
+                start: now,
+                now,
+            };
+            (ttl, warnings) = calculate_ttl(self.limits, &input)?;
+        }
+        if ttl.is_zero() && !params.explicit_max_ttl.is_zero() {
+            ttl = params.explicit_max_ttl;
+        }
+        Ok((ttl, warnings))
     }
 
     /// Creates a root token: policies `["root"]`, no TTL, no parent, display
@@ -327,5 +377,49 @@ mod tests {
             f.store.create_root_token(Some("fixed")).await.is_err(),
             "duplicate id"
         );
+    }
+
+    #[tokio::test]
+    async fn cidr_binding_is_validated_stored_and_skipped_for_root() {
+        let f = fixture();
+        let (token, entry) = f
+            .store
+            .create(CreateParams {
+                bound_cidrs: vec!["10.0.0.0/8".into(), "127.0.0.1/32".into()],
+                ..CreateParams::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(entry.bound_cidrs, ["10.0.0.0/8", "127.0.0.1"]);
+        let found = f.store.lookup(token.expose()).await.unwrap().unwrap();
+        assert_eq!(found.bound_cidrs, entry.bound_cidrs);
+        let addr = |s: &str| Some(s.parse::<std::net::IpAddr>().unwrap());
+        assert!(f.store.cidr_allowed(&found, addr("127.0.0.1")));
+        assert!(f.store.cidr_allowed(&found, addr("10.9.8.7")));
+        assert!(!f.store.cidr_allowed(&found, addr("192.168.0.1")));
+        assert!(!f.store.cidr_allowed(&found, None));
+
+        let err = f
+            .store
+            .create(CreateParams {
+                bound_cidrs: vec!["10.0.0.0/8".into(), "bogus".into()],
+                ..CreateParams::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.to_string(), "invalid CIDR block \"bogus\"");
+
+        // Vault never CIDR-restricts non-expiring tokens.
+        let (_, root) = f
+            .store
+            .create(CreateParams {
+                policies: vec!["root".into()],
+                bound_cidrs: vec!["10.0.0.0/8".into()],
+                ..CreateParams::default()
+            })
+            .await
+            .unwrap();
+        assert!(root.bound_cidrs.is_empty());
+        assert!(f.store.cidr_allowed(&root, None));
     }
 }

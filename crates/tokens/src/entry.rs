@@ -1,12 +1,56 @@
 //! What the store keeps about a token. The token itself is never stored.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use coffer_types::LoginGrant;
 use serde::{Deserialize, Serialize};
 
-/// The only token type this store issues.
+/// The `token_type` of stored (service) tokens.
 pub const TOKEN_TYPE_SERVICE: &str = "service";
+/// The `token_type` of batch tokens (never stored; see [`TokenType::Batch`]).
+pub const TOKEN_TYPE_BATCH: &str = "batch";
+
+/// The two kinds of token the store issues.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `hvs.` tokens: stored, with an accessor, a cubbyhole, children,
+    /// renewals and revocation.
+    #[default]
+    Service,
+    /// `hvb.` tokens: an encrypted, self-contained entry that is never
+    /// stored. No accessor, no cubbyhole, no children, no renewal, no
+    /// individual revocation; they die at their TTL or with their parent.
+    Batch,
+}
+
+impl TokenType {
+    /// `service` or `batch`, as Vault prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenType::Service => TOKEN_TYPE_SERVICE,
+            TokenType::Batch => TOKEN_TYPE_BATCH,
+        }
+    }
+
+    /// Parses `service` or `batch` (`None` for anything else, including
+    /// the role-only `default-service`/`default-batch`).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            TOKEN_TYPE_SERVICE => Some(TokenType::Service),
+            TOKEN_TYPE_BATCH => Some(TokenType::Batch),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TokenType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A token's stored state. Built only by the [`TokenStore`](crate::TokenStore);
 /// the raw token is never part of it (it is identified by `id_hash`, an HMAC of
@@ -45,7 +89,7 @@ pub struct TokenEntry {
     pub period: Duration,
     /// Whether the token may be renewed.
     pub renewable: bool,
-    /// Always `service`.
+    /// `service` or `batch` ([`TokenType::as_str`]).
     pub token_type: String,
     /// The path that created the token (`auth/token/create`, `auth/userpass/login/bob`).
     pub path: String,
@@ -53,8 +97,22 @@ pub struct TokenEntry {
     pub entity_id: String,
     /// The token role it was created against, "" when none.
     pub role: String,
-    /// A random id that scopes the token's cubbyhole; not derived from the token.
+    /// A random id that scopes the token's cubbyhole; not derived from the
+    /// token. Empty for batch tokens, which have no cubbyhole.
     pub cubbyhole_id: String,
+    /// CIDR blocks the token may be used from, as given (empty: anywhere).
+    /// Checked by [`TokenEntry::cidr_allowed`].
+    #[serde(default)]
+    pub bound_cidrs: Vec<String>,
+    /// The auth method's login grant for tokens minted by a login (kept in
+    /// the barrier with the entry, handed back to the method on renewal).
+    /// `None` for tokens from `auth/token/` and for batch tokens.
+    #[serde(default)]
+    pub login_grant: Option<LoginGrant>,
+    /// The backend's cap on the token's lifetime through renewals (a login's
+    /// `max_ttl`); zero: only the system max applies.
+    #[serde(default)]
+    pub max_ttl: Duration,
     /// Set while the token is being revoked (its last use was spent, or a
     /// revocation is in progress): the token no longer authenticates.
     #[serde(default)]
@@ -63,8 +121,37 @@ pub struct TokenEntry {
 
 impl TokenEntry {
     /// A stable id for cubbyhole scoping; never the token, never its hash.
+    ///
+    /// Batch tokens have no cubbyhole (as in Vault): their scope id is the
+    /// empty string, which the cubbyhole backend refuses, so the core must
+    /// refuse cubbyhole requests made with a batch token (see
+    /// [`TokenEntry::is_batch`]).
     pub fn scope_id(&self) -> &str {
         &self.cubbyhole_id
+    }
+
+    /// True for batch (`hvb.`) tokens.
+    pub fn is_batch(&self) -> bool {
+        self.token_type == TOKEN_TYPE_BATCH
+    }
+
+    /// The token's type.
+    pub fn token_kind(&self) -> TokenType {
+        TokenType::from_name(&self.token_type).unwrap_or_default()
+    }
+
+    /// Whether a request from `client` may use this token: true when the
+    /// token is not CIDR-bound; false when it is bound and the client
+    /// address is unknown or outside every block (or a stored block no
+    /// longer parses: fail closed). The core answers 403 when false.
+    pub fn cidr_allowed(&self, client: Option<IpAddr>) -> bool {
+        if self.bound_cidrs.is_empty() {
+            return true;
+        }
+        match coffer_sdk::cidr::parse_cidrs(&self.bound_cidrs) {
+            Ok(blocks) => coffer_sdk::cidr::allowed(&blocks, client),
+            Err(_) => false,
+        }
     }
 
     /// True for tokens with exactly the `root` policy.
@@ -107,6 +194,8 @@ impl std::fmt::Debug for TokenEntry {
             .field("expire_time", &self.expire_time)
             .field("renewable", &self.renewable)
             .field("token_type", &self.token_type)
+            .field("bound_cidrs", &self.bound_cidrs)
+            .field("login", &self.login_grant.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +240,9 @@ pub(crate) mod tests {
             entity_id: String::new(),
             role: String::new(),
             cubbyhole_id: "cubby".into(),
+            bound_cidrs: Vec::new(),
+            login_grant: None,
+            max_ttl: Duration::ZERO,
             revocation_pending: false,
         }
     }
@@ -162,6 +254,49 @@ pub(crate) mod tests {
         assert!(!shown.contains("AccessorCanary"));
         assert!(!shown.contains(&e.id_hash));
         assert!(shown.contains("web"));
+    }
+
+    #[test]
+    fn cidr_binding_in_out_and_absent() {
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let mut e = sample();
+        assert!(e.cidr_allowed(None), "unbound tokens work from anywhere");
+        assert!(e.cidr_allowed(ip("8.8.8.8")));
+        e.bound_cidrs = vec!["10.0.0.0/8".into(), "192.168.1.7".into()];
+        assert!(e.cidr_allowed(ip("10.20.30.40")));
+        assert!(e.cidr_allowed(ip("192.168.1.7")));
+        assert!(e.cidr_allowed(ip("::ffff:10.0.0.1")), "v4-mapped v6");
+        assert!(!e.cidr_allowed(ip("192.168.1.8")));
+        assert!(!e.cidr_allowed(ip("11.0.0.1")));
+        assert!(!e.cidr_allowed(None), "bound, address unknown");
+        e.bound_cidrs = vec!["not-a-cidr".into()];
+        assert!(
+            !e.cidr_allowed(ip("10.0.0.1")),
+            "corrupt binding fails closed"
+        );
+    }
+
+    #[test]
+    fn token_types() {
+        assert_eq!(TokenType::from_name("batch"), Some(TokenType::Batch));
+        assert_eq!(TokenType::from_name("service"), Some(TokenType::Service));
+        assert_eq!(TokenType::from_name("default-batch"), None);
+        assert_eq!(TokenType::Batch.to_string(), "batch");
+        let mut e = sample();
+        assert!(!e.is_batch() && e.token_kind() == TokenType::Service);
+        e.token_type = TOKEN_TYPE_BATCH.into();
+        assert!(e.is_batch() && e.token_kind() == TokenType::Batch);
+    }
+
+    #[test]
+    fn entries_without_the_new_fields_still_decode() {
+        let mut value = serde_json::to_value(sample()).unwrap();
+        let obj = value.as_object_mut().unwrap();
+        obj.remove("bound_cidrs");
+        obj.remove("login_grant");
+        obj.remove("max_ttl");
+        let back: TokenEntry = serde_json::from_value(value).unwrap();
+        assert_eq!(back, sample());
     }
 
     #[test]

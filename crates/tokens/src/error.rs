@@ -38,6 +38,22 @@ pub enum TokenError {
     /// marked for revocation and is retried by a later lookup or tidy.
     #[error("revoking token: {0}")]
     Hook(coffer_types::Error),
+    /// The operation is impossible with a batch token (renewal, individual
+    /// revocation, creating children); the message is Vault's (HTTP 400).
+    #[error("{0}")]
+    Batch(&'static str),
+    /// The auth method refused to renew a login token (user or role gone,
+    /// ...); its error reaches the client unchanged.
+    #[error("{0}")]
+    LoginRefused(coffer_types::Error),
+    /// The auth method's policies for a login token changed since the login
+    /// (Vault answers 500 with this message).
+    #[error("failed to renew entry: policies have changed, not renewing")]
+    PoliciesChanged,
+    /// A login token is being renewed but no [`LoginRenewer`](crate::LoginRenewer)
+    /// is installed.
+    #[error("cannot renew a login token: no auth method renewal hook is installed")]
+    NoLoginRenewer,
 }
 
 impl TokenError {
@@ -47,8 +63,10 @@ impl TokenError {
             TokenError::Storage(e) => e.kind(),
             TokenError::Crypto(e) => e.kind(),
             TokenError::Corrupt { .. } => ErrorKind::Internal,
-            TokenError::Hook(e) => e.kind(),
-            TokenError::Invalid(_)
+            TokenError::Hook(e) | TokenError::LoginRefused(e) => e.kind(),
+            TokenError::PoliciesChanged | TokenError::NoLoginRenewer => ErrorKind::Internal,
+            TokenError::Batch(_)
+            | TokenError::Invalid(_)
             | TokenError::ParentNotFound
             | TokenError::NotRenewable
             | TokenError::PastMaxTtl => ErrorKind::InvalidRequest,
@@ -69,7 +87,10 @@ impl TokenError {
 
 impl From<TokenError> for Error {
     fn from(err: TokenError) -> Self {
-        Error::new(err.kind(), err.to_string())
+        match err {
+            TokenError::LoginRefused(e) => e,
+            other => Error::new(other.kind(), other.to_string()),
+        }
     }
 }
 
@@ -95,6 +116,22 @@ mod tests {
         assert_eq!(
             Error::from(TokenError::ParentNotFound).messages(),
             ["parent token lookup failed: no parent found"]
+        );
+        assert_eq!(
+            Error::from(TokenError::Batch("batch tokens cannot be renewed")).status(),
+            400
+        );
+        let refused = Error::new(ErrorKind::PermissionDenied, "user is gone");
+        assert_eq!(
+            Error::from(TokenError::LoginRefused(refused.clone())),
+            refused,
+            "the auth method's error passes through unchanged"
+        );
+        let changed = Error::from(TokenError::PoliciesChanged);
+        assert_eq!(changed.status(), 500);
+        assert_eq!(
+            changed.messages(),
+            ["failed to renew entry: policies have changed, not renewing"]
         );
     }
 }

@@ -13,7 +13,12 @@ impl TokenStore {
     /// Revokes the token and all its descendants. The whole tree stops
     /// authenticating as soon as the top token is marked; descendants are then
     /// revoked leaves first. Revoking an unknown token is not an error.
+    /// Batch tokens cannot be revoked ([`TokenError::Batch`]): they die at
+    /// their TTL or with their parent.
     pub async fn revoke_tree(&self, entry: &TokenEntry) -> Result<()> {
+        if entry.is_batch() {
+            return Err(TokenError::Batch("batch tokens cannot be revoked"));
+        }
         let _guard = self.lock.lock().await;
         self.revoke_tree_locked(&entry.id_hash).await
     }
@@ -21,6 +26,9 @@ impl TokenStore {
     /// Revokes only this token; its children become orphans (they keep
     /// working and are no longer revoked with it).
     pub async fn revoke_orphan(&self, entry: &TokenEntry) -> Result<()> {
+        if entry.is_batch() {
+            return Err(TokenError::Batch("batch tokens cannot be revoked"));
+        }
         let _guard = self.lock.lock().await;
         let hash = entry.id_hash.as_str();
         let Some(mut top) = self.load_raw(hash).await? else {

@@ -45,6 +45,10 @@ pub struct TokenRole {
     pub token_no_default_policy: bool,
     /// Uses of created tokens (0: unlimited).
     pub token_num_uses: u64,
+    /// CIDR blocks created tokens are bound to (canonical form).
+    pub token_bound_cidrs: Vec<String>,
+    /// Deprecated `bound_cidrs` as last written (read back as such).
+    pub bound_cidrs: Vec<String>,
 }
 
 impl Default for TokenRole {
@@ -66,6 +70,8 @@ impl Default for TokenRole {
             token_period: Duration::ZERO,
             token_no_default_policy: false,
             token_num_uses: 0,
+            token_bound_cidrs: Vec::new(),
+            bound_cidrs: Vec::new(),
         }
     }
 }

@@ -11,8 +11,9 @@ use coffer_sdk::Clock;
 use coffer_storage::{Key, Prefix, Storage, View};
 use serde::{Deserialize, Serialize};
 
+use crate::batch::{BatchKey, is_batch_token};
 use crate::salt::Salt;
-use crate::{Result, TokenEntry, TokenError, TtlLimits};
+use crate::{LoginRenewer, Result, TokenEntry, TokenError, TtlLimits};
 
 /// Length of the random part of a token (`hvs.` + 24 characters).
 pub const TOKEN_RANDOM_LEN: usize = 24;
@@ -61,6 +62,8 @@ pub struct TokenStore {
     /// Serialises every write (creation, uses, renewal, revocation).
     pub(crate) lock: tokio::sync::Mutex<()>,
     pub(crate) hook: RwLock<Option<Arc<dyn RevocationHook>>>,
+    pub(crate) renewer: RwLock<Option<Arc<dyn LoginRenewer>>>,
+    pub(crate) batch_key: BatchKey,
     pub(crate) tidy_running: AtomicBool,
 }
 
@@ -100,6 +103,8 @@ impl TokenStore {
             salt: Salt::new(),
             lock: tokio::sync::Mutex::new(()),
             hook: RwLock::new(None),
+            renewer: RwLock::new(None),
+            batch_key: BatchKey::new(),
             tidy_running: AtomicBool::new(false),
         }
     }
@@ -212,9 +217,18 @@ impl TokenStore {
     /// Looks a token up. `None` for unknown, revoked, used-up or expired
     /// tokens, and for tokens whose parent has expired or been revoked;
     /// expired tokens are revoked (with their children) on the spot.
+    ///
+    /// Batch (`hvb.`) tokens are decrypted rather than read: `None` when
+    /// tampered with, expired, or when their parent is no longer valid. Their
+    /// entry has `token_type` `batch`, no accessor and no cubbyhole (empty
+    /// [`TokenEntry::scope_id`]). The caller must still check the CIDR
+    /// binding ([`TokenEntry::cidr_allowed`]).
     pub async fn lookup(&self, token: &str) -> Result<Option<TokenEntry>> {
         if token.is_empty() {
             return Ok(None);
+        }
+        if is_batch_token(token) {
+            return self.lookup_batch(token).await;
         }
         let hash = self.hash_token(token).await?;
         self.resolve(&hash, false).await
@@ -226,6 +240,9 @@ impl TokenStore {
     pub async fn lookup_tainted(&self, token: &str) -> Result<Option<TokenEntry>> {
         if token.is_empty() {
             return Ok(None);
+        }
+        if is_batch_token(token) {
+            return self.lookup_batch(token).await;
         }
         let hash = self.hash_token(token).await?;
         self.resolve(&hash, true).await

@@ -40,6 +40,15 @@ pub(crate) fn human_duration(d: Duration) -> String {
     s
 }
 
+/// The smaller of two durations where zero means "none".
+pub(crate) fn nonzero_min(a: Duration, b: Duration) -> Duration {
+    match (a.is_zero(), b.is_zero()) {
+        (true, _) => b,
+        (_, true) => a,
+        _ => a.min(b),
+    }
+}
+
 /// The inputs of one TTL calculation.
 pub(crate) struct TtlInput {
     /// Requested increment (renewals), zero for none.
@@ -48,6 +57,8 @@ pub(crate) struct TtlInput {
     pub backend_ttl: Duration,
     /// Period of a periodic token, zero for none.
     pub period: Duration,
+    /// The backend's max TTL (a login's `max_ttl`), zero for none.
+    pub backend_max_ttl: Duration,
     /// Explicit max TTL of the token, zero for none.
     pub explicit_max_ttl: Duration,
     /// When the token was created (lifetimes count from here).
@@ -59,13 +70,17 @@ pub(crate) struct TtlInput {
 /// Vault's `CalculateTTL`: periodic tokens get `period` (capped by the
 /// effective max, and by `explicit_max_ttl` counted from `start`); others get
 /// the increment, else their TTL, else the default, capped so they never live
-/// past `start + min(max_ttl, explicit_max_ttl)`. Returns the TTL and warnings.
+/// past `start + min(max_ttl, backend_max_ttl, explicit_max_ttl)`. Returns
+/// the TTL and warnings.
 pub(crate) fn calculate_ttl(
     limits: TtlLimits,
     input: &TtlInput,
 ) -> Result<(Duration, Vec<String>)> {
     let mut warnings = Vec::new();
     let mut max_ttl = limits.max_ttl;
+    if !input.backend_max_ttl.is_zero() && input.backend_max_ttl < max_ttl {
+        max_ttl = input.backend_max_ttl;
+    }
     if !input.explicit_max_ttl.is_zero() && input.explicit_max_ttl < max_ttl {
         max_ttl = input.explicit_max_ttl;
     }
@@ -124,6 +139,7 @@ mod tests {
             increment: Duration::from_secs(increment),
             backend_ttl: Duration::from_secs(ttl),
             period: Duration::from_secs(period),
+            backend_max_ttl: Duration::ZERO,
             explicit_max_ttl: Duration::from_secs(explicit),
             start,
             now: start + Duration::from_secs(age),
@@ -212,6 +228,20 @@ mod tests {
                 .as_secs(),
             10 * H
         );
+    }
+
+    #[test]
+    fn backend_max_ttl_caps_like_vault() {
+        let mut i = input(0, 5 * H, 0, 0, 0);
+        i.backend_max_ttl = Duration::from_secs(2 * H);
+        assert_eq!(calculate_ttl(limits(), &i).unwrap().0.as_secs(), 2 * H);
+        // A backend max above the system max changes nothing.
+        i.backend_max_ttl = Duration::from_secs(20 * H);
+        assert_eq!(calculate_ttl(limits(), &i).unwrap().0.as_secs(), 5 * H);
+        // Periods are capped by it too.
+        let mut p = input(0, 0, 3 * H, 0, 0);
+        p.backend_max_ttl = Duration::from_secs(H);
+        assert_eq!(calculate_ttl(limits(), &p).unwrap().0.as_secs(), H);
     }
 
     #[test]

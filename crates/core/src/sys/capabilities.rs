@@ -51,39 +51,33 @@ pub(super) async fn handle(
 ) -> Result<Option<Response>> {
     allow(req.op(), &[Operation::Update])?;
     let paths = paths(req)?;
-    let policies = match relative {
-        "capabilities-self" => caller
-            .entry
-            .as_ref()
-            .map(|e| e.policies.clone())
-            .ok_or_else(Error::permission_denied)?,
+    let entry = match relative {
+        "capabilities-self" => caller.entry.clone().ok_or_else(Error::permission_denied)?,
         "capabilities" => {
             let token = req
                 .get_str("token")
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| Error::invalid("missing token"))?;
-            let entry = unsealed
+            unsealed
                 .tokens
                 .lookup(token)
                 .await?
-                .ok_or_else(|| Error::invalid("invalid token"))?;
-            entry.policies
+                .ok_or_else(|| Error::invalid("invalid token"))?
         }
         "capabilities-accessor" => {
             let accessor = req
                 .get_str("accessor")
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| Error::invalid("missing accessor"))?;
-            let entry = unsealed
+            unsealed
                 .tokens
                 .lookup_accessor(accessor)
                 .await?
-                .ok_or_else(|| Error::invalid("invalid accessor"))?;
-            entry.policies
+                .ok_or_else(|| Error::invalid("invalid accessor"))?
         }
         _ => return Err(Error::not_found()),
     };
-    let acl = unsealed.policies.acl(&policies)?;
+    let acl = unsealed.effective_acl(&entry)?;
     let mut data = Map::new();
     let mut first = None;
     for path in &paths {

@@ -71,6 +71,10 @@ pub(crate) async fn unauthenticated(core: &Core, req: &Request) -> Option<Result
         "generate-root/attempt" | "generate-root/update" => {
             crate::generate_root::handle(core, relative, req).await
         }
+        "wrapping/lookup" => match core.unsealed() {
+            Ok(unsealed) => unsealed.wrapping_lookup(req).await,
+            Err(e) => Err(e),
+        },
         _ => return None,
     };
     Some(result)
@@ -100,6 +104,8 @@ pub(crate) async fn handle(
             capabilities::handle(unsealed, caller, relative, req).await
         }
         "internal" => internal::handle(unsealed, caller, relative, req).await,
+        "wrapping" => unsealed.handle_wrapping(caller, relative, req).await,
+        "quotas" => unsealed.quotas.handle_sys(relative, req).await,
         _ => Err(Error::new(
             ErrorKind::NotFound,
             format!("no handler for route {full_path:?}. route entry not found."),

@@ -16,8 +16,9 @@ use serde_json::Value;
 
 use super::response::auth_block;
 use super::{Route, TokenBackend};
+use crate::cidr::{canonical_cidrs, within};
 use crate::policies::{NON_ASSIGNABLE_POLICIES, is_subset, matches_any_glob, sanitize_policies};
-use crate::{CreateParams, TokenRole, valid_role_name};
+use crate::{CreateParams, TokenEntry, TokenRole, TokenType, valid_role_name};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("role_name", FieldType::String, "Name of the role"),
@@ -72,6 +73,11 @@ const FIELDS: &[FieldDef] = &[
         "List of policies for the token",
     ),
     FieldDef::new("format", FieldType::String, "Return json formatted output"),
+    FieldDef::new(
+        "bound_cidrs",
+        FieldType::StringList,
+        "Coffer extension: CIDR blocks the token may be used from; within the parent's (or the role's) binding when that is set",
+    ),
 ];
 
 pub(crate) fn paths() -> Vec<(PathDef, Route)> {
@@ -219,6 +225,53 @@ fn role_policies(
     Ok(finals)
 }
 
+/// Vault's refusals for fields a batch token cannot have.
+fn refuse_batch_fields(fields: &FieldData<'_>) -> Result<()> {
+    let nonzero = |name: &str| -> Result<bool> {
+        Ok(fields.get_duration(name)?.is_some_and(|d| !d.is_zero()))
+    };
+    let bad = if nonzero("explicit_max_ttl")? {
+        Some("explicit_max_ttl")
+    } else if fields.get_int("num_uses")?.unwrap_or(0) != 0 {
+        Some("num_uses")
+    } else if nonzero("period")? {
+        Some("period")
+    } else {
+        None
+    };
+    match bad {
+        Some(name) => Err(invalid(format!("batch tokens cannot have {name:?} set"))),
+        None => Ok(()),
+    }
+}
+
+/// The new token's CIDR binding. As in Vault, a role's `token_bound_cidrs`
+/// win, and a child created without a role inherits its parent's binding.
+/// Coffer also accepts `bound_cidrs` on create: with no inherited binding it
+/// is used as given; otherwise it may only narrow the inherited one.
+fn bound_cidrs(
+    fields: &FieldData<'_>,
+    role: Option<&TokenRole>,
+    orphan: bool,
+    caller: &TokenEntry,
+) -> Result<Vec<String>> {
+    let requested = canonical_cidrs(&fields.get_string_list("bound_cidrs")?.unwrap_or_default())?;
+    let (base, source) = match role {
+        Some(role) => (role.token_bound_cidrs.clone(), "the role"),
+        None if !orphan => (caller.bound_cidrs.clone(), "the parent token"),
+        None => (Vec::new(), ""),
+    };
+    if requested.is_empty() {
+        return Ok(base);
+    }
+    if base.is_empty() || within(&requested, &base) {
+        return Ok(requested);
+    }
+    Err(invalid(format!(
+        "bound_cidrs must be within {source}'s bound CIDRs"
+    )))
+}
+
 pub(crate) async fn handle(
     b: &TokenBackend,
     req: &Request,
@@ -228,6 +281,9 @@ pub(crate) async fn handle(
     let Some(caller) = b.caller(req).await? else {
         return Err(invalid("parent token lookup failed: no parent found"));
     };
+    if caller.is_batch() {
+        return Err(invalid("batch tokens cannot create more tokens"));
+    }
     if caller.num_uses > 0 {
         return Err(invalid("restricted use token cannot generate child tokens"));
     }
@@ -263,11 +319,16 @@ pub(crate) async fn handle(
             }
         }
     }
-    match token_type.as_str() {
-        "" | "service" => {}
-        "batch" => return Err(invalid("batch tokens are not supported by this server")),
+    let token_type = match token_type.as_str() {
+        "" | "service" => TokenType::Service,
+        "batch" => {
+            refuse_batch_fields(fields)?;
+            renewable = false;
+            TokenType::Batch
+        }
         _ => return Err(invalid("invalid 'token_type' value")),
-    }
+    };
+    let batch = token_type == TokenType::Batch;
 
     let num_uses = match fields.get_int("num_uses")?.unwrap_or(0) {
         n if n < 0 => return Err(invalid("number of uses cannot be negative")),
@@ -295,7 +356,8 @@ pub(crate) async fn handle(
     let mut num_uses = num_uses;
     if let Some(role) = &role {
         renewable = renewable && role.renewable;
-        if role.token_num_uses != 0 && (num_uses == 0 || role.token_num_uses < num_uses) {
+        // Batch tokens carry no use count: Vault drops the role's.
+        if !batch && role.token_num_uses != 0 && (num_uses == 0 || role.token_num_uses < num_uses) {
             num_uses = role.token_num_uses;
         }
         if !role.path_suffix.is_empty() {
@@ -309,6 +371,8 @@ pub(crate) async fn handle(
                 "root or sudo privileges required to specify token id",
             ));
         }
+        // Vault ignores a custom id for batch tokens.
+        Some(_) if batch => None,
         Some(id) => Some(Sensitive::new(id)),
         None => None,
     };
@@ -352,10 +416,15 @@ pub(crate) async fn handle(
     {
         return Err(invalid(format!("cannot assign policy {p:?}")));
     }
-    if policies.iter().any(|p| p == "root") && !caller.policies.iter().any(|p| p == "root") {
-        return Err(invalid(
-            "root tokens may not be created without parent token being root",
-        ));
+    if policies.iter().any(|p| p == "root") {
+        if !caller.policies.iter().any(|p| p == "root") {
+            return Err(invalid(
+                "root tokens may not be created without parent token being root",
+            ));
+        }
+        if batch {
+            return Err(invalid("batch tokens cannot be root tokens"));
+        }
     }
 
     // Parent.
@@ -379,6 +448,7 @@ pub(crate) async fn handle(
     } else {
         caller.entity_id.clone()
     };
+    let bound_cidrs = bound_cidrs(fields, role.as_ref(), orphan, &caller)?;
 
     // Lifetimes.
     let mut explicit_max_ttl = fields
@@ -394,7 +464,7 @@ pub(crate) async fn handle(
         Some(ttl) if !ttl.is_zero() => ttl,
         _ => fields.get_duration("lease")?.unwrap_or(Duration::ZERO),
     };
-    if let Some(role) = &role {
+    if let Some(role) = role.as_ref().filter(|_| !batch) {
         if !role.token_explicit_max_ttl.is_zero() {
             if explicit_max_ttl.is_zero() {
                 explicit_max_ttl = role.token_explicit_max_ttl;
@@ -433,6 +503,10 @@ pub(crate) async fn handle(
         role: role.map(|r| r.name).unwrap_or_default(),
         parent,
         explicit_id,
+        max_ttl: Duration::ZERO,
+        bound_cidrs,
+        token_type,
+        login_grant: None,
     };
     let (token, entry, ttl_warnings) = b.store.create_with_warnings(params).await?;
     warnings.extend(ttl_warnings);
@@ -666,5 +740,217 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(dflt.auth.unwrap().lease_duration, 3600);
+    }
+
+    #[tokio::test]
+    async fn batch_tokens_through_the_api() {
+        let h = Harness::new().await;
+        let parent = h.create(&h.root, json!({"policies": ["web"]})).await;
+        let resp = h
+            .call(
+                Operation::Update,
+                "create",
+                &parent,
+                json!({"type": "batch", "ttl": "20m", "meta": {"k": "v"}}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let auth = resp.auth.unwrap();
+        assert!(auth.client_token.starts_with("hvb."));
+        assert_eq!(auth.accessor, "", "batch tokens have no accessor");
+        assert_eq!(auth.token_type, "batch");
+        assert_eq!(auth.policies, ["default", "web"]);
+        assert_eq!(auth.lease_duration, 1200);
+        assert!(!auth.renewable && !auth.orphan);
+        let batch = Sensitive::new(auth.client_token.clone());
+
+        let d = Harness::data(
+            h.call(Operation::Read, "lookup-self", &batch, json!({}))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(d["type"], "batch");
+        assert_eq!(d["id"], batch.expose());
+        assert_eq!(d["accessor"], "");
+        assert_eq!(d["renewable"], false);
+        assert_eq!(d["orphan"], false);
+        assert_eq!(d["ttl"], 1200);
+        assert_eq!(d["meta"], json!({"k": "v"}));
+
+        for (path, body, msg) in [
+            (
+                "create",
+                json!({}),
+                "batch tokens cannot create more tokens",
+            ),
+            ("renew-self", json!({}), "batch tokens cannot be renewed"),
+            ("revoke-self", json!({}), "batch tokens cannot be revoked"),
+        ] {
+            let err = h
+                .call(Operation::Update, path, &batch, body)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (err.status(), err.messages()),
+                (400, &[msg.to_owned()][..]),
+                "{path}"
+            );
+        }
+        for path in ["revoke", "renew", "revoke-orphan"] {
+            let err = h
+                .call(
+                    Operation::Update,
+                    path,
+                    &h.root,
+                    json!({"token": batch.expose()}),
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(err.status(), 400, "{path}");
+        }
+
+        // Revoking the parent takes the batch token with it.
+        h.call(
+            Operation::Update,
+            "revoke",
+            &h.root,
+            json!({"token": parent.expose()}),
+        )
+        .await
+        .unwrap();
+        let err = h
+            .call(Operation::Read, "lookup-self", &batch, json!({}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 403);
+    }
+
+    #[tokio::test]
+    async fn batch_creation_refusals_match_vault() {
+        let h = Harness::new().await;
+        for (body, msg) in [
+            (
+                json!({"type": "batch", "num_uses": 2}),
+                "batch tokens cannot have \"num_uses\" set",
+            ),
+            (
+                json!({"type": "batch", "period": "1h"}),
+                "batch tokens cannot have \"period\" set",
+            ),
+            (
+                json!({"type": "batch", "explicit_max_ttl": "1h"}),
+                "batch tokens cannot have \"explicit_max_ttl\" set",
+            ),
+            (
+                json!({"type": "batch", "policies": ["root"]}),
+                "batch tokens cannot be root tokens",
+            ),
+        ] {
+            let err = h
+                .call(Operation::Update, "create", &h.root, body.clone())
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (err.status(), err.messages()),
+                (400, &[msg.to_owned()][..]),
+                "{body}"
+            );
+        }
+        // Zero values are fine, and a custom id is ignored as in Vault.
+        let resp = h
+            .call(
+                Operation::Update,
+                "create",
+                &h.root,
+                json!({"type": "batch", "policies": ["web"], "num_uses": 0, "period": "0", "id": "ignored", "renewable": true}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let auth = resp.auth.unwrap();
+        assert!(auth.client_token.starts_with("hvb.") && !auth.renewable);
+        assert_eq!(auth.lease_duration, 3600, "the default TTL");
+    }
+
+    #[tokio::test]
+    async fn bound_cidrs_are_set_inherited_and_only_narrowed() {
+        let h = Harness::new().await;
+        let resp = h
+            .call(
+                Operation::Update,
+                "create",
+                &h.root,
+                json!({"policies": ["web"], "bound_cidrs": "10.0.0.0/8, 192.168.1.5/32"}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let bound = Sensitive::new(resp.auth.unwrap().client_token);
+        let d = Harness::data(
+            h.call(Operation::Read, "lookup-self", &bound, json!({}))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(d["bound_cidrs"], json!(["10.0.0.0/8", "192.168.1.5"]));
+
+        // A child without a role inherits the binding (Vault).
+        let child = h.create(&bound, json!({})).await;
+        let entry = h
+            .backend
+            .store
+            .lookup(child.expose())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.bound_cidrs, ["10.0.0.0/8", "192.168.1.5"]);
+        // It may narrow it, never widen it.
+        let narrow = h
+            .create(&bound, json!({"bound_cidrs": ["10.1.0.0/16"]}))
+            .await;
+        let entry = h
+            .backend
+            .store
+            .lookup(narrow.expose())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.bound_cidrs, ["10.1.0.0/16"]);
+        let err = h
+            .call(
+                Operation::Update,
+                "create",
+                &bound,
+                json!({"bound_cidrs": ["0.0.0.0/0"]}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.status(), err.messages()),
+            (
+                400,
+                &["bound_cidrs must be within the parent token's bound CIDRs".to_owned()][..]
+            )
+        );
+        let err = h
+            .call(
+                Operation::Update,
+                "create",
+                &h.root,
+                json!({"bound_cidrs": ["nope"]}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 400);
+        // Unbound parents give unbound children.
+        let free = h.create(&h.root, json!({})).await;
+        let entry = h
+            .backend
+            .store
+            .lookup(free.expose())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(entry.bound_cidrs.is_empty());
     }
 }

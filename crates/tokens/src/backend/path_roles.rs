@@ -7,6 +7,7 @@ use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
 use serde_json::{Map, Value, json};
 
 use super::{Route, TokenBackend, list_response};
+use crate::cidr::canonical_cidrs;
 use crate::policies::{dedup_lowercase, sanitize_policies};
 use crate::{TokenRole, valid_role_name};
 
@@ -82,6 +83,16 @@ const ROLE_FIELDS: &[FieldDef] = &[
         "token_num_uses",
         FieldType::Int,
         "The maximum number of times a token may be used, a value of zero means unlimited",
+    ),
+    FieldDef::new(
+        "token_bound_cidrs",
+        FieldType::StringList,
+        "Comma separated string or JSON list of CIDR blocks. If set, specifies the blocks of IP addresses which are allowed to use the generated token.",
+    ),
+    FieldDef::new(
+        "bound_cidrs",
+        FieldType::StringList,
+        "Use 'token_bound_cidrs' instead.",
     ),
 ];
 
@@ -182,6 +193,12 @@ async fn read(b: &TokenBackend, name: &str) -> Result<Option<Response>> {
         "token_no_default_policy".into(),
         json!(role.token_no_default_policy),
     );
+    if !role.token_bound_cidrs.is_empty() {
+        data.insert("token_bound_cidrs".into(), json!(role.token_bound_cidrs));
+    }
+    if !role.bound_cidrs.is_empty() {
+        data.insert("bound_cidrs".into(), json!(role.bound_cidrs));
+    }
     if role.token_num_uses > 0 {
         data.insert("token_num_uses".into(), json!(role.token_num_uses));
     }
@@ -267,6 +284,25 @@ async fn write(b: &TokenBackend, fields: &FieldData<'_>, name: &str) -> Result<O
         (None, Some(p)) => {
             role.period = p;
             role.token_period = p;
+        }
+        (None, None) => {}
+    }
+    match (
+        fields.get_string_list("token_bound_cidrs")?,
+        fields.get_string_list("bound_cidrs")?,
+    ) {
+        (Some(blocks), legacy) => {
+            if legacy.is_some() {
+                warnings.push("Both 'token_bound_cidrs' and deprecated 'bound_cidrs' value supplied, ignoring the deprecated value".to_owned());
+            }
+            role.token_bound_cidrs = canonical_cidrs(&blocks)
+                .map_err(|e| Error::invalid(format!("error parsing role fields: {e}")))?;
+            role.bound_cidrs = Vec::new();
+        }
+        (None, Some(blocks)) => {
+            role.bound_cidrs = canonical_cidrs(&blocks)
+                .map_err(|e| Error::invalid(format!("error parsing bound_cidrs: {e}")))?;
+            role.token_bound_cidrs = role.bound_cidrs.clone();
         }
         (None, None) => {}
     }
@@ -493,5 +529,151 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(err.messages(), ["unknown role missing"]);
+    }
+
+    #[tokio::test]
+    async fn roles_issue_batch_tokens_and_bind_cidrs() {
+        let h = Harness::new().await;
+        // Vault's batch-role rules still apply.
+        let err = h
+            .call(
+                Operation::Update,
+                "roles/b",
+                &h.root,
+                json!({"token_type": "batch"}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.messages(),
+            ["'token_type' cannot be 'batch' when role is set to generate non-orphan tokens"]
+        );
+        h.call(
+            Operation::Update,
+            "roles/b",
+            &h.root,
+            json!({"token_type": "batch", "orphan": true, "renewable": false, "token_num_uses": 3, "token_bound_cidrs": ["10.0.0.0/8", "127.0.0.1"]}),
+        )
+        .await
+        .unwrap();
+        let d = Harness::data(
+            h.call(Operation::Read, "roles/b", &h.root, json!({}))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(d["token_type"], "batch");
+        assert_eq!(d["token_bound_cidrs"], json!(["10.0.0.0/8", "127.0.0.1"]));
+        assert!(!d.contains_key("bound_cidrs"));
+        let resp = h
+            .call(
+                Operation::Update,
+                "create/b",
+                &h.root,
+                json!({"type": "service", "policies": ["web"]}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let auth = resp.auth.unwrap();
+        assert!(
+            auth.client_token.starts_with("hvb."),
+            "the role forces batch"
+        );
+        assert_eq!(
+            auth.num_uses, 0,
+            "the role's uses are dropped for batch tokens"
+        );
+        assert!(auth.orphan);
+        let entry = h
+            .backend
+            .store
+            .lookup(&auth.client_token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.bound_cidrs, ["10.0.0.0/8", "127.0.0.1"]);
+        assert_eq!(entry.role, "b");
+
+        // default-batch: batch unless the caller asks for service.
+        h.call(
+            Operation::Update,
+            "roles/db",
+            &h.root,
+            json!({"token_type": "default-batch", "bound_cidrs": "192.168.0.0/16"}),
+        )
+        .await
+        .unwrap();
+        let d = Harness::data(
+            h.call(Operation::Read, "roles/db", &h.root, json!({}))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(
+            d["bound_cidrs"],
+            json!(["192.168.0.0/16"]),
+            "legacy name read back"
+        );
+        assert_eq!(d["token_bound_cidrs"], json!(["192.168.0.0/16"]));
+        let batch = h
+            .call(
+                Operation::Update,
+                "create/db",
+                &h.root,
+                json!({"policies": ["web"]}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(batch.auth.unwrap().token_type, "batch");
+        let service = h
+            .call(
+                Operation::Update,
+                "create/db",
+                &h.root,
+                json!({"type": "service", "policies": ["web"]}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let auth = service.auth.unwrap();
+        assert_eq!(auth.token_type, "service");
+        let entry = h
+            .backend
+            .store
+            .lookup(&auth.client_token)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entry.bound_cidrs, ["192.168.0.0/16"], "the role's binding");
+
+        // Both names: the new one wins, with Vault's warning.
+        let resp = h
+            .call(
+                Operation::Update,
+                "roles/db",
+                &h.root,
+                json!({"token_bound_cidrs": "10.0.0.0/8", "bound_cidrs": "11.0.0.0/8"}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(resp.warnings.len(), 1);
+        let d = Harness::data(
+            h.call(Operation::Read, "roles/db", &h.root, json!({}))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(d["token_bound_cidrs"], json!(["10.0.0.0/8"]));
+        assert!(!d.contains_key("bound_cidrs"));
+        let err = h
+            .call(
+                Operation::Update,
+                "roles/db",
+                &h.root,
+                json!({"token_bound_cidrs": "x"}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 400);
     }
 }

@@ -47,6 +47,9 @@ pub(crate) fn lookup_data(entry: &TokenEntry, id: &str, now: SystemTime) -> Map<
     if !entry.period.is_zero() {
         data.insert("period".into(), json!(entry.period.as_secs()));
     }
+    if !entry.bound_cidrs.is_empty() {
+        data.insert("bound_cidrs".into(), json!(entry.bound_cidrs));
+    }
     if let Some(expire) = entry.expire_time {
         // Vault reports lease times only for tokens that have a lease;
         // non-expiring root tokens have none.
@@ -122,6 +125,12 @@ mod tests {
         assert_eq!(d["expire_time"], "2023-11-14T23:13:20Z");
         assert_eq!(d["meta"]["user"], "armon");
         assert!(!d.contains_key("period"));
+        assert!(!d.contains_key("bound_cidrs"), "only shown when bound");
+        e.bound_cidrs = vec!["10.0.0.0/8".into()];
+        assert_eq!(
+            lookup_data(&e, "", now)["bound_cidrs"],
+            json!(["10.0.0.0/8"])
+        );
         let auth = auth_block(&e, "tok");
         assert_eq!(auth.lease_duration, 3600);
         assert_eq!(auth.metadata.unwrap()["user"], "armon");

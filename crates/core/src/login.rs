@@ -1,0 +1,144 @@
+//! Logins: an auth method answers with a [`LoginGrant`]; the core turns it
+//! into a token (and, once identity is wired, an entity alias) and hands
+//! renewals back to the method that issued it.
+
+use std::sync::{Arc, RwLock, Weak};
+
+use coffer_tokens::{CreateParams, LoginRenewer, TokenEntry, TokenStore};
+use coffer_types::{Auth, Error, LoginGrant, Result};
+use serde_json::{Map, Value};
+
+use crate::router::{Route, Router};
+use crate::unsealed::Unsealed;
+
+/// The `auth` block for a freshly minted token.
+pub(crate) fn auth_block(token: &str, entry: &TokenEntry, identity_policies: Vec<String>) -> Auth {
+    let mut policies = entry.policies.clone();
+    policies.extend(identity_policies.iter().cloned());
+    policies.sort();
+    policies.dedup();
+    let metadata: Map<String, Value> = entry
+        .meta
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    Auth {
+        client_token: token.to_owned(),
+        accessor: entry.accessor.clone(),
+        policies,
+        token_policies: entry.policies.clone(),
+        identity_policies,
+        metadata: (!metadata.is_empty()).then_some(metadata),
+        lease_duration: entry.ttl.as_secs(),
+        renewable: entry.renewable,
+        entity_id: entry.entity_id.clone(),
+        token_type: entry.token_type.clone(),
+        orphan: entry.parent.is_none(),
+        num_uses: entry.num_uses,
+    }
+}
+
+impl Unsealed {
+    /// Mints the token for a successful login on `route` at `full_path`.
+    pub(crate) async fn complete_login(
+        &self,
+        route: &Route,
+        full_path: &str,
+        grant: LoginGrant,
+    ) -> Result<Auth> {
+        let alias = grant.alias.clone();
+        let mut params = CreateParams::from_login(grant, &route.prefix, full_path)?;
+        if params.ttl.is_zero() {
+            params.ttl = route.ctx.config.default_lease_ttl;
+        }
+        if params.max_ttl.is_zero() || params.max_ttl > route.ctx.config.max_lease_ttl {
+            params.max_ttl = route.ctx.config.max_lease_ttl;
+        }
+        let mut identity_policies = Vec::new();
+        if let Some(alias) = &alias {
+            let entity = self
+                .identity
+                .entity_for_login(
+                    &route.entry.accessor,
+                    &route.entry.mount_type,
+                    &route.prefix,
+                    alias,
+                )
+                .await?;
+            identity_policies = self.identity_policies(&entity.id)?;
+            params.entity_id = entity.id;
+        }
+        let (token, entry) = self.tokens.create(params).await?;
+        Ok(auth_block(token.expose(), &entry, identity_policies))
+    }
+
+    /// The policies an entity and its groups add, normalised like token policies.
+    pub(crate) fn identity_policies(&self, entity_id: &str) -> Result<Vec<String>> {
+        let mut policies: Vec<String> = self
+            .identity
+            .identity_policies(entity_id)?
+            .into_iter()
+            .map(|p| p.trim().to_ascii_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+        policies.sort();
+        policies.dedup();
+        Ok(policies)
+    }
+
+    /// The ACL a token really has: its own policies plus its identity's,
+    /// with templated policies rendered for its entity. A disabled entity
+    /// is refused.
+    pub(crate) fn effective_acl(&self, entry: &TokenEntry) -> Result<Arc<coffer_policy::Acl>> {
+        if entry.entity_id.is_empty() {
+            return self.policies.acl(&entry.policies);
+        }
+        let mut names = entry.policies.clone();
+        names.extend(
+            self.identity_policies(&entry.entity_id)
+                .map_err(|_| Error::permission_denied())?,
+        );
+        names.sort();
+        names.dedup();
+        let context = self.identity.template_context(&entry.entity_id);
+        self.policies.acl_for(&names, context.as_ref())
+    }
+}
+
+/// Hands the renewal of a login token to the auth method that issued it.
+/// Holds the router weakly: the router owns the token backend, which owns
+/// the token store, which owns this renewer.
+pub(crate) struct RouterLoginRenewer {
+    pub router: Weak<RwLock<Arc<Router>>>,
+}
+
+#[async_trait::async_trait]
+impl LoginRenewer for RouterLoginRenewer {
+    async fn renew_login(&self, entry: &TokenEntry, grant: &LoginGrant) -> Result<LoginGrant> {
+        let router = self
+            .router
+            .upgrade()
+            .ok_or_else(Error::sealed)?
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let route = router
+            .lookup(&entry.path)
+            .filter(|r| r.backend.is_some())
+            .ok_or_else(|| {
+                Error::invalid("the auth method that issued this token is no longer mounted")
+            })?;
+        let backend = route
+            .backend
+            .as_ref()
+            .ok_or_else(|| Error::internal("auth mount without backend"))?;
+        backend.renew_login(&route.ctx, grant).await
+    }
+}
+
+/// Installs the renewer on a token store.
+pub(crate) fn install_renewer(tokens: &TokenStore, router: &Arc<RwLock<Arc<Router>>>) {
+    tokens.set_login_renewer(Arc::new(RouterLoginRenewer {
+        router: Arc::downgrade(router),
+    }));
+}

@@ -1,0 +1,149 @@
+//! `sys/leases/lookup` (read one lease's times) and
+//! `LIST sys/leases/lookup/:prefix`.
+
+use coffer_sdk::{FieldData, FieldDef, FieldType};
+use coffer_types::{Error, Request, Response, Result};
+use serde_json::{Map, Value, json};
+
+use crate::ExpirationManager;
+use crate::error::ExpirationError;
+use crate::timefmt::{rfc3339, rfc3339_opt};
+
+const FIELDS: &[FieldDef] = &[FieldDef::new(
+    "lease_id",
+    FieldType::String,
+    "The lease identifier to look up.",
+)];
+
+/// `PUT sys/leases/lookup` with `lease_id`: Vault's `id`, `issue_time`,
+/// `expire_time`, `last_renewal`, `renewable` and `ttl`.
+pub(super) async fn lookup(mgr: &ExpirationManager, req: &Request) -> Result<Response> {
+    let fields = FieldData::new(&req.data, FIELDS)?;
+    let lease_id = fields.get_string("lease_id")?.unwrap_or_default();
+    if lease_id.is_empty() {
+        return Err(ExpirationError::MissingLeaseId.into());
+    }
+    let entry = mgr
+        .lookup(&lease_id)
+        .await?
+        .ok_or(ExpirationError::InvalidLease)?;
+    let now = mgr.clock.now();
+    let mut data = Map::new();
+    data.insert("id".into(), Value::String(lease_id));
+    data.insert("issue_time".into(), rfc3339(entry.issue_time));
+    data.insert("expire_time".into(), rfc3339_opt(entry.expire_time));
+    data.insert("last_renewal".into(), rfc3339_opt(entry.last_renewal_time));
+    data.insert("renewable".into(), Value::Bool(entry.renewable_at(now)));
+    data.insert("ttl".into(), json!(entry.ttl_secs_at(now)));
+    Ok(Response::with_data(data))
+}
+
+/// `LIST sys/leases/lookup/:prefix`: the immediate children under the
+/// prefix; 404 when there are none (Vault's empty list).
+pub(super) async fn list(mgr: &ExpirationManager, prefix: &str) -> Result<Response> {
+    let keys = mgr.list(prefix).await?;
+    if keys.is_empty() {
+        return Err(Error::not_found());
+    }
+    let mut data = Map::new();
+    data.insert("keys".into(), json!(keys));
+    Ok(Response::with_data(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use coffer_types::Operation;
+    use serde_json::json;
+
+    use crate::test_support::{Harness, no_body, request, secret};
+
+    #[tokio::test]
+    async fn lookup_has_vaults_fields() {
+        let h = Harness::new().await;
+        let lease = h.mgr.register(secret("db/creds/a", 3600)).await.unwrap();
+        h.clock.advance(Duration::from_secs(600));
+        let req = request(Operation::Update, json!({"lease_id": lease.lease_id}));
+        let resp = h
+            .mgr
+            .handle_sys("leases/lookup", &req)
+            .await
+            .unwrap()
+            .unwrap();
+        let data = resp.data.unwrap();
+        assert_eq!(
+            serde_json::Value::Object(data),
+            json!({
+                "id": lease.lease_id,
+                "issue_time": "2023-11-14T22:13:20Z",
+                "expire_time": "2023-11-14T23:13:20Z",
+                "last_renewal": null,
+                "renewable": true,
+                "ttl": 3000,
+            })
+        );
+        assert!(resp.secret.is_none());
+    }
+
+    #[tokio::test]
+    async fn lookup_errors_are_vaults() {
+        let h = Harness::new().await;
+        let err = h
+            .mgr
+            .handle_sys("leases/lookup", &request(Operation::Update, no_body()))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            (err.status(), err.messages()),
+            (400, &["lease_id must be specified".to_owned()][..])
+        );
+        let req = request(Operation::Update, json!({"lease_id": "db/creds/a/unknown"}));
+        let err = h.mgr.handle_sys("leases/lookup", &req).await.unwrap_err();
+        assert_eq!(
+            (err.status(), err.messages()),
+            (400, &["invalid lease".to_owned()][..])
+        );
+        let req = request(Operation::Update, json!({"lease_id": {"not": "a string"}}));
+        let err = h.mgr.handle_sys("leases/lookup", &req).await.unwrap_err();
+        assert_eq!(err.status(), 400);
+        let req = request(Operation::Update, json!({"lease_id": "../../x"}));
+        let err = h.mgr.handle_sys("leases/lookup", &req).await.unwrap_err();
+        assert_eq!(err.status(), 400);
+    }
+
+    #[tokio::test]
+    async fn list_returns_keys_or_404() {
+        let h = Harness::new().await;
+        let lease = h.mgr.register(secret("db/creds/a", 60)).await.unwrap();
+        let list = request(Operation::List, no_body());
+        let resp = h
+            .mgr
+            .handle_sys("leases/lookup/db/creds/", &list)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(resp.data.unwrap()["keys"], json!(["a/"]));
+        let resp = h
+            .mgr
+            .handle_sys("leases/lookup/db/creds/a", &list)
+            .await
+            .unwrap()
+            .unwrap();
+        let random = lease.lease_id.rsplit_once('/').unwrap().1;
+        assert_eq!(resp.data.unwrap()["keys"], json!([random]));
+        let resp = h
+            .mgr
+            .handle_sys("leases/lookup/", &list)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(resp.data.unwrap()["keys"], json!(["db/"]));
+        let err = h
+            .mgr
+            .handle_sys("leases/lookup/aws/", &list)
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), 404);
+    }
+}
