@@ -128,10 +128,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             if tls.is_some() { "enabled" } else { "disabled" }
         );
         let mut rx = stop_rx.clone();
-        servers.push(tokio::spawn(coffer_http::serve(
+        let forwarded = coffer_sdk::cidr::parse_cidrs(&listener.x_forwarded_for_authorized_addrs)
+            .map_err(|e| anyhow::anyhow!("x_forwarded_for_authorized_addrs: {e}"))?;
+        let options = coffer_http::ListenerOptions {
+            tls,
+            x_forwarded_for_authorized: forwarded,
+        };
+        servers.push(tokio::spawn(coffer_http::serve_with(
             tcp,
             core.clone(),
-            tls,
+            options,
             async move {
                 let _ = rx.wait_for(|stop| *stop).await;
             },

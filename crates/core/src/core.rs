@@ -207,6 +207,7 @@ impl Core {
             _ => Error::internal(format!("unsealing: {e}")),
         })?;
         let unsealed = Unsealed::load(Arc::new(barrier), &self.config).await?;
+        unsealed.start_background();
         self.set_state(Some(unsealed));
         tracing::info!("vault is unsealed");
         drop(progress);
@@ -229,6 +230,9 @@ impl Core {
     /// root-generation attempts.
     pub async fn seal(&self) -> Result<()> {
         let _guard = self.unseal_progress.lock().await;
+        if let Some(unsealed) = self.unsealed_state() {
+            unsealed.stop_background();
+        }
         self.set_state(None);
         *self.rekey.lock().await = None;
         *self.generate_root.lock().await = None;

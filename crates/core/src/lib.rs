@@ -13,6 +13,7 @@ mod config;
 mod core;
 mod generate_root;
 mod keys;
+mod leases;
 mod login;
 mod mounts;
 mod pipeline;

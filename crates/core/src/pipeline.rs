@@ -185,6 +185,13 @@ impl Unsealed {
         if let Some(grant) = response.login.take() {
             response.auth = Some(self.complete_login(&route, &full_path, *grant).await?);
         }
+        let token_ref = caller
+            .entry
+            .as_ref()
+            .map(|e| e.id_hash.as_str())
+            .unwrap_or("");
+        self.register_lease(&route, &full_path, token_ref, &mut response)
+            .await?;
         if !response.is_empty() {
             response.mount_type = route.entry.mount_type.clone();
         }

@@ -4,6 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use coffer_barrier::Barrier;
+use coffer_expiration::ExpirationManager;
 use coffer_identity::{IdentityBackend, IdentityStore};
 use coffer_quotas::QuotaManager;
 use coffer_sdk::{Context, MountConfig};
@@ -51,6 +52,10 @@ pub(crate) struct Unsealed {
     pub policies: Arc<PolicyStore>,
     /// Rate-limit quotas, checked before authentication.
     pub quotas: QuotaManager,
+    /// Every lease; ticks in the background while unsealed.
+    pub expiration: Arc<ExpirationManager>,
+    /// Stops the background tasks when the server seals.
+    stop: tokio::sync::watch::Sender<bool>,
     /// Entities, aliases and groups (also mounted at `identity/`).
     pub identity: Arc<IdentityStore>,
     /// The `identity/` backend over the identity store.
@@ -61,15 +66,25 @@ pub(crate) struct Unsealed {
     pub cluster_id: String,
 }
 
-/// Wipes a revoked token's cubbyhole.
-struct CubbyholeCleanup {
-    view: View,
+/// Cleans up after a revoked token: wipes its cubbyhole and revokes the
+/// leases it created (lazily, through the expiration manager's next tick).
+struct TokenCleanup {
+    cubbyhole: Option<View>,
+    expiration: std::sync::Weak<ExpirationManager>,
 }
 
 #[async_trait::async_trait]
-impl coffer_tokens::RevocationHook for CubbyholeCleanup {
+impl coffer_tokens::RevocationHook for TokenCleanup {
     async fn token_revoked(&self, entry: &TokenEntry) -> Result<()> {
-        coffer_engine_kv::destroy_scope(&self.view, entry.scope_id()).await
+        if let Some(view) = &self.cubbyhole
+            && !entry.scope_id().is_empty()
+        {
+            coffer_engine_kv::destroy_scope(view, entry.scope_id()).await?;
+        }
+        if let Some(expiration) = self.expiration.upgrade() {
+            expiration.revoke_by_token(&entry.id_hash).await?;
+        }
+        Ok(())
     }
 }
 
@@ -189,6 +204,15 @@ impl Unsealed {
             .await?,
         );
         let router = Arc::new(RwLock::new(Arc::new(Router::default())));
+        let expiration = ExpirationManager::load(
+            View::new(storage.clone(), Prefix::new("sys/expire/")?),
+            config.clock.clone(),
+            Arc::new(crate::leases::RouterLeaseHandler {
+                router: Arc::downgrade(&router),
+            }),
+        )
+        .await?;
+        let (stop, _) = tokio::sync::watch::channel(false);
         let identity_backend = Arc::new(IdentityBackend::new(
             identity.clone(),
             auth_mount_resolver(&router),
@@ -202,6 +226,8 @@ impl Unsealed {
             token_backend,
             policies,
             quotas,
+            expiration,
+            stop,
             identity,
             identity_backend,
             config: config.clone(),
@@ -210,12 +236,17 @@ impl Unsealed {
         {
             let tables = unsealed.tables.lock().await;
             unsealed.rebuild_router(&tables)?;
-            if let Some(cubby) = tables.secrets.iter().find(|e| e.mount_type == "cubbyhole") {
-                let view = View::new(unsealed.storage.clone(), Table::Secrets.view_prefix(cubby)?);
-                unsealed
-                    .tokens
-                    .set_revocation_hook(Arc::new(CubbyholeCleanup { view }));
-            }
+            let cubbyhole = match tables.secrets.iter().find(|e| e.mount_type == "cubbyhole") {
+                Some(cubby) => Some(View::new(
+                    unsealed.storage.clone(),
+                    Table::Secrets.view_prefix(cubby)?,
+                )),
+                None => None,
+            };
+            unsealed.tokens.set_revocation_hook(Arc::new(TokenCleanup {
+                cubbyhole,
+                expiration: Arc::downgrade(&unsealed.expiration),
+            }));
         }
         crate::login::install_renewer(&unsealed.tokens, &unsealed.router);
         unsealed.quotas.set_mount_resolver(Arc::new(RouterMounts {
@@ -380,6 +411,19 @@ impl Unsealed {
             return Err(e);
         }
         self.rebuild_router(&tables)
+    }
+
+    /// Starts the background work of an unsealed server: lease expiry.
+    pub fn start_background(&self) {
+        let mut stopped = self.stop.subscribe();
+        self.expiration.spawn(async move {
+            let _ = stopped.wait_for(|s| *s).await;
+        });
+    }
+
+    /// Stops the background work (on seal).
+    pub fn stop_background(&self) {
+        let _ = self.stop.send(true);
     }
 
     /// A copy of one table.

@@ -573,3 +573,125 @@ async fn identity_entities_groups_and_templated_policies() {
     .await;
     assert_eq!(status(&read("secret/data/carol-entity/x").await), 403);
 }
+
+#[tokio::test]
+async fn lease_endpoints_answer_through_the_core() {
+    let h = Harness::new().await;
+    let call = |token: Option<&'static str>, op, path: &'static str, data: Value| {
+        h.call_from(token, "127.0.0.1", op, path, data)
+    };
+    assert_eq!(
+        status(
+            &call(
+                Some(ROOT),
+                Operation::Update,
+                "sys/leases/lookup",
+                json!({"lease_id": "secret/creds/nope"})
+            )
+            .await
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            &call(
+                Some(ROOT),
+                Operation::Update,
+                "sys/leases/lookup",
+                json!({})
+            )
+            .await
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            &call(
+                Some(ROOT),
+                Operation::Update,
+                "sys/leases/renew",
+                json!({"lease_id": "secret/creds/nope"})
+            )
+            .await
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            &call(
+                Some(ROOT),
+                Operation::Update,
+                "sys/renew/secret/creds/nope",
+                json!({})
+            )
+            .await
+        ),
+        400
+    );
+    let count = call(
+        Some(ROOT),
+        Operation::Read,
+        "sys/leases/count",
+        json!({"type": "irrevocable"}),
+    )
+    .await
+    .unwrap()
+    .data
+    .unwrap();
+    assert_eq!(count["lease_count"], 0);
+    assert_eq!(
+        status(&call(Some(ROOT), Operation::List, "sys/leases/lookup/", json!({})).await),
+        404
+    );
+    // Listing and prefix revocation need sudo.
+    let plain = h
+        .root(
+            Operation::Update,
+            "auth/token/create",
+            json!({"policies": ["default"]}),
+        )
+        .await
+        .auth
+        .unwrap()
+        .client_token;
+    let plain: &'static str = Box::leak(plain.into_boxed_str());
+    h.root(
+        Operation::Update,
+        "sys/policies/acl/leases",
+        json!({"policy": "path \"sys/leases/*\" {\n capabilities = [\"list\", \"update\"]\n}"}),
+    )
+    .await;
+    assert_eq!(
+        status(
+            &call(
+                Some(plain),
+                Operation::List,
+                "sys/leases/lookup/secret/",
+                json!({})
+            )
+            .await
+        ),
+        403
+    );
+    assert_eq!(
+        status(
+            &call(
+                Some(plain),
+                Operation::Update,
+                "sys/leases/revoke-prefix/secret/",
+                json!({})
+            )
+            .await
+        ),
+        403
+    );
+    let revoked = call(
+        Some(ROOT),
+        Operation::Update,
+        "sys/leases/revoke-prefix/secret/",
+        json!({}),
+    )
+    .await
+    .unwrap();
+    assert!(revoked.is_empty(), "answered with 204 No Content");
+}

@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request as HttpRequest, State};
 use axum::http::Method;
 use coffer_core::Core;
+use coffer_sdk::cidr::CidrBlock;
 use coffer_types::Error;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
@@ -34,6 +35,47 @@ pub struct ConnInfo {
     pub remote: SocketAddr,
     /// The client certificate chain (DER), if the client presented one.
     pub peer_certificates: Arc<Vec<Vec<u8>>>,
+    /// Peers trusted to report the client address in `X-Forwarded-For`
+    /// (the listener's `x_forwarded_for_authorized_addrs`).
+    pub forwarded_for_trusted: Arc<Vec<CidrBlock>>,
+}
+
+/// How a listener serves: TLS, and which proxies may set `X-Forwarded-For`.
+#[derive(Clone, Debug, Default)]
+pub struct ListenerOptions {
+    /// TLS configuration; `None` serves plain HTTP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// `x_forwarded_for_authorized_addrs`: with any set, a request from one
+    /// of them is attributed to the last address in its `X-Forwarded-For`,
+    /// and a request carrying that header from anyone else is refused, as
+    /// Vault does by default. Empty: the header is ignored.
+    pub x_forwarded_for_authorized: Vec<CidrBlock>,
+}
+
+/// The client address a request is attributed to, honouring
+/// `X-Forwarded-For` from trusted proxies.
+fn client_address(
+    info: &ConnInfo,
+    headers: &axum::http::HeaderMap,
+) -> Result<std::net::IpAddr, Error> {
+    let peer = info.remote.ip();
+    if info.forwarded_for_trusted.is_empty() {
+        return Ok(peer);
+    }
+    let Some(header) = headers.get("x-forwarded-for") else {
+        return Ok(peer);
+    };
+    if !info.forwarded_for_trusted.iter().any(|b| b.contains(peer)) {
+        return Err(Error::permission_denied().context(
+            "client address not authorized for X-Forwarded-For and rejecting connection",
+        ));
+    }
+    header
+        .to_str()
+        .ok()
+        .and_then(|v| v.split(',').map(str::trim).rfind(|s| !s.is_empty()))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| Error::invalid("malformed X-Forwarded-For header"))
 }
 
 /// The axum router serving Vault's API for `core`.
@@ -67,7 +109,10 @@ async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::re
     };
     drop(body);
     if let Some(info) = parts.extensions.get::<ConnInfo>() {
-        req.client_addr = Some(info.remote.ip());
+        match client_address(info, &parts.headers) {
+            Ok(addr) => req.client_addr = Some(addr),
+            Err(e) => return render::error(&e, head),
+        }
         req.peer_certificates = info.peer_certificates.as_ref().clone();
     }
     req.id = match coffer_crypto::random_uuid() {
@@ -95,8 +140,23 @@ pub async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let options = ListenerOptions {
+        tls,
+        ..ListenerOptions::default()
+    };
+    serve_with(listener, core, options, shutdown).await
+}
+
+/// [`serve`] with every listener option.
+pub async fn serve_with(
+    listener: TcpListener,
+    core: Arc<Core>,
+    options: ListenerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let app = router(core);
-    let acceptor = tls.map(TlsAcceptor::from);
+    let acceptor = options.tls.map(TlsAcceptor::from);
+    let trusted = Arc::new(options.x_forwarded_for_authorized);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -114,6 +174,7 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let acceptor = acceptor.clone();
+        let trusted = trusted.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
             match acceptor {
@@ -121,6 +182,7 @@ pub async fn serve(
                     let info = ConnInfo {
                         remote,
                         peer_certificates: Arc::new(Vec::new()),
+                        forwarded_for_trusted: trusted,
                     };
                     serve_connection(TokioIo::new(stream), app, info, watcher).await;
                 }
@@ -147,6 +209,7 @@ pub async fn serve(
                     let info = ConnInfo {
                         remote,
                         peer_certificates: Arc::new(certs),
+                        forwarded_for_trusted: trusted,
                     };
                     serve_connection(TokioIo::new(tls), app, info, watcher).await;
                 }

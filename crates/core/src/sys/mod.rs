@@ -93,6 +93,13 @@ pub(crate) async fn handle(
     if op == Operation::Help {
         return Ok(Some(help(relative)));
     }
+    if coffer_expiration::ExpirationManager::handles_sys_path(relative) {
+        return unsealed
+            .expiration
+            .handle_sys(relative, req)
+            .await
+            .map_err(Into::into);
+    }
     let first = relative.split('/').next().unwrap_or("");
     match first {
         "seal" | "key-status" | "rotate" => {
