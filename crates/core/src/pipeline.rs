@@ -185,6 +185,7 @@ impl Unsealed {
         if let Some(grant) = response.login.take() {
             response.auth = Some(self.complete_login(&route, &full_path, *grant).await?);
         }
+        self.track_token_lease(&route, &req.path, &response).await?;
         let token_ref = caller
             .entry
             .as_ref()
@@ -202,6 +203,35 @@ impl Unsealed {
             return self.wrap(&req.id, response, ttl, &full_path).await;
         }
         Ok(response)
+    }
+
+    /// Keeps token leases in step with the token store: a new service token
+    /// (from `auth/token/create*` or a login) gets a lease; a renewal moves
+    /// its lease's expiry.
+    async fn track_token_lease(
+        &self,
+        route: &Route,
+        relative: &str,
+        response: &Response,
+    ) -> Result<()> {
+        let Some(auth) = response
+            .auth
+            .as_ref()
+            .filter(|a| !a.client_token.is_empty())
+        else {
+            return Ok(());
+        };
+        let token_mount =
+            route.table == crate::mounts::Table::Auth && route.entry.mount_type == "token";
+        if token_mount && relative.starts_with("renew") {
+            self.extend_token_lease(
+                &auth.client_token,
+                std::time::Duration::from_secs(auth.lease_duration),
+            )
+            .await
+        } else {
+            self.register_token_lease(&auth.client_token).await
+        }
     }
 
     /// Turns an `update` into a `create` when the backend says the target

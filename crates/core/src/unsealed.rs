@@ -209,6 +209,8 @@ impl Unsealed {
             config.clock.clone(),
             Arc::new(crate::leases::RouterLeaseHandler {
                 router: Arc::downgrade(&router),
+                tokens: Arc::downgrade(&tokens),
+                clock: config.clock.clone(),
             }),
         )
         .await?;

@@ -695,3 +695,210 @@ async fn lease_endpoints_answer_through_the_core() {
     .unwrap();
     assert!(revoked.is_empty(), "answered with 204 No Content");
 }
+
+#[tokio::test]
+async fn tokens_have_leases_that_expire_and_revoke() {
+    let h = Harness::new().await;
+    let created = h
+        .root(
+            Operation::Update,
+            "auth/token/create",
+            json!({"policies": ["default"], "ttl": "1h"}),
+        )
+        .await
+        .auth
+        .unwrap();
+    let t = created.client_token;
+    h.call_from(
+        Some(&t),
+        "127.0.0.1",
+        Operation::Update,
+        "cubbyhole/note",
+        json!({"k": "v"}),
+    )
+    .await
+    .unwrap();
+    let listed = h
+        .root(
+            Operation::List,
+            "sys/leases/lookup/auth/token/create/",
+            json!({}),
+        )
+        .await
+        .data
+        .unwrap();
+    let ids: Vec<String> = listed["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let lease_id = format!("auth/token/create/{}", ids[0]);
+    let lease = h
+        .root(
+            Operation::Update,
+            "sys/leases/lookup",
+            json!({"lease_id": lease_id}),
+        )
+        .await
+        .data
+        .unwrap();
+    assert_eq!(lease["ttl"], 3600);
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(ROOT),
+                "127.0.0.1",
+                Operation::Update,
+                "sys/leases/renew",
+                json!({"lease_id": lease_id})
+            )
+            .await
+        ),
+        400,
+        "tokens renew through auth/token"
+    );
+
+    // Renewing the token moves its lease.
+    h.clock.advance(Duration::from_secs(1800));
+    h.call_from(
+        Some(&t),
+        "127.0.0.1",
+        Operation::Update,
+        "auth/token/renew-self",
+        json!({"increment": "2h"}),
+    )
+    .await
+    .unwrap();
+    let lease = h
+        .root(
+            Operation::Update,
+            "sys/leases/lookup",
+            json!({"lease_id": lease_id}),
+        )
+        .await
+        .data
+        .unwrap();
+    assert_eq!(lease["ttl"], 7200);
+    h.clock.advance(Duration::from_secs(3600));
+    h.core.expire_leases_now().await.unwrap();
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(&t),
+                "127.0.0.1",
+                Operation::Read,
+                "auth/token/lookup-self",
+                json!({})
+            )
+            .await
+        ),
+        200,
+        "renewed token lives past its first expiry"
+    );
+
+    // At the new expiry the expiration manager revokes it: lease gone, token dead.
+    h.clock.advance(Duration::from_secs(3601));
+    h.core.expire_leases_now().await.unwrap();
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(ROOT),
+                "127.0.0.1",
+                Operation::Update,
+                "sys/leases/lookup",
+                json!({"lease_id": lease_id})
+            )
+            .await
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(&t),
+                "127.0.0.1",
+                Operation::Read,
+                "auth/token/lookup-self",
+                json!({})
+            )
+            .await
+        ),
+        403
+    );
+
+    // Revoking a token's lease revokes the token.
+    let other = h
+        .root(
+            Operation::Update,
+            "auth/token/create",
+            json!({"policies": ["default"], "ttl": "1h"}),
+        )
+        .await
+        .auth
+        .unwrap()
+        .client_token;
+    let listed = h
+        .root(
+            Operation::List,
+            "sys/leases/lookup/auth/token/create/",
+            json!({}),
+        )
+        .await
+        .data
+        .unwrap();
+    let id = listed["keys"][0].as_str().unwrap().to_owned();
+    h.root(
+        Operation::Update,
+        "sys/leases/revoke",
+        json!({"lease_id": format!("auth/token/create/{id}")}),
+    )
+    .await;
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(&other),
+                "127.0.0.1",
+                Operation::Read,
+                "auth/token/lookup-self",
+                json!({})
+            )
+            .await
+        ),
+        403
+    );
+
+    // Login tokens get leases under their login path.
+    h.root(
+        Operation::Update,
+        "sys/auth/userpass",
+        json!({"type": "userpass"}),
+    )
+    .await;
+    h.root(
+        Operation::Update,
+        "auth/userpass/users/gina",
+        json!({"password": "pw"}),
+    )
+    .await;
+    h.call_from(
+        None,
+        "127.0.0.1",
+        Operation::Update,
+        "auth/userpass/login/gina",
+        json!({"password": "pw"}),
+    )
+    .await
+    .unwrap();
+    let listed = h
+        .root(
+            Operation::List,
+            "sys/leases/lookup/auth/userpass/login/gina/",
+            json!({}),
+        )
+        .await
+        .data
+        .unwrap();
+    assert_eq!(listed["keys"].as_array().unwrap().len(), 1);
+}

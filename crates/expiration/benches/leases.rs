@@ -61,6 +61,7 @@ fn new_lease(n: usize) -> NewLease {
         renewable: true,
         internal_data,
         token_ref: format!("{:064x}", n % 1_000),
+        id_suffix: None,
     }
 }
 

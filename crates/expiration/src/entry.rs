@@ -40,6 +40,10 @@ pub struct NewLease {
     /// An id of the token that created the lease (its hash, never the
     /// token): revoking that token revokes the lease. Empty for none.
     pub token_ref: String,
+    /// A fixed last segment for the lease id instead of a random one: token
+    /// leases use the token's hash, so the core can find a token's lease
+    /// again (`auth/token/create/<hash>`, as Vault names them).
+    pub id_suffix: Option<String>,
 }
 
 impl std::fmt::Debug for NewLease {

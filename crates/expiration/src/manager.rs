@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Weak};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use coffer_sdk::Clock;
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp};
@@ -102,9 +102,17 @@ impl ExpirationManager {
                 path.chars().take(256).collect(),
             ));
         }
-        let random = coffer_crypto::random_alphanumeric(LEASE_RANDOM_LEN)
-            .map_err(|_| ExpirationError::Random)?;
-        let lease_id = format!("{path}/{random}");
+        let suffix = match new.id_suffix {
+            Some(s) if !s.is_empty() && !s.contains('/') && Prefix::new(s.as_str()).is_ok() => s,
+            Some(s) => {
+                return Err(ExpirationError::InvalidPath(
+                    format!("{path}/{s}").chars().take(256).collect(),
+                ));
+            }
+            None => coffer_crypto::random_alphanumeric(LEASE_RANDOM_LEN)
+                .map_err(|_| ExpirationError::Random)?,
+        };
+        let lease_id = format!("{path}/{suffix}");
         let mut ttl = new.ttl;
         let max_expire_time = if new.max_ttl.is_zero() {
             None
@@ -134,6 +142,29 @@ impl ExpirationManager {
             last_error: None,
             irrevocable: false,
         })
+    }
+
+    /// Moves a lease's expiry to `ttl` from now without asking its backend:
+    /// for token leases, whose token the token store has just renewed. A
+    /// zero `ttl` on a token lease means it never expires. Unknown leases
+    /// are ignored. The lease's max TTL still caps the result.
+    pub async fn set_expiry(&self, lease_id: &str, ttl: Duration) -> Result<()> {
+        let _lock = self.locks.lock(lease_id).await;
+        let Some(old) = self.lookup(lease_id).await? else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let mut new = old.clone();
+        let mut expire = (!(ttl.is_zero() && old.kind == LeaseKind::Token)).then(|| now + ttl);
+        if let (Some(e), Some(cap)) = (expire, old.max_expire_time) {
+            expire = Some(e.min(cap));
+        }
+        new.expire_time = expire;
+        new.ttl = expire
+            .and_then(|e| e.duration_since(now).ok())
+            .unwrap_or(Duration::ZERO);
+        new.last_renewal_time = Some(now);
+        self.commit(Some(&old), Some(&new)).await
     }
 
     /// The lease `lease_id`, or `None` (also for ids that cannot exist).
@@ -347,5 +378,65 @@ mod tests {
         h.clock.advance(Duration::from_secs(60));
         assert_eq!(again.tick().await.unwrap().revoked, 1);
         assert_eq!(h.handler.revoked(), [lease.lease_id]);
+    }
+}
+
+#[cfg(test)]
+mod fixed_id_tests {
+    use std::time::Duration;
+
+    use crate::test_support::Harness;
+    use crate::{LeaseKind, NewLease};
+
+    #[tokio::test]
+    async fn token_leases_keep_a_fixed_id_and_move_their_expiry() {
+        let h = Harness::new().await;
+        let lease = h
+            .mgr
+            .register(NewLease {
+                path: "auth/token/create".into(),
+                kind: LeaseKind::Token,
+                ttl: Duration::from_secs(60),
+                max_ttl: Duration::from_secs(600),
+                token_ref: "abc".into(),
+                id_suffix: Some("abc".into()),
+                ..NewLease::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(lease.lease_id, "auth/token/create/abc");
+        h.clock.advance(Duration::from_secs(50));
+        h.mgr
+            .set_expiry(&lease.lease_id, Duration::from_secs(120))
+            .await
+            .unwrap();
+        h.clock.advance(Duration::from_secs(20));
+        h.mgr.tick().await.unwrap();
+        assert!(
+            h.mgr.lookup(&lease.lease_id).await.unwrap().is_some(),
+            "moved expiry is honoured"
+        );
+        h.mgr
+            .set_expiry(&lease.lease_id, Duration::from_secs(10_000))
+            .await
+            .unwrap();
+        let capped = h.mgr.lookup(&lease.lease_id).await.unwrap().unwrap();
+        assert!(
+            capped.expire_time <= capped.max_expire_time,
+            "max TTL still caps"
+        );
+        h.mgr
+            .set_expiry("auth/token/create/unknown", Duration::from_secs(1))
+            .await
+            .unwrap();
+        let bad = h
+            .mgr
+            .register(NewLease {
+                path: "auth/token/create".into(),
+                id_suffix: Some("a/b".into()),
+                ..NewLease::default()
+            })
+            .await;
+        assert!(bad.is_err());
     }
 }

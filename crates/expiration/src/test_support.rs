@@ -149,6 +149,7 @@ pub(crate) fn secret(path: &str, ttl_secs: u64) -> NewLease {
         renewable: true,
         internal_data,
         token_ref: "tok".into(),
+        id_suffix: None,
     }
 }
 

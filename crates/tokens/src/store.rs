@@ -234,6 +234,16 @@ impl TokenStore {
         self.resolve(&hash, false).await
     }
 
+    /// Looks a token up by its storage id ([`TokenEntry::id_hash`]), with the
+    /// same validity rules as [`TokenStore::lookup`]. For the expiration
+    /// manager, which knows tokens only by that id.
+    pub async fn lookup_by_hash(&self, id_hash: &str) -> Result<Option<TokenEntry>> {
+        if id_hash.is_empty() {
+            return Ok(None);
+        }
+        self.resolve(id_hash, false).await
+    }
+
     /// Like [`TokenStore::lookup`], but also returns a token whose last use is
     /// being spent by the current request (Vault's "tainted" lookup, used by
     /// `lookup-self`).

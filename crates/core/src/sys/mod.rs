@@ -94,11 +94,7 @@ pub(crate) async fn handle(
         return Ok(Some(help(relative)));
     }
     if coffer_expiration::ExpirationManager::handles_sys_path(relative) {
-        return unsealed
-            .expiration
-            .handle_sys(relative, req)
-            .await
-            .map_err(Into::into);
+        return unsealed.expiration.handle_sys(relative, req).await;
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
