@@ -2,7 +2,7 @@
 //! single-use token and the client receives only that token (`wrap_info`).
 //! `sys/wrapping/{wrap,unwrap,lookup,rewrap}` follow Vault's API.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use coffer_tokens::{CreateParams, TokenEntry};
 use coffer_types::{Envelope, Error, LeaseInfo, Operation, Request, Response, Result, WrapInfo};
@@ -18,17 +18,7 @@ const RESPONSE_KEY: &str = "response";
 const MAX_WRAP_TTL: Duration = Duration::from_secs(768 * 3600);
 
 fn rfc3339(t: SystemTime) -> String {
-    let nanos = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i128)
-        .unwrap_or(0);
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    coffer_sdk::time::rfc3339(t)
 }
 
 impl Unsealed {

@@ -3,15 +3,10 @@
 use std::time::SystemTime;
 
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-/// `t` as an RFC 3339 string in UTC, or JSON null if it cannot be shown.
+/// `t` as an RFC 3339 string in UTC.
 pub(crate) fn rfc3339(t: SystemTime) -> Value {
-    OffsetDateTime::from(t)
-        .format(&Rfc3339)
-        .map(Value::String)
-        .unwrap_or(Value::Null)
+    Value::String(coffer_sdk::time::rfc3339(t))
 }
 
 /// [`rfc3339`] of an optional time; null when absent.

@@ -14,6 +14,7 @@ pub mod cidr;
 mod clock;
 mod fields;
 mod paths;
+pub mod time;
 pub mod token_fields;
 
 pub use backend::{Backend, Context, MountConfig, SpecialPaths};

@@ -15,17 +15,7 @@ fn raw_ok(body: Value) -> Response {
 }
 
 fn rfc3339(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    time::OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    coffer_sdk::time::rfc3339(t)
 }
 
 fn field_u32(req: &Request, name: &str) -> Result<Option<u32>> {
