@@ -16,6 +16,18 @@ use crate::router::Route;
 use crate::sys;
 use crate::unsealed::Unsealed;
 
+/// A request that passed admission, on its way to its backend.
+pub(crate) struct Admitted {
+    /// The request, its path now relative to the mount.
+    pub req: Request,
+    /// The full request path (`secret/data/app`).
+    pub full_path: String,
+    /// The mount that serves it.
+    pub route: Arc<Route>,
+    /// Who is asking.
+    pub caller: Caller,
+}
+
 /// Who is asking: the token entry (absent for unauthenticated paths) and its ACL.
 pub(crate) struct Caller {
     /// The caller's token entry.
@@ -89,8 +101,18 @@ impl Unsealed {
         })
     }
 
-    /// The pipeline from authentication on.
-    pub(crate) async fn handle(&self, core: &Core, mut req: Request) -> Result<Response> {
+    /// The pipeline from authentication on: admit, dispatch, finish.
+    pub(crate) async fn handle(&self, core: &Core, req: Request) -> Result<Response> {
+        let mut admitted = self.admit(req).await?;
+        let response = self.dispatch(core, &mut admitted).await?;
+        self.finish(&admitted, response).await
+    }
+
+    /// Routes the request, applies rate limits, authenticates the caller and
+    /// authorizes the operation (ACL with the existence check, sudo, wrapping
+    /// TTL bounds). On success the request carries the path relative to its
+    /// mount.
+    async fn admit(&self, mut req: Request) -> Result<Admitted> {
         let full_path = std::mem::take(&mut req.path);
         let route = self.router().lookup(&full_path);
         let relative = route
@@ -116,7 +138,6 @@ impl Unsealed {
             self.authenticate(&req).await?
         };
 
-        // From here on the request carries the path relative to its mount.
         req.path = relative;
         if let Some(route) = &route {
             req.mount_point = route.prefix.clone();
@@ -153,10 +174,24 @@ impl Unsealed {
                 format!("no handler for route {full_path:?}. route entry not found."),
             ));
         };
+        Ok(Admitted {
+            req,
+            full_path,
+            route,
+            caller,
+        })
+    }
 
-        // Spend one use of a use-limited token. The request that spends the
-        // last use still succeeds; the token is revoked once it is answered.
-        let mut caller = caller;
+    /// Spends a token use and hands the request to its backend (or to the
+    /// core for `sys/`). The request that spends a token's last use still
+    /// succeeds; the token is revoked once it is answered.
+    async fn dispatch(&self, core: &Core, admitted: &mut Admitted) -> Result<Response> {
+        let Admitted {
+            req,
+            full_path,
+            route,
+            caller,
+        } = admitted;
         let mut spent_last_use = false;
         if let Some(entry) = &caller.entry {
             match self.tokens.use_token_deferred(entry).await? {
@@ -167,7 +202,6 @@ impl Unsealed {
                 None => return Err(Error::permission_denied()),
             }
         }
-
         if let Some(entry) = &caller.entry {
             // Batch tokens have no cubbyhole and no accessor.
             req.token_scope = Some(entry.scope_id().to_owned()).filter(|s| !s.is_empty());
@@ -175,23 +209,34 @@ impl Unsealed {
             req.entity_id = (!entry.entity_id.is_empty()).then(|| entry.entity_id.clone());
         }
         let response = match &route.backend {
-            None => sys::handle(core, self, &caller, &req, &full_path).await,
-            Some(backend) => backend.handle(&route.ctx, &req).await,
+            None => sys::handle(core, self, caller, req, full_path).await,
+            Some(backend) => backend.handle(&route.ctx, req).await,
         };
         if spent_last_use && let Some(entry) = &caller.entry {
             self.tokens.revoke_tree(entry).await?;
         }
-        let mut response = response?.unwrap_or_default();
+        Ok(response?.unwrap_or_default())
+    }
+
+    /// Completes a backend's answer: mints the token of a login, registers
+    /// token and secret leases, and wraps the response when asked.
+    async fn finish(&self, admitted: &Admitted, mut response: Response) -> Result<Response> {
+        let Admitted {
+            req,
+            full_path,
+            route,
+            caller,
+        } = admitted;
         if let Some(grant) = response.login.take() {
-            response.auth = Some(self.complete_login(&route, &full_path, *grant).await?);
+            response.auth = Some(self.complete_login(route, full_path, *grant).await?);
         }
-        self.track_token_lease(&route, &req.path, &response).await?;
+        self.track_token_lease(route, &req.path, &response).await?;
         let token_ref = caller
             .entry
             .as_ref()
             .map(|e| e.id_hash.as_str())
             .unwrap_or("");
-        self.register_lease(&route, &full_path, token_ref, &mut response)
+        self.register_lease(route, full_path, token_ref, &mut response)
             .await?;
         if !response.is_empty() {
             response.mount_type = route.entry.mount_type.clone();
@@ -200,7 +245,7 @@ impl Unsealed {
             && !response.is_empty()
             && response.raw.is_none()
         {
-            return self.wrap(&req.id, response, ttl, &full_path).await;
+            return self.wrap(&req.id, response, ttl, full_path).await;
         }
         Ok(response)
     }
