@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{auth, generic, kv, login, operator, policy, secrets, token};
+use crate::commands::{audit, auth, generic, kv, login, operator, policy, secrets, token};
 
 /// Coffer: a secrets manager that speaks Vault's HTTP API.
 #[derive(Debug, Parser)]
@@ -81,6 +81,8 @@ pub enum Command {
     Policy(policy::PolicyArgs),
     /// Interact with tokens.
     Token(token::TokenArgs),
+    /// Verify, prove and search tamper-evident audit logs.
+    Audit(audit::AuditArgs),
     /// Read data and retrieve secrets.
     Read(generic::ReadArgs),
     /// Write data, configuration, and secrets.

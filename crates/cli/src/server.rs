@@ -47,6 +47,25 @@ async fn shutdown_signal() {
     tracing::info!("shutdown requested");
 }
 
+/// Reopens file audit devices on every SIGHUP (log rotation), as Vault does.
+fn spawn_sighup_reopen(core: Arc<Core>) {
+    tokio::spawn(async move {
+        let kind = tokio::signal::unix::SignalKind::hangup();
+        let Ok(mut hup) = tokio::signal::unix::signal(kind) else {
+            tracing::warn!(
+                "cannot listen for SIGHUP: audit files will not be reopened on rotation"
+            );
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match core.reopen_audit_devices().await {
+                Ok(()) => tracing::info!("SIGHUP: audit devices reopened"),
+                Err(e) => tracing::error!(error = %e, "SIGHUP: reopening audit devices failed"),
+            }
+        }
+    });
+}
+
 /// Runs the server until it is asked to stop.
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     if args.dev {
@@ -143,6 +162,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             },
         )));
     }
+    spawn_sighup_reopen(core.clone());
     println!(
         "\n==> Coffer server started! It is sealed until unsealed with `coffer operator unseal`."
     );

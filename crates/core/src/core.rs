@@ -232,6 +232,10 @@ impl Core {
         let _guard = self.unseal_progress.lock().await;
         if let Some(unsealed) = self.unsealed_state() {
             unsealed.stop_background();
+            // A final checkpoint and the log heads are saved before sealing.
+            if let Err(e) = unsealed.audit.shutdown().await {
+                tracing::error!(error = %e, "closing audit devices on seal");
+            }
         }
         self.set_state(None);
         *self.rekey.lock().await = None;
@@ -246,6 +250,19 @@ impl Core {
     /// advance a manual clock call it instead of waiting.
     pub async fn expire_leases_now(&self) -> Result<()> {
         self.unsealed()?.expiration.tick().await?;
+        Ok(())
+    }
+
+    /// Reopens file audit devices (after log rotation; the server calls this
+    /// on SIGHUP). A sealed server has nothing to reopen.
+    pub async fn reopen_audit_devices(&self) -> Result<()> {
+        if let Some(unsealed) = self.unsealed_state() {
+            unsealed
+                .audit
+                .reopen()
+                .await
+                .map_err(|e| Error::internal(format!("reopening audit devices: {e}")))?;
+        }
         Ok(())
     }
 

@@ -103,6 +103,9 @@ impl Unsealed {
 
     /// The pipeline from authentication on: admit, dispatch, finish.
     pub(crate) async fn handle(&self, core: &Core, req: Request) -> Result<Response> {
+        if self.audit.broker().is_enabled() {
+            return self.handle_audited(core, req).await;
+        }
         let mut admitted = self.admit(req).await?;
         let response = self.dispatch(core, &mut admitted).await?;
         self.finish(&admitted, response).await
@@ -112,7 +115,7 @@ impl Unsealed {
     /// authorizes the operation (ACL with the existence check, sudo, wrapping
     /// TTL bounds). On success the request carries the path relative to its
     /// mount.
-    async fn admit(&self, mut req: Request) -> Result<Admitted> {
+    pub(crate) async fn admit(&self, mut req: Request) -> Result<Admitted> {
         let full_path = std::mem::take(&mut req.path);
         let route = self.router().lookup(&full_path);
         let relative = route
@@ -185,7 +188,7 @@ impl Unsealed {
     /// Spends a token use and hands the request to its backend (or to the
     /// core for `sys/`). The request that spends a token's last use still
     /// succeeds; the token is revoked once it is answered.
-    async fn dispatch(&self, core: &Core, admitted: &mut Admitted) -> Result<Response> {
+    pub(crate) async fn dispatch(&self, core: &Core, admitted: &mut Admitted) -> Result<Response> {
         let Admitted {
             req,
             full_path,
@@ -220,7 +223,11 @@ impl Unsealed {
 
     /// Completes a backend's answer: mints the token of a login, registers
     /// token and secret leases, and wraps the response when asked.
-    async fn finish(&self, admitted: &Admitted, mut response: Response) -> Result<Response> {
+    pub(crate) async fn finish(
+        &self,
+        admitted: &Admitted,
+        mut response: Response,
+    ) -> Result<Response> {
         let Admitted {
             req,
             full_path,

@@ -52,6 +52,8 @@ pub(crate) struct Unsealed {
     pub policies: Arc<PolicyStore>,
     /// Rate-limit quotas, checked before authentication.
     pub quotas: QuotaManager,
+    /// Audit devices and the tamper-evident logs.
+    pub audit: coffer_audit::AuditManager,
     /// Every lease; ticks in the background while unsealed.
     pub expiration: Arc<ExpirationManager>,
     /// Stops the background tasks when the server seals.
@@ -215,6 +217,13 @@ impl Unsealed {
         )
         .await?;
         let (stop, _) = tokio::sync::watch::channel(false);
+        let audit = coffer_audit::AuditManager::load(
+            View::new(storage.clone(), Prefix::new("sys/audit/")?),
+            config.clock.clone(),
+            coffer_audit::AuditManagerOptions::default(),
+        )
+        .await
+        .map_err(|e| Error::internal(format!("starting audit devices: {e}")))?;
         let identity_backend = Arc::new(IdentityBackend::new(
             identity.clone(),
             auth_mount_resolver(&router),
@@ -229,6 +238,7 @@ impl Unsealed {
             policies,
             quotas,
             expiration,
+            audit,
             stop,
             identity,
             identity_backend,

@@ -1,5 +1,6 @@
 //! The commands. Each module owns one command family: its flags and behaviour.
 
+pub mod audit;
 pub mod auth;
 pub mod generic;
 pub mod kv;
@@ -34,6 +35,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Auth(a) => auth::run(&ctx, a).await,
         Command::Policy(a) => policy::run(&ctx, a).await,
         Command::Token(a) => token::run(&ctx, a).await,
+        Command::Audit(a) => audit::run(&ctx, a).await,
         Command::Read(a) => generic::read(&ctx, a).await,
         Command::Write(a) => generic::write(&ctx, a).await,
         Command::List(a) => generic::list(&ctx, a).await,

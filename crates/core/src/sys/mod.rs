@@ -109,6 +109,7 @@ pub(crate) async fn handle(
         "internal" => internal::handle(unsealed, caller, relative, req).await,
         "wrapping" => unsealed.handle_wrapping(caller, relative, req).await,
         "quotas" => unsealed.quotas.handle_sys(relative, req).await,
+        "audit" | "audit-hash" | "audit-log" => unsealed.audit.handle_sys(relative, req).await,
         _ => Err(Error::new(
             ErrorKind::NotFound,
             format!("no handler for route {full_path:?}. route entry not found."),

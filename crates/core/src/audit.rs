@@ -1,0 +1,118 @@
+//! The audit step of the pipeline: every admitted request is logged before
+//! it reaches its backend and its outcome before the response leaves; a
+//! request no audit device could record is refused (fail closed).
+
+use coffer_audit::{AuditAuth, AuditRequest, AuditResponse};
+use coffer_tokens::TokenEntry;
+use coffer_types::{Error, ErrorKind, Request, Response, Result, Sensitive};
+use serde_json::{Map, Value};
+
+use crate::Core;
+use crate::unsealed::Unsealed;
+
+/// What the audit log records about a token.
+fn audit_auth(
+    entry: &TokenEntry,
+    token: Option<Sensitive>,
+    identity_policies: Vec<String>,
+) -> AuditAuth {
+    let mut policies = entry.policies.clone();
+    policies.extend(identity_policies.iter().cloned());
+    policies.sort();
+    policies.dedup();
+    AuditAuth {
+        client_token: token,
+        accessor: entry.accessor.clone(),
+        display_name: entry.display_name.clone(),
+        policies,
+        token_policies: entry.policies.clone(),
+        identity_policies,
+        metadata: entry
+            .meta
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect::<Map<String, Value>>(),
+        entity_id: entry.entity_id.clone(),
+        token_type: entry.token_type.clone(),
+        token_ttl: entry.ttl,
+        token_issue_time: Some(entry.creation_time),
+        remaining_uses: entry.num_uses,
+    }
+}
+
+/// The error a client sees when no audit device could record its request.
+fn audit_failed(err: coffer_audit::AuditError) -> Error {
+    tracing::error!(error = %err, "audit logging failed; request refused");
+    Error::internal("audit logging failed: the request was refused")
+}
+
+impl Unsealed {
+    /// The pipeline with the audit steps around dispatch.
+    pub(crate) async fn handle_audited(&self, core: &Core, req: Request) -> Result<Response> {
+        // A request refused at admission is audited too, so keep a copy.
+        let copy = req.clone();
+        let mut admitted = match self.admit(req).await {
+            Ok(admitted) => admitted,
+            Err(e) => {
+                if e.kind() != ErrorKind::RateLimited {
+                    self.audit_rejected(copy, &e).await?;
+                }
+                return Err(e);
+            }
+        };
+        drop(copy);
+        let mut logged = admitted.req.clone();
+        logged.path = admitted.full_path.clone();
+        let auth = match &admitted.caller.entry {
+            Some(entry) => {
+                let identity = if entry.entity_id.is_empty() {
+                    Vec::new()
+                } else {
+                    self.identity_policies(&entry.entity_id).unwrap_or_default()
+                };
+                Some(audit_auth(entry, logged.client_token.clone(), identity))
+            }
+            None => None,
+        };
+        // The route is shared (`Arc`), so hold it apart from `admitted`.
+        let route = admitted.route.clone();
+        let tuning = &route.entry.config;
+        let mut input = AuditRequest::new(&logged);
+        input.auth = auth.as_ref();
+        input.non_hmac_request_keys = &tuning.audit_non_hmac_request_keys;
+        self.audit.log_request(&input).await.map_err(audit_failed)?;
+
+        let result = match self.dispatch(core, &mut admitted).await {
+            Ok(response) => self.finish(&admitted, response).await,
+            Err(e) => Err(e),
+        };
+        let message;
+        let output = match &result {
+            Ok(response) => AuditResponse {
+                response: Some(response),
+                non_hmac_response_keys: &tuning.audit_non_hmac_response_keys,
+                ..AuditResponse::default()
+            },
+            Err(e) => {
+                message = e.to_string();
+                AuditResponse::failed(&message)
+            }
+        };
+        self.audit
+            .log_response(&input, &output)
+            .await
+            .map_err(audit_failed)?;
+        result
+    }
+
+    /// Logs a request that was refused before reaching a backend.
+    async fn audit_rejected(&self, req: Request, err: &Error) -> Result<()> {
+        let message = err.to_string();
+        let input = AuditRequest::new(&req).with_error(&message);
+        self.audit.log_request(&input).await.map_err(audit_failed)?;
+        self.audit
+            .log_response(&input, &AuditResponse::failed(&message))
+            .await
+            .map_err(audit_failed)
+    }
+}
