@@ -106,6 +106,17 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             max_lease_ttl: config.max_lease_ttl,
             storage_type: storage_type.to_owned(),
             api_addr: config.api_addr.clone(),
+            audit_devices: config
+                .audit_devices
+                .iter()
+                .map(|d| {
+                    let mut device =
+                        coffer_audit::DeviceConfig::new(&d.path, &d.device_type, d.options.clone());
+                    device.description = d.description.clone();
+                    device
+                })
+                .collect(),
+            audit_api_creation: !config.disable_api_audit_creation,
             ..CoreConfig::default()
         },
     );
@@ -171,6 +182,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     for server in servers {
         server.await??;
     }
+    core.close_audit_devices().await;
     Ok(())
 }
 

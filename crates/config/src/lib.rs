@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod audit;
 mod error;
 mod listener;
 mod model;
@@ -21,5 +22,7 @@ mod storage;
 mod value;
 
 pub use error::ConfigError;
-pub use model::{DEFAULT_LEASE_TTL, ListenerConfig, ServerConfig, StorageConfig};
+pub use model::{
+    AuditDeviceConfig, DEFAULT_LEASE_TTL, ListenerConfig, ServerConfig, StorageConfig,
+};
 pub use source::{load, parse_hcl, parse_json};

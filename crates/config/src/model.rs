@@ -28,6 +28,12 @@ pub struct ServerConfig {
     /// `log_level`, lower-cased (`trace`, `debug`, `info`, `warn`, `error`, ...).
     pub log_level: Option<String>,
     /// One line per stanza or setting that Coffer does not support yet and
+    /// Audit devices declared in the file (`audit "file" { ... }`); the API
+    /// cannot disable them.
+    pub audit_devices: Vec<AuditDeviceConfig>,
+    /// `disable_api_audit_creation = true`: audit devices may only be
+    /// declared here, never enabled over the API.
+    pub disable_api_audit_creation: bool,
     /// ignored. The server should log each.
     pub warnings: Vec<String>,
 }
@@ -77,4 +83,17 @@ impl Default for ListenerConfig {
             x_forwarded_for_authorized_addrs: Vec::new(),
         }
     }
+}
+
+/// An audit device declared in the configuration file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditDeviceConfig {
+    /// `file`, `socket` or `syslog`.
+    pub device_type: String,
+    /// Where it is mounted (`file`, `audit/primary`).
+    pub path: String,
+    /// Free text.
+    pub description: String,
+    /// The device's options (`file_path`, `address`, `log_raw`, ...).
+    pub options: std::collections::BTreeMap<String, String>,
 }

@@ -19,6 +19,8 @@ const SUPPORTED: &[&str] = &[
     "cluster_addr",
     "ui",
     "log_level",
+    "audit",
+    "disable_api_audit_creation",
 ];
 
 /// Vault stanzas that carry a type label, warned about one per stanza with
@@ -59,6 +61,12 @@ pub(crate) fn interpret(root: &Value) -> Result<ServerConfig, ConfigError> {
                     stanza.label
                 ));
             }
+        }
+    }
+    let mut audit_devices = Vec::new();
+    if let Some(v) = root.get("audit") {
+        for stanza in stanza::labelled("audit", v)? {
+            audit_devices.push(crate::audit::parse(&stanza)?);
         }
     }
     let ttl = |key: &str| -> Result<_, ConfigError> {
@@ -111,6 +119,8 @@ pub(crate) fn interpret(root: &Value) -> Result<ServerConfig, ConfigError> {
         cluster_addr: text("cluster_addr")?,
         ui: flag("ui")?,
         log_level,
+        audit_devices,
+        disable_api_audit_creation: flag("disable_api_audit_creation")?,
         warnings,
     })
 }

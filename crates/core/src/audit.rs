@@ -102,7 +102,19 @@ impl Unsealed {
             .log_response(&input, &output)
             .await
             .map_err(audit_failed)?;
+        // That request sealed the server: its response was the last record,
+        // so close the logs now with a final checkpoint covering it.
+        if core.is_sealed() {
+            self.close_audit().await;
+        }
         result
+    }
+
+    /// Writes a final checkpoint on every audit log and saves the heads.
+    pub(crate) async fn close_audit(&self) {
+        if let Err(e) = self.audit.shutdown().await {
+            tracing::error!(error = %e, "closing audit devices");
+        }
     }
 
     /// Logs a request that was refused before reaching a backend.

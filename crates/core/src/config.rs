@@ -23,6 +23,12 @@ pub struct CoreConfig {
     pub cluster_name: String,
     /// The address reported by `sys/leader`.
     pub api_addr: Option<String>,
+    /// Audit devices declared in the configuration file: started at every
+    /// unseal and not removable over the API.
+    pub audit_devices: Vec<coffer_audit::DeviceConfig>,
+    /// Whether `sys/audit/:path` may enable devices (false when the
+    /// configuration says `disable_api_audit_creation = true`).
+    pub audit_api_creation: bool,
 }
 
 impl Default for CoreConfig {
@@ -34,6 +40,8 @@ impl Default for CoreConfig {
             storage_type: "inmem".to_owned(),
             cluster_name: "coffer-cluster".to_owned(),
             api_addr: None,
+            audit_devices: Vec::new(),
+            audit_api_creation: true,
         }
     }
 }

@@ -232,10 +232,6 @@ impl Core {
         let _guard = self.unseal_progress.lock().await;
         if let Some(unsealed) = self.unsealed_state() {
             unsealed.stop_background();
-            // A final checkpoint and the log heads are saved before sealing.
-            if let Err(e) = unsealed.audit.shutdown().await {
-                tracing::error!(error = %e, "closing audit devices on seal");
-            }
         }
         self.set_state(None);
         *self.rekey.lock().await = None;
@@ -251,6 +247,15 @@ impl Core {
     pub async fn expire_leases_now(&self) -> Result<()> {
         self.unsealed()?.expiration.tick().await?;
         Ok(())
+    }
+
+    /// Closes the audit devices: writes a final checkpoint on each log and
+    /// saves the log heads. Called when the process stops; a seal through
+    /// the API does it right after the seal's own response is recorded.
+    pub async fn close_audit_devices(&self) {
+        if let Some(unsealed) = self.unsealed_state() {
+            unsealed.close_audit().await;
+        }
     }
 
     /// Reopens file audit devices (after log rotation; the server calls this

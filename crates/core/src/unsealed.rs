@@ -220,10 +220,18 @@ impl Unsealed {
         let audit = coffer_audit::AuditManager::load(
             View::new(storage.clone(), Prefix::new("sys/audit/")?),
             config.clock.clone(),
-            coffer_audit::AuditManagerOptions::default(),
+            coffer_audit::AuditManagerOptions::default().with_api_enable(config.audit_api_creation),
         )
         .await
         .map_err(|e| Error::internal(format!("starting audit devices: {e}")))?;
+        audit
+            .declare_from_config(config.audit_devices.clone())
+            .await
+            .map_err(|e| {
+                Error::internal(format!(
+                    "starting the audit devices of the configuration: {e}"
+                ))
+            })?;
         let identity_backend = Arc::new(IdentityBackend::new(
             identity.clone(),
             auth_mount_resolver(&router),
