@@ -166,3 +166,41 @@ async fn devices_declared_in_the_config_cannot_be_removed_over_the_api() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reopens_the_audit_file_after_rotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("rotating.log");
+    let config = dir.path().join("rotate.hcl");
+    std::fs::write(
+        &config,
+        format!(
+            "storage \"inmem\" {{}}\ndisable_mlock = true\nlistener \"tcp\" {{\n  address = \"127.0.0.1:0\"\n  tls_disable = true\n}}\naudit \"file\" {{\n  options = {{\n    file_path = \"{}\"\n  }}\n}}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let server = ServerProcess::start(&[&format!("-config={}", config.display())], dir.path(), false);
+    let mut api = Api::new(&server.addr, None);
+    let (_, init) = api.put("sys/init", json!({"secret_shares": 1, "secret_threshold": 1})).await;
+    support::unseal(&api, &[init["keys"][0].as_str().unwrap()]).await;
+    api.token = Some(init["root_token"].as_str().unwrap().to_owned());
+    assert_eq!(api.get("sys/mounts").await.0, 200);
+
+    let rotated = dir.path().join("rotating.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    let status = Command::new("kill").args(["-HUP", &server.pid().to_string()]).status().unwrap();
+    assert!(status.success());
+    // The reopen is asynchronous: poll (bounded) until the new file appears.
+    let mut reopened = false;
+    for _ in 0..100 {
+        assert_eq!(api.get("sys/auth").await.0, 200);
+        if std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"sys/auth\"")) {
+            reopened = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(reopened, "no new audit file after SIGHUP:\n{}", server.output());
+    assert!(std::fs::read_to_string(&rotated).unwrap().contains("sys/mounts"));
+}
