@@ -180,16 +180,28 @@ async fn sighup_reopens_the_audit_file_after_rotation() {
         ),
     )
     .unwrap();
-    let server = ServerProcess::start(&[&format!("-config={}", config.display())], dir.path(), false);
+    let server = ServerProcess::start(
+        &[&format!("-config={}", config.display())],
+        dir.path(),
+        false,
+    );
     let mut api = Api::new(&server.addr, None);
-    let (_, init) = api.put("sys/init", json!({"secret_shares": 1, "secret_threshold": 1})).await;
+    let (_, init) = api
+        .put(
+            "sys/init",
+            json!({"secret_shares": 1, "secret_threshold": 1}),
+        )
+        .await;
     support::unseal(&api, &[init["keys"][0].as_str().unwrap()]).await;
     api.token = Some(init["root_token"].as_str().unwrap().to_owned());
     assert_eq!(api.get("sys/mounts").await.0, 200);
 
     let rotated = dir.path().join("rotating.log.1");
     std::fs::rename(&log, &rotated).unwrap();
-    let status = Command::new("kill").args(["-HUP", &server.pid().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     // The reopen is asynchronous: poll (bounded) until the new file appears.
     let mut reopened = false;
@@ -201,6 +213,14 @@ async fn sighup_reopens_the_audit_file_after_rotation() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(reopened, "no new audit file after SIGHUP:\n{}", server.output());
-    assert!(std::fs::read_to_string(&rotated).unwrap().contains("sys/mounts"));
+    assert!(
+        reopened,
+        "no new audit file after SIGHUP:\n{}",
+        server.output()
+    );
+    assert!(
+        std::fs::read_to_string(&rotated)
+            .unwrap()
+            .contains("sys/mounts")
+    );
 }

@@ -13,6 +13,7 @@ mod audit;
 mod config;
 mod core;
 mod generate_root;
+mod jobs;
 mod keys;
 mod leases;
 mod login;

@@ -54,6 +54,12 @@ pub(crate) struct Unsealed {
     pub quotas: QuotaManager,
     /// Audit devices and the tamper-evident logs.
     pub audit: coffer_audit::AuditManager,
+    /// Password policies (`sys/policies/password`).
+    pub password_policies: coffer_password_policy::PasswordPolicyStore,
+    /// Periodic jobs (rotations); ticks in the background while unsealed.
+    pub scheduler: Arc<coffer_scheduler::Scheduler>,
+    /// Runs the scheduler's jobs through the engines that own them.
+    pub job_runner: crate::jobs::RouterJobRunner,
     /// Every lease; ticks in the background while unsealed.
     pub expiration: Arc<ExpirationManager>,
     /// Stops the background tasks when the server seals.
@@ -217,6 +223,18 @@ impl Unsealed {
         )
         .await?;
         let (stop, _) = tokio::sync::watch::channel(false);
+        let password_policies = coffer_password_policy::PasswordPolicyStore::new(View::new(
+            storage.clone(),
+            Prefix::new("sys/")?,
+        ));
+        let scheduler = coffer_scheduler::Scheduler::load(
+            View::new(storage.clone(), Prefix::new("sys/scheduler/")?),
+            config.clock.clone(),
+        )
+        .await?;
+        let job_runner = crate::jobs::RouterJobRunner {
+            router: Arc::downgrade(&router),
+        };
         let audit = coffer_audit::AuditManager::load(
             View::new(storage.clone(), Prefix::new("sys/audit/")?),
             config.clock.clone(),
@@ -246,6 +264,9 @@ impl Unsealed {
             policies,
             quotas,
             expiration,
+            password_policies,
+            scheduler,
+            job_runner,
             audit,
             stop,
             identity,
@@ -433,11 +454,30 @@ impl Unsealed {
         self.rebuild_router(&tables)
     }
 
-    /// Starts the background work of an unsealed server: lease expiry.
-    pub fn start_background(&self) {
+    /// Starts the background work of an unsealed server: lease expiry and
+    /// scheduled jobs, each once a second until sealed.
+    pub fn start_background(self: &Arc<Self>) {
         let mut stopped = self.stop.subscribe();
         self.expiration.spawn(async move {
             let _ = stopped.wait_for(|s| *s).await;
+        });
+        let weak = Arc::downgrade(self);
+        let mut stopped = self.stop.subscribe();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = stopped.wait_for(|s| *s) => break,
+                    _ = every.tick() => {}
+                }
+                let Some(unsealed) = weak.upgrade() else {
+                    break;
+                };
+                if let Err(e) = unsealed.scheduler.tick(&unsealed.job_runner).await {
+                    tracing::error!(error = %e, "scheduled jobs pass failed");
+                }
+            }
         });
     }
 

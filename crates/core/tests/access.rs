@@ -902,3 +902,83 @@ async fn tokens_have_leases_that_expire_and_revoke() {
         .unwrap();
     assert_eq!(listed["keys"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn password_policies_and_rotation_endpoints() {
+    let h = Harness::new().await;
+    let policy = "length = 24\nrule \"charset\" {\n  charset = \"abcdefghijklmnopqrstuvwxyz\"\n  min-chars = 2\n}\nrule \"charset\" {\n  charset = \"0123456789\"\n  min-chars = 3\n}\n";
+    h.root(
+        Operation::Update,
+        "sys/policies/password/db",
+        json!({"policy": policy}),
+    )
+    .await;
+    let read = h
+        .root(Operation::Read, "sys/policies/password/db", json!({}))
+        .await
+        .data
+        .unwrap();
+    assert!(read["policy"].as_str().unwrap().contains("length = 24"));
+    let generated = h
+        .root(
+            Operation::Read,
+            "sys/policies/password/db/generate",
+            json!({}),
+        )
+        .await
+        .data
+        .unwrap();
+    let password = generated["password"].as_str().unwrap();
+    assert_eq!(password.len(), 24);
+    assert!(password.chars().filter(char::is_ascii_digit).count() >= 3);
+    let bad = h
+        .call_from(
+            Some(ROOT),
+            "127.0.0.1",
+            Operation::Update,
+            "sys/policies/password/bad",
+            json!({"policy": "length = 2\n"}),
+        )
+        .await;
+    assert_eq!(status(&bad), 400);
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(ROOT),
+                "127.0.0.1",
+                Operation::Read,
+                "sys/policies/password/none/generate",
+                json!({})
+            )
+            .await
+        ),
+        404
+    );
+    // The ACL policy paths still work beside them.
+    let acl = h
+        .root(Operation::List, "sys/policies/acl", json!({}))
+        .await
+        .data
+        .unwrap();
+    assert_eq!(acl["keys"], json!(["default", "root"]));
+    // No scheduled jobs yet.
+    let rotation = h
+        .root(Operation::Read, "sys/rotation", json!({}))
+        .await
+        .data
+        .unwrap();
+    assert_eq!(rotation["keys"], json!([]));
+    assert_eq!(
+        status(
+            &h.call_from(
+                Some(ROOT),
+                "127.0.0.1",
+                Operation::Update,
+                "sys/rotation/run/database/static-roles/x",
+                json!({})
+            )
+            .await
+        ),
+        404
+    );
+}

@@ -28,7 +28,10 @@ pub use keyring::{CIPHERTEXT_VERSION, KeyStatus, Keyring};
 pub use password::{
     PASSWORD_HASH_PARAMS, PasswordHashParams, hash_password, verify_against_dummy, verify_password,
 };
-pub use random::{fill_random, random_alphanumeric, random_key, random_token, random_uuid};
+pub use random::{
+    fill_random, random_alphanumeric, random_from_charset, random_index, random_key,
+    random_shuffle, random_token, random_uuid,
+};
 pub use secret::Secret;
 pub use shamir::{combine_shares, split_secret};
 pub use signing::{

@@ -55,6 +55,52 @@ fn push_alphanumeric(out: &mut String, len: usize) -> Result<(), CryptoError> {
     Ok(())
 }
 
+/// A uniformly distributed index in `0..n` from the OS CSPRNG (rejection
+/// sampling over 64-bit draws, so no value is favoured). Fails with
+/// [`CryptoError::InvalidParameters`] when `n` is zero.
+pub fn random_index(n: usize) -> Result<usize, CryptoError> {
+    let n64 = u64::try_from(n)
+        .map_err(|_| CryptoError::InvalidParameters("random index bound is too large".into()))?;
+    if n64 == 0 {
+        return Err(CryptoError::InvalidParameters(
+            "random index bound must be positive".into(),
+        ));
+    }
+    // 2^64 mod n: draws in the last `rejected` values of the u64 range would
+    // favour the low indexes, so they are drawn again.
+    let rejected = (u64::MAX % n64 + 1) % n64;
+    let mut buf = [0u8; 8];
+    loop {
+        fill_random(&mut buf)?;
+        let draw = u64::from_le_bytes(buf);
+        if rejected == 0 || draw <= u64::MAX - rejected {
+            zeroize::Zeroize::zeroize(&mut buf);
+            // `draw % n64 < n64 == n`, so it always fits in a usize.
+            return usize::try_from(draw % n64).map_err(|_| CryptoError::Random);
+        }
+    }
+}
+
+/// `len` characters drawn independently and uniformly from `charset` (for
+/// password generation). Fails when `charset` is empty and `len` is not zero.
+pub fn random_from_charset(charset: &[char], len: usize) -> Result<Vec<char>, CryptoError> {
+    let mut out = Vec::with_capacity(len);
+    for _ in 0..len {
+        out.push(charset[random_index(charset.len())?]);
+    }
+    Ok(out)
+}
+
+/// Shuffles `items` in place with a Fisher-Yates shuffle driven by
+/// [`random_index`], so every permutation is equally likely.
+pub fn random_shuffle<T>(items: &mut [T]) -> Result<(), CryptoError> {
+    for i in (1..items.len()).rev() {
+        let j = random_index(i + 1)?;
+        items.swap(i, j);
+    }
+    Ok(())
+}
+
 /// A random (version 4) UUID, lowercase and hyphenated.
 pub fn random_uuid() -> Result<String, CryptoError> {
     let mut b = [0u8; 16];
@@ -101,6 +147,38 @@ mod tests {
         assert_ne!(
             random_alphanumeric(24).unwrap(),
             random_alphanumeric(24).unwrap()
+        );
+    }
+
+    #[test]
+    fn random_index_is_in_range_and_covers_it() {
+        assert!(random_index(0).is_err());
+        assert_eq!(random_index(1).unwrap(), 0);
+        let mut seen = [0u32; 7];
+        for _ in 0..7000 {
+            seen[random_index(7).unwrap()] += 1;
+        }
+        // Each bucket expects 1000; 700 is more than 9 standard deviations away.
+        assert!(seen.iter().all(|&c| c > 700), "{seen:?}");
+    }
+
+    #[test]
+    fn charset_draws_and_shuffles() {
+        assert!(random_from_charset(&[], 0).unwrap().is_empty());
+        assert!(random_from_charset(&[], 1).is_err());
+        let set = ['a', 'é', '-', 'Z'];
+        let drawn = random_from_charset(&set, 400).unwrap();
+        assert_eq!(drawn.len(), 400);
+        assert!(set.iter().all(|c| drawn.contains(c)));
+        assert!(drawn.iter().all(|c| set.contains(c)));
+        let mut items: Vec<u32> = (0..50).collect();
+        random_shuffle(&mut items).unwrap();
+        let mut sorted = items.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..50).collect::<Vec<_>>());
+        assert_ne!(
+            items, sorted,
+            "a 50-element shuffle left everything in place"
         );
     }
 

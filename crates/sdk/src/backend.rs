@@ -84,6 +84,16 @@ pub trait Backend: Send + Sync {
         Ok(())
     }
 
+    /// Runs a scheduled job of this mount (a static-role or root rotation):
+    /// `job` is the job id relative to the mount (`static-roles/web`) and
+    /// `kind` what the job does. An error is recorded and retried with
+    /// back-off by the scheduler; it must not contain secrets.
+    async fn run_scheduled(&self, _ctx: &Context, job: &str, kind: &str) -> Result<()> {
+        Err(Error::unsupported(format!(
+            "this mount runs no scheduled job {kind:?} at {job:?}"
+        )))
+    }
+
     /// Secrets engines: extend the secret behind `lease` by `increment`
     /// (already capped by the core) and return the TTL granted. The default
     /// refuses: the lease is not renewable.

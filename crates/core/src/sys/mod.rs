@@ -93,6 +93,15 @@ pub(crate) async fn handle(
     if op == Operation::Help {
         return Ok(Some(help(relative)));
     }
+    if coffer_password_policy::PasswordPolicyStore::handles_sys_path(relative) {
+        return unsealed.password_policies.handle_sys(relative, req).await;
+    }
+    if relative == "rotation" || relative.starts_with("rotation/") {
+        return unsealed
+            .scheduler
+            .handle_sys(relative, req, &unsealed.job_runner)
+            .await;
+    }
     if coffer_expiration::ExpirationManager::handles_sys_path(relative) {
         return unsealed.expiration.handle_sys(relative, req).await;
     }
