@@ -59,50 +59,7 @@ pub(crate) fn parse_exp_folder(listed: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
-/// Bytes [`escape`] replaces by `%XX`: the escape character itself, the
-/// separator, and what could make a segment `.`, `..` or an invalid key.
-fn needs_escape(b: u8) -> bool {
-    matches!(b, b'%' | b'/' | b'.' | 0)
-}
-
-/// The escaped form of a lease id or token ref: one path segment that is
-/// never `.` or `..` (`%`, `/`, `.` and NUL become `%25`, `%2F`, `%2E`,
-/// `%00`). Nearly as short as the id itself, unlike hex.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match u8::try_from(c) {
-            Ok(b) if needs_escape(b) => out.push_str(&format!("%{b:02X}")),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Reverses [`escape`]; `None` for anything that is not one.
-pub(crate) fn unescape(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let code = s.get(i + 1..i + 3)?;
-            let decoded = u8::from_str_radix(code, 16).ok()?;
-            if !needs_escape(decoded) {
-                return None;
-            }
-            out.push(decoded);
-            i += 3;
-        } else if needs_escape(b) {
-            return None;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
+pub(crate) use coffer_storage::{escape_segment as escape, unescape_segment as unescape};
 
 fn key(s: String) -> Result<Key, StorageError> {
     Key::new(s)

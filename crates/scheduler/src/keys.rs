@@ -18,46 +18,7 @@ pub(crate) const JOB: &str = "job/";
 /// The next-run index.
 pub(crate) const DUE: &str = "due/";
 
-fn needs_escape(b: u8) -> bool {
-    matches!(b, b'%' | b'/' | b'.' | 0)
-}
-
-/// One path segment for `id` that is never `.` or `..` (`%`, `/`, `.` and
-/// NUL become `%25`, `%2F`, `%2E`, `%00`).
-pub(crate) fn escape(id: &str) -> String {
-    let mut out = String::with_capacity(id.len() + 8);
-    for c in id.chars() {
-        match u8::try_from(c) {
-            Ok(b) if needs_escape(b) => out.push_str(&format!("%{b:02X}")),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Reverses [`escape`]; `None` for anything [`escape`] cannot produce.
-pub(crate) fn unescape(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let decoded = u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?;
-            if !needs_escape(decoded) {
-                return None;
-            }
-            out.push(decoded);
-            i += 3;
-        } else if needs_escape(b) {
-            return None;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
+pub(crate) use coffer_storage::{escape_segment as escape, unescape_segment as unescape};
 
 /// The record key of job `id`.
 pub(crate) fn job_key(id: &str) -> Result<Key, StorageError> {

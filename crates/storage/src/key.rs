@@ -120,6 +120,50 @@ impl std::fmt::Display for Prefix {
     }
 }
 
+/// Bytes [`escape_segment`] replaces by `%XX`: the escape character itself,
+/// the separator, and what could make a segment `.`, `..` or an invalid key.
+fn needs_escape(b: u8) -> bool {
+    matches!(b, b'%' | b'/' | b'.' | 0)
+}
+
+/// Makes any string (a lease id, a job id, a token ref) into ONE key
+/// segment that is never `.` or `..`: `%`, `/`, `.` and NUL become `%25`,
+/// `%2F`, `%2E`, `%00`. Nearly as short as the input, unlike hex.
+pub fn escape_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match u8::try_from(c) {
+            Ok(b) if needs_escape(b) => out.push_str(&format!("%{b:02X}")),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Reverses [`escape_segment`]; `None` for anything it cannot produce.
+pub fn unescape_segment(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' {
+            let decoded = u8::from_str_radix(s.get(i + 1..i + 3)?, 16).ok()?;
+            if !needs_escape(decoded) {
+                return None;
+            }
+            out.push(decoded);
+            i += 3;
+        } else if needs_escape(b) {
+            return None;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +175,28 @@ mod tests {
         }
         for good in ["a", "a/b", "core/mounts", "a..b", "...x"] {
             assert!(Key::new(good).is_ok(), "{good:?} rejected");
+        }
+    }
+
+    #[test]
+    fn escaped_segments_round_trip_and_stay_one_segment() {
+        for id in [
+            "db/creds/web/AbC",
+            "..",
+            ".",
+            "a%2Fb",
+            "x\0y",
+            "plain",
+            "ünï/cødé",
+        ] {
+            let e = escape_segment(id);
+            assert!(!e.contains('/') && e != "." && e != "..", "{e}");
+            assert!(Key::new(format!("p/{e}")).is_ok(), "{e}");
+            assert_eq!(unescape_segment(&e).as_deref(), Some(id));
+        }
+        assert_eq!(escape_segment("db/creds/web/AbC"), "db%2Fcreds%2Fweb%2FAbC");
+        for bad in ["a/b", "%2", "%zz", "%41", "..", "a%"] {
+            assert_eq!(unescape_segment(bad), None, "{bad}");
         }
     }
 

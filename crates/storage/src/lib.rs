@@ -15,7 +15,7 @@ mod view;
 use async_trait::async_trait;
 
 pub use error::StorageError;
-pub use key::{Key, Prefix};
+pub use key::{Key, Prefix, escape_segment, unescape_segment};
 pub use memory::MemoryStorage;
 pub use view::View;
 
