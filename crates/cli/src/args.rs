@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::{audit, auth, generic, kv, login, operator, policy, secrets, token};
+use crate::commands::{
+    audit, auth, generic, kv, login, operator, policy, rotation, secrets, token,
+};
 
 /// Coffer: a secrets manager that speaks Vault's HTTP API.
 #[derive(Debug, Parser)]
@@ -83,6 +85,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Verify, prove and search tamper-evident audit logs.
     Audit(audit::AuditArgs),
+    /// List and run scheduled rotations.
+    Rotation(rotation::RotationArgs),
     /// Read data and retrieve secrets.
     Read(generic::ReadArgs),
     /// Write data, configuration, and secrets.

@@ -209,6 +209,17 @@ fn kv_policy_token_and_login_flows() {
     cli.ok(&["token", "revoke", &team_token]);
     assert_eq!(code(&anon.run(&["kv", "get", "secret/team/svc"])), Some(2));
 
+    // Scheduled rotations: none yet; running an unknown one is a server error.
+    assert!(
+        cli.ok(&["rotation", "list"])
+            .contains("No scheduled rotations")
+    );
+    assert!(cli.json(&["rotation", "list", "-format=json"])["keys"].is_array());
+    assert_eq!(
+        code(&cli.run(&["rotation", "run", "database/static-roles/none"])),
+        Some(2)
+    );
+
     // status: 0 unsealed, 2 sealed.
     assert_eq!(code(&cli.run(&["status"])), Some(0));
     cli.ok(&["operator", "seal"]);

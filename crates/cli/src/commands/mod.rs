@@ -8,6 +8,7 @@ pub mod login;
 pub mod mounts;
 pub mod operator;
 pub mod policy;
+pub mod rotation;
 pub mod seal_status;
 pub mod secrets;
 pub mod status;
@@ -36,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Policy(a) => policy::run(&ctx, a).await,
         Command::Token(a) => token::run(&ctx, a).await,
         Command::Audit(a) => audit::run(&ctx, a).await,
+        Command::Rotation(a) => rotation::run(&ctx, a).await,
         Command::Read(a) => generic::read(&ctx, a).await,
         Command::Write(a) => generic::write(&ctx, a).await,
         Command::List(a) => generic::list(&ctx, a).await,
