@@ -1,46 +1,12 @@
 //! Typed errors for parsing policies and for the reserved policy names.
 
 use coffer_types::ErrorKind;
-use std::fmt;
 
-/// A 1-based line and column in the policy text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Position {
-    /// Line number, starting at 1.
-    pub line: usize,
-    /// Column number (in characters), starting at 1.
-    pub column: usize,
-}
-
-impl Position {
-    /// The position of byte `offset` in `text` (clamped to the text).
-    pub(crate) fn from_offset(text: &str, offset: usize) -> Position {
-        let mut end = offset.min(text.len());
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        let before = &text[..end];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() + 1;
-        Position { line, column }
-    }
-
-    /// The position of the start of an optional byte span.
-    pub(crate) fn of_span(text: &str, span: Option<std::ops::Range<usize>>) -> Option<Position> {
-        span.map(|s| Position::from_offset(text, s.start))
-    }
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}", self.line, self.column)
-    }
-}
+pub use coffer_types::Position;
 
 /// `" on line L, column C"` when a position is known.
 fn fmt_at(pos: &Option<Position>) -> String {
-    pos.map(|p| format!(" on {p}")).unwrap_or_default()
+    Position::suffix(pos)
 }
 
 /// `path "x": ` when the error belongs to a path block.
