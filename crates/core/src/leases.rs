@@ -268,6 +268,7 @@ mod tests {
                 storage: View::new(Arc::new(MemoryStorage::new()), Prefix::root()),
                 config: MountConfig::default(),
                 clock: Arc::new(SystemClock),
+                services: coffer_sdk::Services::default(),
             },
         });
         let router = Arc::new(RwLock::new(Arc::new(router)));

@@ -210,6 +210,7 @@ impl Unsealed {
             req.token_scope = Some(entry.scope_id().to_owned()).filter(|s| !s.is_empty());
             req.token_accessor = Some(entry.accessor.clone()).filter(|a| !a.is_empty());
             req.entity_id = (!entry.entity_id.is_empty()).then(|| entry.entity_id.clone());
+            req.display_name = Some(entry.display_name.clone()).filter(|d| !d.is_empty());
         }
         let response = match &route.backend {
             None => sys::handle(core, self, caller, req, full_path).await,

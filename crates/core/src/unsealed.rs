@@ -327,13 +327,20 @@ impl Unsealed {
             ctx: Context {
                 storage: View::new(self.storage.clone(), table.view_prefix(entry)?),
                 config: MountConfig {
-                    path: prefix,
+                    path: prefix.clone(),
                     accessor: entry.accessor.clone(),
                     default_lease_ttl,
                     max_lease_ttl,
                     options: entry.options.clone(),
                 },
                 clock: self.config.clock.clone(),
+                services: coffer_sdk::Services {
+                    jobs: Arc::new(coffer_scheduler::MountJobs::new(
+                        self.scheduler.clone(),
+                        prefix,
+                    )),
+                    passwords: Arc::new(self.password_policies.clone()),
+                },
             },
         })
     }

@@ -68,6 +68,7 @@ impl Harness {
                 ..MountConfig::default()
             },
             clock: clock.clone(),
+            services: coffer_sdk::Services::default(),
         };
         Self {
             mem,

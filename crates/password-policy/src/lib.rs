@@ -24,6 +24,7 @@ mod error;
 mod generate;
 mod parse;
 mod policy;
+mod source;
 mod store;
 mod sys;
 

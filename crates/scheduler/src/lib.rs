@@ -18,6 +18,7 @@ mod error;
 mod guard;
 mod job;
 mod keys;
+mod mount_jobs;
 mod run;
 mod schedule;
 mod scheduler;
@@ -25,6 +26,7 @@ mod sys;
 
 pub use error::{Result, SchedulerError};
 pub use job::{JobSpec, JobState};
+pub use mount_jobs::MountJobs;
 pub use run::{JobRunner, TickReport};
 pub use schedule::{MIN_ROTATION_WINDOW, Schedule};
 pub use scheduler::Scheduler;

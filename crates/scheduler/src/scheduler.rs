@@ -83,6 +83,34 @@ impl Scheduler {
         Ok(new)
     }
 
+    /// Moves a job's next run to `at` (now, to retry at once; or the next
+    /// schedule time after a run on demand). A missing job is a 404.
+    pub async fn set_next_run(&self, id: &str, at: std::time::SystemTime) -> Result<JobState> {
+        check_id(id)?;
+        let _lock = self.write.lock().await;
+        let old = self
+            .read(id)
+            .await?
+            .ok_or_else(|| SchedulerError::NotFound(id.to_owned()))?;
+        let new = JobState {
+            next_run: at,
+            ..old.clone()
+        };
+        self.store(Some(&old), &new).await?;
+        Ok(new)
+    }
+
+    /// Starts a job's schedule again from now: its next run becomes the
+    /// first schedule time after now. A missing job is a 404.
+    pub async fn restart(&self, id: &str) -> Result<JobState> {
+        let job = self
+            .get(id)
+            .await?
+            .ok_or_else(|| SchedulerError::NotFound(id.to_owned()))?;
+        let next = job.schedule.next_after(self.clock.now())?;
+        self.set_next_run(id, next).await
+    }
+
     /// Removes a job (no error when there is none).
     pub async fn remove(&self, id: &str) -> Result<()> {
         let key = check_id(id)?;

@@ -34,6 +34,8 @@ pub struct Context {
     pub config: MountConfig,
     /// The server clock.
     pub clock: Arc<dyn Clock>,
+    /// The scheduler and password generation, lent by the core.
+    pub services: crate::Services,
 }
 
 /// Paths of a backend that need special treatment by the core.

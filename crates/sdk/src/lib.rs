@@ -14,6 +14,7 @@ pub mod cidr;
 mod clock;
 mod fields;
 mod paths;
+mod services;
 pub mod time;
 pub mod token_fields;
 
@@ -21,6 +22,7 @@ pub use backend::{Backend, Context, MountConfig, SpecialPaths};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use fields::{FieldData, FieldDef, FieldType};
 pub use paths::{Captures, Matched, PathDef, PathTable};
+pub use services::{JobRegistry, JobSchedule, JobStatus, PasswordSource, Services, Unavailable};
 
 pub use coffer_storage as storage;
 pub use coffer_types as types;

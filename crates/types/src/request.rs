@@ -36,6 +36,9 @@ pub struct Request {
     pub mount_accessor: String,
     /// The caller's entity id, when the token has one.
     pub entity_id: Option<String>,
+    /// The display name of the caller's token (`token`, `userpass-alice`);
+    /// engines put it in generated user names.
+    pub display_name: Option<String>,
     /// The accessor of the caller's token (for owner-scoped engines such as cubbyhole).
     pub token_accessor: Option<String>,
     /// An id that is stable for the caller's token, used to scope per-token

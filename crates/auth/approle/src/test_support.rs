@@ -36,6 +36,7 @@ impl Harness {
                 options: serde_json::Map::new(),
             },
             clock: clock.clone(),
+            services: coffer_sdk::Services::default(),
         };
         Self {
             backend: AppRole::new(),

@@ -40,6 +40,7 @@ impl Harness {
                 options: serde_json::Map::new(),
             },
             clock: clock.clone(),
+            services: coffer_sdk::Services::default(),
         };
         Self {
             ctx,

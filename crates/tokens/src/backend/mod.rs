@@ -249,6 +249,7 @@ pub(crate) mod test_support {
                     ..MountConfig::default()
                 },
                 clock: clock.clone(),
+                services: coffer_sdk::Services::default(),
             };
             Self {
                 clock,
