@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    audit, auth, generic, kv, login, operator, policy, rotation, secrets, token,
+    audit, auth, generic, kv, lease, login, operator, policy, rotation, secrets, token,
 };
 
 /// Coffer: a secrets manager that speaks Vault's HTTP API.
@@ -87,6 +87,8 @@ pub enum Command {
     Audit(audit::AuditArgs),
     /// List and run scheduled rotations.
     Rotation(rotation::RotationArgs),
+    /// Revoke (one, or every one under a prefix), renew and look up leases.
+    Lease(lease::LeaseArgs),
     /// Read data and retrieve secrets.
     Read(generic::ReadArgs),
     /// Write data, configuration, and secrets.

@@ -19,6 +19,7 @@ enum Availability {
 const SECRET_TYPES: &[(&str, Availability)] = &[
     ("kv", Availability::Mountable),
     ("kv-v2", Availability::Mountable),
+    ("database", Availability::Mountable),
     ("cubbyhole", Availability::Singleton),
     ("identity", Availability::Singleton),
     ("system", Availability::Singleton),
@@ -76,6 +77,16 @@ pub(crate) fn secret_backend(
     match mount_type {
         "kv" => coffer_engine_kv::kv_backend(options),
         "cubbyhole" => Ok(Arc::new(coffer_engine_kv::Cubbyhole::default())),
+        "database" => {
+            let mut plugins: Vec<Arc<dyn coffer_database_plugin::PluginFactory>> = vec![
+                Arc::new(coffer_database_postgres::PostgresFactory),
+                Arc::new(coffer_database_redis::RedisFactory),
+            ];
+            plugins.extend(coffer_database_mysql::factories());
+            Ok(Arc::new(coffer_engine_database::DatabaseBackend::new(
+                plugins,
+            )))
+        }
         other => Err(Error::internal(format!(
             "no builtin backend for mount type {other:?}"
         ))),

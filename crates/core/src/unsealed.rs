@@ -304,6 +304,24 @@ impl Unsealed {
             .clone()
     }
 
+    /// The backend already serving this very mount (same accessor, type and
+    /// options), so a router rebuild keeps its connections and locks.
+    fn live_backend(
+        &self,
+        table: Table,
+        entry: &MountEntry,
+    ) -> Option<Arc<dyn coffer_sdk::Backend>> {
+        self.router()
+            .routes()
+            .find(|r| {
+                r.table == table
+                    && r.entry.accessor == entry.accessor
+                    && r.entry.mount_type == entry.mount_type
+                    && r.entry.options == entry.options
+            })
+            .and_then(|r| r.backend.clone())
+    }
+
     fn build_route(&self, table: Table, entry: &MountEntry) -> Result<Route> {
         let (default_lease_ttl, max_lease_ttl) =
             entry.ttls(self.config.default_lease_ttl, self.config.max_lease_ttl);
@@ -312,8 +330,11 @@ impl Unsealed {
             (Table::Secrets, "system") => None,
             (Table::Secrets, "identity") => Some(self.identity_backend.clone()),
             (Table::Auth, "token") => Some(self.token_backend.clone()),
-            (Table::Secrets, t) => Some(registry::secret_backend(t, &entry.options)?),
-            (Table::Auth, t) => Some(registry::auth_backend(t)?),
+            (_, t) => Some(match self.live_backend(table, entry) {
+                Some(same) => same,
+                None if table == Table::Secrets => registry::secret_backend(t, &entry.options)?,
+                None => registry::auth_backend(t)?,
+            }),
         };
         Ok(Route {
             prefix: prefix.clone(),
@@ -415,6 +436,11 @@ impl Unsealed {
         if let Some(route) = &route
             && let Some(backend) = &route.backend
         {
+            // As Vault does: the mount's secrets are revoked first (its
+            // database users dropped); a failure keeps the mount.
+            if table == Table::Secrets {
+                self.expiration.revoke_prefix(&route.prefix, false).await?;
+            }
             backend.cleanup(&route.ctx).await?;
         }
         list.remove(index);

@@ -10,6 +10,16 @@ pub fn sha256(data: &[u8]) -> [u8; 32] {
     to_array(digest::digest(&digest::SHA256, data).as_ref())
 }
 
+/// SHA-384 of `data`.
+pub fn sha384(data: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA384, data).as_ref().to_vec()
+}
+
+/// SHA-512 of `data`.
+pub fn sha512(data: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA512, data).as_ref().to_vec()
+}
+
 /// HMAC-SHA-256 of `data` under `key`.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
@@ -73,6 +83,12 @@ mod tests {
             hex::encode(sha256(b"abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn sha384_and_sha512_known_answers() {
+        assert!(hex::encode(sha384(b"abc")).starts_with("cb00753f45a35e8bb5a03d699ac65007"));
+        assert!(hex::encode(sha512(b"abc")).starts_with("ddaf35a193617abacc417349ae204131"));
     }
 
     #[test]

@@ -171,6 +171,16 @@ impl Response {
             && self.raw.is_none()
     }
 
+    /// Vault's LIST answer: `{"keys": [...]}`, and a 404 when there are none.
+    pub fn list(keys: Vec<String>) -> crate::Result<Option<Self>> {
+        if keys.is_empty() {
+            return Err(crate::Error::not_found());
+        }
+        let mut data = Map::new();
+        data.insert("keys".into(), keys.into());
+        Ok(Some(Self::with_data(data)))
+    }
+
     /// Adds a warning.
     pub fn warn(mut self, warning: impl Into<String>) -> Self {
         self.warnings.push(warning.into());

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod generic;
 pub mod kv;
+pub mod lease;
 pub mod login;
 pub mod mounts;
 pub mod operator;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Token(a) => token::run(&ctx, a).await,
         Command::Audit(a) => audit::run(&ctx, a).await,
         Command::Rotation(a) => rotation::run(&ctx, a).await,
+        Command::Lease(a) => lease::run(&ctx, a).await,
         Command::Read(a) => generic::read(&ctx, a).await,
         Command::Write(a) => generic::write(&ctx, a).await,
         Command::List(a) => generic::list(&ctx, a).await,

@@ -1,0 +1,143 @@
+//! Field parsing shared by the path handlers.
+
+use coffer_sdk::FieldData;
+use coffer_types::{Error, Result};
+use serde_json::Value;
+
+/// Longest name accepted for a connection or role.
+const MAX_NAME_LEN: usize = 128;
+
+/// Vault's names for connections and roles: word characters, with `-` and
+/// `.` inside (`\w(([\w-.]+)?\w)?`). Anything else is a 404 `unsupported
+/// path`, as Vault's path pattern would not have matched.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME_LEN
+        && name.starts_with(word)
+        && name.ends_with(word)
+        && name.chars().all(|c| word(c) || c == '-' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            coffer_types::ErrorKind::NotFound,
+            "unsupported path",
+        ))
+    }
+}
+
+/// A statements field: a list of strings, or one string that is ONE entry
+/// (Vault does not split statements on commas: a Redis or MongoDB statement
+/// is JSON full of them). Empty entries are dropped.
+pub(crate) fn statements(fields: &FieldData<'_>, name: &str) -> Result<Option<Vec<String>>> {
+    let Some(raw) = fields.raw(name) else {
+        return Ok(None);
+    };
+    let list = match raw {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => Ok(s.clone()),
+                _ => Err(Error::invalid(format!(
+                    "error converting input for field {name:?}: expected a list of strings"
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => {
+            return Err(Error::invalid(format!(
+                "error converting input for field {name:?}: expected a string or a list of strings"
+            )));
+        }
+    };
+    Ok(Some(
+        list.into_iter().filter(|s| !s.trim().is_empty()).collect(),
+    ))
+}
+
+/// A duration field in whole seconds.
+pub(crate) fn seconds(fields: &FieldData<'_>, name: &str) -> Result<Option<u64>> {
+    Ok(fields.get_duration(name)?.map(|d| d.as_secs()))
+}
+
+/// Whether `name` matches one of `patterns`, where `*` matches any run of
+/// characters (Vault's `allowed_roles` globs).
+pub(crate) fn glob_list_contains(patterns: &[String], name: &str) -> bool {
+    patterns.iter().any(|p| glob(p, name))
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let (first, rest) = (parts[0], &parts[1..]);
+    let Some(mut remaining) = text.strip_prefix(first) else {
+        return false;
+    };
+    let last = rest.last().copied().unwrap_or("");
+    for middle in &rest[..rest.len() - 1] {
+        match remaining.find(middle) {
+            Some(at) => remaining = &remaining[at + middle.len()..],
+            None => return false,
+        }
+    }
+    remaining.ends_with(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_sdk::{FieldDef, FieldType};
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    #[test]
+    fn names() {
+        for ok in ["pg", "my-db", "a.b_c", "x", "A1"] {
+            assert!(check_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "a/b", "a b", "é", &"a".repeat(129)] {
+            assert_eq!(check_name(bad).unwrap_err().status(), 404, "{bad}");
+        }
+    }
+
+    #[test]
+    fn statements_are_not_split_on_commas() {
+        const F: &[FieldDef] = &[FieldDef::new("s", FieldType::Any, "")];
+        let parse = |v: Value| {
+            let mut m = Map::new();
+            m.insert("s".into(), v);
+            let fd = FieldData::new(&m, F).unwrap();
+            statements(&fd, "s")
+        };
+        assert_eq!(
+            parse(json!(r#"["~*", "+@read"]"#)).unwrap().unwrap(),
+            vec![r#"["~*", "+@read"]"#]
+        );
+        assert_eq!(
+            parse(json!(["CREATE ...", "", "GRANT ..."]))
+                .unwrap()
+                .unwrap(),
+            vec!["CREATE ...", "GRANT ..."]
+        );
+        assert_eq!(parse(json!("")).unwrap().unwrap(), Vec::<String>::new());
+        assert_eq!(parse(json!(5)).unwrap_err().status(), 400);
+        assert_eq!(parse(json!([1])).unwrap_err().status(), 400);
+    }
+
+    #[test]
+    fn globs() {
+        let p = vec!["app-*".to_owned(), "exact".to_owned(), "*-ro".to_owned()];
+        assert!(glob_list_contains(&p, "app-web"));
+        assert!(glob_list_contains(&p, "exact"));
+        assert!(glob_list_contains(&p, "billing-ro"));
+        assert!(!glob_list_contains(&p, "exactly"));
+        assert!(!glob_list_contains(&p, "web"));
+        assert!(glob_list_contains(&["*".to_owned()], "anything"));
+        assert!(glob("a*b*c", "aXXbYYc"));
+        assert!(!glob("a*b*c", "aXXcYYb"));
+        assert!(!glob_list_contains(&[], "x"));
+    }
+}

@@ -1,0 +1,183 @@
+//! `roles/:name` (and LIST `roles`): how dynamic users are made.
+
+use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_types::{Error, Operation, Response, Result};
+use serde_json::{Map, Value};
+
+use crate::fields::{seconds, statements};
+use crate::model::Role;
+use crate::store::{self, Kind};
+use crate::{Call, DatabaseBackend};
+
+const FIELDS: &[FieldDef] = &[
+    FieldDef::new("name", FieldType::String, "Name of the role."),
+    FieldDef::new(
+        "db_name",
+        FieldType::String,
+        "Name of the database connection this role uses.",
+    ),
+    FieldDef::new(
+        "creation_statements",
+        FieldType::Any,
+        "Statements that create the user; {{name}}, {{password}} and {{expiration}} are filled in. Empty: the plugin's default.",
+    ),
+    FieldDef::new(
+        "revocation_statements",
+        FieldType::Any,
+        "Statements that drop the user. Empty: the plugin's default, which also ends the user's sessions.",
+    ),
+    FieldDef::new(
+        "rollback_statements",
+        FieldType::Any,
+        "Statements run when creation fails midway. Empty: the plugin's default.",
+    ),
+    FieldDef::new(
+        "renew_statements",
+        FieldType::Any,
+        "Statements that extend the user's validity on renewal.",
+    ),
+    FieldDef::new(
+        "default_ttl",
+        FieldType::Duration,
+        "Default lease TTL of the credentials. Defaults to the mount's.",
+    ),
+    FieldDef::new(
+        "max_ttl",
+        FieldType::Duration,
+        "Maximum lease TTL of the credentials. Defaults to the mount's.",
+    ),
+    FieldDef::new(
+        "credential_type",
+        FieldType::String,
+        "The type of credential: only \"password\".",
+    ),
+];
+
+/// `roles`: LIST.
+pub(crate) fn list_definition() -> PathDef {
+    PathDef {
+        pattern: "roles",
+        fields: &[],
+        operations: &[Operation::List],
+        existence_check: false,
+        synopsis: "Manage the roles that can be created with this backend.",
+        description: "Lists the roles.",
+    }
+}
+
+/// `roles/:name`.
+pub(crate) fn definition() -> PathDef {
+    PathDef {
+        pattern: "roles/:name",
+        fields: FIELDS,
+        operations: &[
+            Operation::Create,
+            Operation::Update,
+            Operation::Read,
+            Operation::Delete,
+        ],
+        existence_check: true,
+        synopsis: "Manage the roles that can be created with this backend.",
+        description: "A role names a connection and the statements that create, renew and drop its users, and the TTLs of their leases.",
+    }
+}
+
+/// LIST `roles`.
+pub(crate) async fn list(call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(store::list(&call.ctx.storage, Kind::Role).await?)
+}
+
+/// Dispatches `roles/:name`.
+pub(crate) async fn handle(
+    backend: &DatabaseBackend,
+    call: &Call<'_>,
+    defs: &'static [FieldDef],
+) -> Result<Option<Response>> {
+    let name = call.name()?;
+    match call.op {
+        Operation::Read => {
+            let role: Option<Role> = store::get(&call.ctx.storage, Kind::Role, name).await?;
+            Ok(role.map(|r| Response::with_data(to_json(&r))))
+        }
+        Operation::Delete => {
+            let _lock = backend.lock.lock().await;
+            store::delete(&call.ctx.storage, Kind::Role, name).await?;
+            Ok(None)
+        }
+        _ => write(backend, call, name, defs).await,
+    }
+}
+
+fn to_json(role: &Role) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("db_name".into(), role.db_name.clone().into());
+    m.insert(
+        "creation_statements".into(),
+        role.creation_statements.clone().into(),
+    );
+    m.insert(
+        "revocation_statements".into(),
+        role.revocation_statements.clone().into(),
+    );
+    m.insert(
+        "rollback_statements".into(),
+        role.rollback_statements.clone().into(),
+    );
+    m.insert(
+        "renew_statements".into(),
+        role.renew_statements.clone().into(),
+    );
+    m.insert("default_ttl".into(), role.default_ttl.into());
+    m.insert("max_ttl".into(), role.max_ttl.into());
+    m.insert("credential_type".into(), "password".into());
+    m.insert("credential_config".into(), Value::Object(Map::new()));
+    m
+}
+
+async fn write(
+    backend: &DatabaseBackend,
+    call: &Call<'_>,
+    name: &str,
+    defs: &'static [FieldDef],
+) -> Result<Option<Response>> {
+    let fields = FieldData::new(&call.req.data, defs)?;
+    let _lock = backend.lock.lock().await;
+    let old: Option<Role> = store::get(&call.ctx.storage, Kind::Role, name).await?;
+    let mut role = old.unwrap_or_default();
+    if let Some(db) = fields.get_string("db_name")? {
+        role.db_name = db;
+    }
+    if role.db_name.is_empty() {
+        return Err(Error::invalid("empty database name attribute"));
+    }
+    if let Some(t) = fields.get_string("credential_type")?
+        && t != "password"
+    {
+        return Err(Error::invalid(format!(
+            "credential_type {t:?} is not supported: only \"password\""
+        )));
+    }
+    if let Some(s) = statements(&fields, "creation_statements")? {
+        role.creation_statements = s;
+    }
+    if let Some(s) = statements(&fields, "revocation_statements")? {
+        role.revocation_statements = s;
+    }
+    if let Some(s) = statements(&fields, "rollback_statements")? {
+        role.rollback_statements = s;
+    }
+    if let Some(s) = statements(&fields, "renew_statements")? {
+        role.renew_statements = s;
+    }
+    if let Some(t) = seconds(&fields, "default_ttl")? {
+        role.default_ttl = t;
+    }
+    if let Some(t) = seconds(&fields, "max_ttl")? {
+        role.max_ttl = t;
+    }
+    if role.max_ttl > 0 && role.default_ttl > role.max_ttl {
+        return Err(Error::invalid("ttl cannot be greater than max_ttl"));
+    }
+    store::put(&call.ctx.storage, Kind::Role, name, &role).await?;
+    Ok(None)
+}
