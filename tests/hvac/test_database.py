@@ -97,7 +97,7 @@ def test_dynamic_credentials_lifecycle(client, db):
 
 
 def test_revoke_prefix_drops_every_user_of_a_role(client, db):
-    client.secrets.database.create_role(name="app", db_name="pg", mount_point=db)
+    client.secrets.database.create_role(name="app", db_name="pg", creation_statements=[], mount_point=db)
     users = [
         client.secrets.database.generate_credentials("app", mount_point=db)["data"]["username"]
         for _ in range(3)
@@ -112,7 +112,8 @@ def test_static_role_and_rotation(client, db):
     psql(f"CREATE ROLE \"{user}\" LOGIN PASSWORD 'initial'")
     try:
         client.secrets.database.create_static_role(
-            name="static-app", db_name="pg", username=user, rotation_period=3600, mount_point=db,
+            name="static-app", db_name="pg", username=user, rotation_statements=[],
+            rotation_period=3600, mount_point=db,
         )
         role = client.secrets.database.read_static_role("static-app", mount_point=db)["data"]
         assert role["username"] == user and role["rotation_period"] == 3600
@@ -140,6 +141,6 @@ def test_bad_input_is_a_400(client, db):
             connection_url="postgresql://{{username}}:{{password}}@127.0.0.1:1/postgres?sslmode=disable",
             username="u", password="p", mount_point=db,
         )
-    client.secrets.database.create_role(name="notallowed", db_name="pg", mount_point=db)
+    client.secrets.database.create_role(name="notallowed", db_name="pg", creation_statements=[], mount_point=db)
     with pytest.raises(hvac.exceptions.InvalidRequest):
         client.secrets.database.generate_credentials("notallowed", mount_point=db)
