@@ -4,6 +4,8 @@ use coffer_sdk::FieldData;
 use coffer_types::{Error, Result};
 use serde_json::Value;
 
+use crate::model::Rotation;
+
 /// Longest name accepted for a connection or role.
 const MAX_NAME_LEN: usize = 128;
 
@@ -59,6 +61,63 @@ pub(crate) fn statements(fields: &FieldData<'_>, name: &str) -> Result<Option<Ve
 /// A duration field in whole seconds.
 pub(crate) fn seconds(fields: &FieldData<'_>, name: &str) -> Result<Option<u64>> {
     Ok(fields.get_duration(name)?.map(|d| d.as_secs()))
+}
+
+/// A rotation schedule from `rotation_period`, `rotation_schedule` and
+/// `rotation_window`, merged over `old`, checked as Vault does: the period
+/// and the schedule exclude each other (a zero period or an empty schedule
+/// clears it), a period is at least `min_period` seconds, and a window goes
+/// only with a schedule. Cron syntax is checked by the scheduler.
+pub(crate) fn rotation_from(
+    fields: &FieldData<'_>,
+    old: Option<&Rotation>,
+    min_period: u64,
+) -> Result<Rotation> {
+    let period = seconds(fields, "rotation_period")?;
+    let schedule = fields.get_string("rotation_schedule")?;
+    let window = seconds(fields, "rotation_window")?;
+    if period.is_some_and(|p| p > 0) && schedule.as_deref().is_some_and(|s| !s.trim().is_empty()) {
+        return Err(Error::invalid(
+            "mutually exclusive fields rotation_period and rotation_schedule were both specified; only one of them can be provided",
+        ));
+    }
+    let mut new = old.cloned().unwrap_or_default();
+    match period {
+        Some(0) => new.period = None,
+        Some(p) if p < min_period => {
+            return Err(Error::invalid(format!(
+                "rotation_period must be {min_period} seconds or more"
+            )));
+        }
+        Some(p) => {
+            new = Rotation {
+                period: Some(p),
+                ..Rotation::default()
+            };
+        }
+        None => {}
+    }
+    if let Some(s) = schedule {
+        let s = s.trim().to_owned();
+        if s.is_empty() {
+            new.schedule = None;
+        } else {
+            new.period = None;
+            new.schedule = Some(s);
+        }
+    }
+    if let Some(w) = window {
+        if new.schedule.is_none() && w > 0 {
+            return Err(Error::invalid(
+                "rotation_window is only valid with rotation_schedule, not with rotation_period",
+            ));
+        }
+        new.window = (w > 0).then_some(w);
+    }
+    if new.schedule.is_none() {
+        new.window = None;
+    }
+    Ok(new)
 }
 
 /// Whether `name` matches one of `patterns`, where `*` matches any run of

@@ -308,44 +308,6 @@ fn u32_field(fields: &FieldData<'_>, name: &str) -> Result<Option<u32>> {
     }
 }
 
-/// The root rotation schedule from the request, merged over `old`.
-fn rotation_from(fields: &FieldData<'_>, old: &Rotation) -> Result<Rotation> {
-    let period = seconds(fields, "rotation_period")?;
-    let schedule = fields.get_string("rotation_schedule")?;
-    let window = seconds(fields, "rotation_window")?;
-    if period.is_some_and(|p| p > 0) && schedule.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(Error::invalid(
-            "mutually exclusive fields rotation_period and rotation_schedule were both specified; only one of them can be provided",
-        ));
-    }
-    let mut new = old.clone();
-    if let Some(p) = period {
-        new.period = (p > 0).then_some(p);
-        if p > 0 {
-            new.schedule = None;
-            new.window = None;
-        }
-    }
-    if let Some(s) = schedule {
-        new.schedule = Some(s).filter(|s| !s.trim().is_empty());
-        if new.schedule.is_some() {
-            new.period = None;
-        }
-    }
-    if let Some(w) = window {
-        if new.schedule.is_none() && w > 0 {
-            return Err(Error::invalid(
-                "rotation_window is only valid with rotation_schedule",
-            ));
-        }
-        new.window = (w > 0).then_some(w);
-    }
-    if new.schedule.is_none() {
-        new.window = None;
-    }
-    Ok(new)
-}
-
 async fn write(
     backend: &DatabaseBackend,
     call: &Call<'_>,
@@ -442,7 +404,7 @@ async fn write(
             config.options.insert((*option).to_owned(), v.clone());
         }
     }
-    config.rotation = rotation_from(&fields, &config.rotation)?;
+    config.rotation = crate::fields::rotation_from(&fields, Some(&config.rotation), 1)?;
     if let Some(v) = fields.get_bool("disable_automated_rotation")? {
         config.disable_automated_rotation = v;
     }

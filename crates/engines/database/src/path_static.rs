@@ -7,8 +7,8 @@ use coffer_sdk::{Context, FieldData, FieldDef, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
-use crate::fields::{seconds, statements};
-use crate::model::{DbConfig, Pending, Rotation, StaticRole};
+use crate::fields::statements;
+use crate::model::{DbConfig, Pending, StaticRole};
 use crate::rotation::{self, JOB_STATIC_ROTATION, static_job};
 use crate::store::{self, Kind};
 use crate::{Call, DatabaseBackend};
@@ -184,54 +184,6 @@ async fn describe(ctx: &Context, name: &str, role: &StaticRole) -> Result<Map<St
     Ok(m)
 }
 
-/// The schedule from the request, merged over `old`, checked as Vault does.
-fn rotation_from(fields: &FieldData<'_>, old: Option<&Rotation>) -> Result<Rotation> {
-    let period = seconds(fields, "rotation_period")?;
-    let schedule = fields
-        .get_string("rotation_schedule")?
-        .filter(|s| !s.trim().is_empty());
-    let window = seconds(fields, "rotation_window")?;
-    if period.is_some_and(|p| p > 0) && schedule.is_some() {
-        return Err(Error::invalid(
-            "mutually exclusive fields rotation_period and rotation_schedule were both specified; only one of them can be provided",
-        ));
-    }
-    let mut new = old.cloned().unwrap_or_default();
-    if let Some(p) = period.filter(|p| *p > 0) {
-        if p < MIN_ROTATION_PERIOD {
-            return Err(Error::invalid(format!(
-                "rotation_period must be {MIN_ROTATION_PERIOD} seconds or more"
-            )));
-        }
-        new = Rotation {
-            period: Some(p),
-            schedule: None,
-            window: None,
-        };
-    }
-    if let Some(s) = schedule {
-        new = Rotation {
-            period: None,
-            schedule: Some(s),
-            window: new.window,
-        };
-    }
-    if let Some(w) = window {
-        if new.schedule.is_none() && w > 0 {
-            return Err(Error::invalid(
-                "rotation_window is invalid with use of rotation_period",
-            ));
-        }
-        new.window = (w > 0).then_some(w);
-    }
-    if new.period.is_none() && new.schedule.is_none() {
-        return Err(Error::invalid(
-            "one of rotation_schedule or rotation_period must be provided",
-        ));
-    }
-    Ok(new)
-}
-
 async fn write(
     backend: &DatabaseBackend,
     call: &Call<'_>,
@@ -251,7 +203,16 @@ async fn write(
             "credential_type {t:?} is not supported: only \"password\""
         )));
     }
-    let rotation = rotation_from(&fields, old.as_ref().map(|r| &r.rotation))?;
+    let rotation = crate::fields::rotation_from(
+        &fields,
+        old.as_ref().map(|r| &r.rotation),
+        MIN_ROTATION_PERIOD,
+    )?;
+    if rotation.period.is_none() && rotation.schedule.is_none() {
+        return Err(Error::invalid(
+            "one of rotation_schedule or rotation_period must be provided",
+        ));
+    }
     let schedule = rotation
         .job_schedule()
         .ok_or_else(|| Error::internal("a static role without a schedule"))?;

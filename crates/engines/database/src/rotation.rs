@@ -77,6 +77,25 @@ pub(crate) async fn sync_root_job(
     Ok(())
 }
 
+/// The password a rotation applies: the pending one left by an earlier
+/// attempt, or a fresh one from `policy`, recorded in `pending` (the caller
+/// stores the record before touching the database when this says `true`).
+async fn pending_password(
+    ctx: &Context,
+    pending: &mut Option<Pending>,
+    policy: &str,
+) -> Result<(Sensitive, bool)> {
+    if let Some(p) = pending {
+        return Ok((p.password.clone(), false));
+    }
+    let password = ctx.services.passwords.generate(Some(policy)).await?;
+    *pending = Some(Pending {
+        password: password.clone(),
+        since: ctx.clock.now(),
+    });
+    Ok((password, true))
+}
+
 async fn config_for(ctx: &Context, db_name: &str) -> Result<DbConfig> {
     store::get(&ctx.storage, Kind::Config, db_name)
         .await?
@@ -94,22 +113,11 @@ pub(crate) async fn rotate_static_locked(
     on_demand: bool,
 ) -> Result<StaticRole> {
     let config = config_for(ctx, &role.db_name).await?;
-    let new_password = match &role.pending {
-        Some(p) => p.password.clone(),
-        None => {
-            let password = ctx
-                .services
-                .passwords
-                .generate(Some(&config.password_policy))
-                .await?;
-            role.pending = Some(Pending {
-                password: password.clone(),
-                since: ctx.clock.now(),
-            });
-            store::put(&ctx.storage, Kind::StaticRole, name, &role).await?;
-            password
-        }
-    };
+    let (new_password, recorded) =
+        pending_password(ctx, &mut role.pending, &config.password_policy).await?;
+    if recorded {
+        store::put(&ctx.storage, Kind::StaticRole, name, &role).await?;
+    }
     let scheduled = role.rotation.job_schedule().is_some();
     if on_demand && scheduled {
         // Due at once until this rotation completes: a crash from here on
@@ -211,22 +219,11 @@ pub(crate) async fn rotate_root(
             },
         }
     }
-    let new_password = match &config.pending {
-        Some(p) => p.password.clone(),
-        None => {
-            let password = ctx
-                .services
-                .passwords
-                .generate(Some(&config.password_policy))
-                .await?;
-            config.pending = Some(Pending {
-                password: password.clone(),
-                since: ctx.clock.now(),
-            });
-            store::put(&ctx.storage, Kind::Config, name, &config).await?;
-            password
-        }
-    };
+    let policy = config.password_policy.clone();
+    let (new_password, recorded) = pending_password(ctx, &mut config.pending, &policy).await?;
+    if recorded {
+        store::put(&ctx.storage, Kind::Config, name, &config).await?;
+    }
     if on_demand && scheduled {
         ctx.services.jobs.due_now(&root_job(name)).await?;
     }
