@@ -77,6 +77,17 @@ pub(crate) async fn sync_root_job(
     Ok(())
 }
 
+/// Counts a failed rotation (`coffer_database_rotation_failures_total`,
+/// by mount accessor and kind: `static-role` or `root`).
+fn record_failure(ctx: &Context, kind: &'static str) {
+    metrics::counter!(
+        "coffer_database_rotation_failures_total",
+        "mount" => ctx.config.accessor.clone(),
+        "kind" => kind
+    )
+    .increment(1);
+}
+
 /// The password a rotation applies: the pending one left by an earlier
 /// attempt, or a fresh one from `policy`, recorded in `pending` (the caller
 /// stores the record before touching the database when this says `true`).
@@ -134,6 +145,7 @@ pub(crate) async fn rotate_static_locked(
     .await;
     if let Err(e) = applied {
         tracing::warn!(role = name, error = %e, "static role rotation failed; the old password stays current and the rotation will be retried");
+        record_failure(ctx, "static-role");
         return Err(e.context("failed to rotate the static role's password"));
     }
     backend.crash_point(AFTER_APPLY)?;
@@ -242,6 +254,7 @@ pub(crate) async fn rotate_root(
     .await;
     if let Err(e) = applied {
         tracing::warn!(db = name, error = %e, "root rotation failed; the old password stays current and the rotation will be retried");
+        record_failure(ctx, "root");
         return Err(e.context("failed to rotate root credentials"));
     }
     backend.crash_point(AFTER_APPLY)?;
