@@ -141,3 +141,33 @@ async fn root_rotation_crash_recovers_without_losing_the_root() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn wrong_root_credentials_are_a_400_and_store_nothing() {
+    let Some(cluster) =
+        PgCluster::start_or_skip("wrong_root_credentials_are_a_400_and_store_nothing")
+    else {
+        return;
+    };
+    let h = Harness::new().await;
+    let err = h
+        .write(
+            "config/pg",
+            json!({
+                "plugin_name": "postgresql-database-plugin",
+                "connection_url": pg_config_url(cluster.port()),
+                "username": "postgres",
+                "password": "canary-wrong-root-pw",
+                "allowed_roles": "*",
+            }),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 400);
+    assert!(
+        err.to_string().contains("error creating database object"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("canary-wrong-root-pw"), "{err}");
+    assert!(h.read("config/pg").await.unwrap().is_none());
+}
