@@ -69,10 +69,7 @@ pub(crate) fn one(key: &str, value: impl Into<Value>) -> Option<Response> {
 
 /// Vault's LIST response; no keys is a 404.
 pub(crate) fn list(keys: Vec<String>) -> Result<Option<Response>> {
-    if keys.is_empty() {
-        return Err(coffer_types::Error::not_found());
-    }
-    Ok(one("keys", keys))
+    Response::list(keys)
 }
 
 /// A trimmed string field, empty when absent.

@@ -78,6 +78,13 @@ pub trait PluginFactory: Send + Sync {
     /// in [`ConnectionSettings::options`].
     fn option_fields(&self) -> &'static [&'static str];
 
+    /// Those of [`PluginFactory::option_fields`] that hold secrets (a client
+    /// private key): stored like the root password and never returned by a
+    /// read of the config.
+    fn secret_option_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// Builds a connection (pool) from `settings`. May connect lazily: the
     /// engine calls [`DatabasePlugin::verify`] when it needs proof.
     async fn connect(

@@ -84,6 +84,10 @@ impl PluginFactory for MysqlFactory {
         OPTION_FIELDS
     }
 
+    fn secret_option_fields(&self) -> &'static [&'static str] {
+        &[crate::TLS_CERTIFICATE_KEY]
+    }
+
     async fn connect(
         &self,
         settings: &ConnectionSettings,
@@ -104,6 +108,10 @@ impl PluginFactory for MysqlLegacyFactory {
 
     fn option_fields(&self) -> &'static [&'static str] {
         OPTION_FIELDS
+    }
+
+    fn secret_option_fields(&self) -> &'static [&'static str] {
+        &[crate::TLS_CERTIFICATE_KEY]
     }
 
     async fn connect(

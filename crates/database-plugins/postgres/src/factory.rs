@@ -50,6 +50,10 @@ impl PluginFactory for PostgresFactory {
         OPTION_FIELDS
     }
 
+    fn secret_option_fields(&self) -> &'static [&'static str] {
+        &["private_key"]
+    }
+
     /// Checks the settings and builds the pool; connects on first use.
     async fn connect(
         &self,

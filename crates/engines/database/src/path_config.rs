@@ -200,7 +200,7 @@ pub(crate) async fn handle(
 ) -> Result<Option<Response>> {
     let name = call.name()?;
     match call.op {
-        Operation::Read => read(call, name).await,
+        Operation::Read => read(backend, call, name).await,
         Operation::Delete => delete(backend, call, name).await,
         _ => write(backend, call, name, defs).await,
     }
@@ -213,11 +213,16 @@ pub(crate) async fn load(
     store::get(&call_or_ctx.storage, Kind::Config, name).await
 }
 
-async fn read(call: &Call<'_>, name: &str) -> Result<Option<Response>> {
+async fn read(backend: &DatabaseBackend, call: &Call<'_>, name: &str) -> Result<Option<Response>> {
     let Some(config) = load(call.ctx, name).await? else {
         return Ok(None);
     };
+    let secret_options = backend
+        .factory(&config.plugin_name)
+        .map(|f| f.secret_option_fields())
+        .unwrap_or_default();
     let mut details = config.options.clone();
+    details.retain(|k, _| !secret_options.contains(&k.as_str()));
     details.insert(
         "connection_url".into(),
         mask_url_password(&config.connection_url).into(),

@@ -164,3 +164,31 @@ async fn unverified_config_can_point_nowhere_until_used() {
     let err = h.read("creds/r").await.unwrap_err();
     assert_eq!(err.status(), 400, "{err}");
 }
+
+#[tokio::test]
+async fn reads_never_return_a_client_private_key() {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["client".to_owned()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let h = Harness::new().await;
+    h.write(
+        "config/pg",
+        json!({
+            "plugin_name": "postgresql-database-plugin",
+            "connection_url": pg_config_url(1),
+            "username": "u",
+            "password": "p",
+            "verify_connection": false,
+            "tls_certificate": cert.pem(),
+            "private_key": key.serialize_pem(),
+        }),
+    )
+    .await
+    .unwrap();
+    let details = h.data("config/pg").await["connection_details"].clone();
+    assert_eq!(details["tls_certificate"], cert.pem().as_str());
+    assert!(details.get("private_key").is_none(), "{details}");
+    assert!(!details.to_string().contains("PRIVATE KEY"));
+}
