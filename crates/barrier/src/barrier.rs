@@ -96,7 +96,7 @@ impl Barrier {
     /// writes use the new term once the keyring is stored.
     pub async fn rotate(&self, now: SystemTime) -> Result<KeyStatus, BarrierError> {
         let _admin = self.inner.admin.lock().await;
-        let mut next = self.keyring().clone();
+        let mut next = self.keyring().try_clone()?;
         let status = next.rotate(now)?;
         let sealed = seal_keyring(&self.inner.root_key, &next)?;
         self.inner

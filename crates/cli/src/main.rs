@@ -21,6 +21,9 @@ mod token_helper;
 
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::error::ErrorKind;
 use clap::{CommandFactory, FromArgMatches};
 

@@ -16,6 +16,66 @@ fn aead_key(key: &[u8; 32]) -> Result<LessSafeKey, CryptoError> {
         .map_err(|_| CryptoError::Encrypt)
 }
 
+/// An AES-256-GCM key with its key schedule built once, for keys used on
+/// every request (the barrier's terms). aws-lc-rs cleanses the schedule
+/// when it is dropped. `Debug` shows nothing of the key.
+pub(crate) struct AeadKey(LessSafeKey);
+
+impl std::fmt::Debug for AeadKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AeadKey([redacted])")
+    }
+}
+
+impl AeadKey {
+    /// Builds the key schedule of `key`.
+    pub(crate) fn new(key: &[u8; 32]) -> Result<Self, CryptoError> {
+        aead_key(key).map(Self)
+    }
+
+    /// Encrypts `plaintext`, binding `aad`. Appends
+    /// `nonce(12) || ciphertext || tag(16)` to `out`.
+    pub(crate) fn seal_into(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+        out: &mut Vec<u8>,
+    ) -> Result<(), CryptoError> {
+        let mut nonce = [0u8; NONCE_LEN];
+        fill_random(&mut nonce)?;
+        let start = out.len();
+        out.reserve(NONCE_LEN + plaintext.len() + TAG_LEN);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let body = out
+            .get_mut(start + NONCE_LEN..)
+            .ok_or(CryptoError::Encrypt)?;
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
+            .map_err(|_| CryptoError::Encrypt)?;
+        out.extend_from_slice(tag.as_ref());
+        Ok(())
+    }
+
+    /// Decrypts `nonce(12) || ciphertext || tag(16)`, checking `aad`.
+    pub(crate) fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Secret<Vec<u8>>, CryptoError> {
+        if sealed.len() < NONCE_LEN + TAG_LEN {
+            return Err(CryptoError::Truncated);
+        }
+        let (nonce, body) = sealed.split_at(NONCE_LEN);
+        let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Truncated)?;
+        let mut buf = Secret::new(body.to_vec());
+        let len = self
+            .0
+            .open_in_place(nonce, Aad::from(aad), buf.expose_mut())
+            .map_err(|_| CryptoError::Decrypt)?
+            .len();
+        buf.expose_mut().truncate(len);
+        Ok(buf)
+    }
+}
+
 /// Encrypts `plaintext` under `key`, binding `aad`. Appends
 /// `nonce(12) || ciphertext || tag(16)` to `out`.
 pub(crate) fn seal_into(
@@ -24,21 +84,7 @@ pub(crate) fn seal_into(
     plaintext: &[u8],
     out: &mut Vec<u8>,
 ) -> Result<(), CryptoError> {
-    let key = aead_key(key)?;
-    let mut nonce = [0u8; NONCE_LEN];
-    fill_random(&mut nonce)?;
-    let start = out.len();
-    out.reserve(NONCE_LEN + plaintext.len() + TAG_LEN);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(plaintext);
-    let body = out
-        .get_mut(start + NONCE_LEN..)
-        .ok_or(CryptoError::Encrypt)?;
-    let tag = key
-        .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), body)
-        .map_err(|_| CryptoError::Encrypt)?;
-    out.extend_from_slice(tag.as_ref());
-    Ok(())
+    AeadKey::new(key)?.seal_into(aad, plaintext, out)
 }
 
 /// Decrypts `nonce(12) || ciphertext || tag(16)` under `key`, checking `aad`.
@@ -50,16 +96,7 @@ pub(crate) fn open_slice(
     if sealed.len() < NONCE_LEN + TAG_LEN {
         return Err(CryptoError::Truncated);
     }
-    let (nonce, body) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| CryptoError::Truncated)?;
-    let key = aead_key(key)?;
-    let mut buf = Secret::new(body.to_vec());
-    let len = key
-        .open_in_place(nonce, Aad::from(aad), buf.expose_mut())
-        .map_err(|_| CryptoError::Decrypt)?
-        .len();
-    buf.expose_mut().truncate(len);
-    Ok(buf)
+    AeadKey::new(key)?.open(aad, sealed)
 }
 
 /// Single-key seal (wraps the root key and the keyring).

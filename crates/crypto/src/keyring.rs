@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::aead::{NONCE_LEN, TAG_LEN, open_slice, seal_into};
+use crate::aead::{AeadKey, NONCE_LEN, TAG_LEN};
 use crate::{CryptoError, Secret, random_key};
 
 /// The version byte at the start of every keyring ciphertext.
@@ -33,11 +33,26 @@ pub struct KeyStatus {
 
 struct TermKey {
     key: Secret<[u8; 32]>,
+    /// The key schedule of `key`, built once rather than per operation.
+    cipher: AeadKey,
     install_time: SystemTime,
     encryptions: AtomicU64,
 }
 
 impl TermKey {
+    fn new(
+        key: Secret<[u8; 32]>,
+        install_time: SystemTime,
+        encryptions: u64,
+    ) -> Result<Self, CryptoError> {
+        Ok(Self {
+            cipher: AeadKey::new(key.expose())?,
+            key,
+            install_time,
+            encryptions: AtomicU64::new(encryptions),
+        })
+    }
+
     fn status(&self, term: u32) -> KeyStatus {
         KeyStatus {
             term,
@@ -64,24 +79,23 @@ impl std::fmt::Debug for Keyring {
     }
 }
 
-impl Clone for Keyring {
-    fn clone(&self) -> Self {
-        let terms = self
-            .terms
-            .iter()
-            .map(|(t, k)| {
-                let entry = TermKey {
-                    key: k.key.clone(),
-                    install_time: k.install_time,
-                    encryptions: AtomicU64::new(k.encryptions.load(Ordering::Relaxed)),
-                };
-                (*t, entry)
-            })
-            .collect();
-        Self {
+impl Keyring {
+    /// A copy (for a rotation being prepared). Rebuilding a key schedule
+    /// from a valid 32-byte key cannot fail.
+    pub fn try_clone(&self) -> Result<Self, CryptoError> {
+        let mut terms = BTreeMap::new();
+        for (t, k) in &self.terms {
+            let entry = TermKey::new(
+                k.key.clone(),
+                k.install_time,
+                k.encryptions.load(Ordering::Relaxed),
+            )?;
+            terms.insert(*t, entry);
+        }
+        Ok(Self {
             terms,
             active: self.active,
-        }
+        })
     }
 }
 
@@ -89,14 +103,7 @@ impl Keyring {
     /// A keyring with one random key, term 1, installed at `now`.
     pub fn generate(now: SystemTime) -> Result<Self, CryptoError> {
         let mut terms = BTreeMap::new();
-        terms.insert(
-            1,
-            TermKey {
-                key: random_key()?,
-                install_time: now,
-                encryptions: AtomicU64::new(0),
-            },
-        );
+        terms.insert(1, TermKey::new(random_key()?, now, 0)?);
         Ok(Self { terms, active: 1 })
     }
 
@@ -107,11 +114,7 @@ impl Keyring {
             .active
             .checked_add(1)
             .ok_or(CryptoError::TermsExhausted)?;
-        let entry = TermKey {
-            key: random_key()?,
-            install_time: now,
-            encryptions: AtomicU64::new(0),
-        };
+        let entry = TermKey::new(random_key()?, now, 0)?;
         let status = entry.status(term);
         self.terms.insert(term, entry);
         self.active = term;
@@ -156,7 +159,7 @@ impl Keyring {
         out.push(CIPHERTEXT_VERSION);
         out.extend_from_slice(&self.active.to_be_bytes());
         let full_aad = Self::header_aad(&out, aad);
-        seal_into(entry.key.expose(), &full_aad, plaintext, &mut out)?;
+        entry.cipher.seal_into(&full_aad, plaintext, &mut out)?;
         entry.encryptions.fetch_add(1, Ordering::Relaxed);
         Ok(out)
     }
@@ -189,7 +192,7 @@ impl Keyring {
             .get(&term)
             .ok_or(CryptoError::UnknownTerm(term))?;
         let header = ciphertext.get(..HEADER_LEN).ok_or(CryptoError::Truncated)?;
-        open_slice(entry.key.expose(), &Self::header_aad(header, aad), body)
+        entry.cipher.open(&Self::header_aad(header, aad), body)
     }
 
     /// Serialises all terms (to be stored encrypted under the root key).
@@ -250,11 +253,11 @@ impl Keyring {
             let install_time = UNIX_EPOCH
                 .checked_add(Duration::new(u64::from_be_bytes(*secs), nanos))
                 .ok_or(bad("install time out of range"))?;
-            let entry = TermKey {
-                key: Secret::new(*key),
+            let entry = TermKey::new(
+                Secret::new(*key),
                 install_time,
-                encryptions: AtomicU64::new(u64::from_be_bytes(*encryptions)),
-            };
+                u64::from_be_bytes(*encryptions),
+            )?;
             if terms.insert(term, entry).is_some() {
                 return Err(bad("duplicate term"));
             }
@@ -447,7 +450,7 @@ mod tests {
     #[test]
     fn clone_is_equivalent() {
         let kr = Keyring::generate(t(1)).unwrap();
-        let c = kr.clone();
+        let c = kr.try_clone().unwrap();
         let ct = kr.encrypt(b"a", b"b").unwrap();
         assert_eq!(c.decrypt(b"a", &ct).unwrap().expose(), b"b");
     }

@@ -23,7 +23,7 @@ mod signing;
 
 pub use aead::{NONCE_LEN, TAG_LEN, open_with_key, seal_with_key};
 pub use error::CryptoError;
-pub use hash::{ct_eq, hkdf_sha256, hmac_sha256, sha256, sha384, sha512};
+pub use hash::{HmacSha256Key, ct_eq, hkdf_sha256, hmac_sha256, sha256, sha384, sha512};
 pub use keyring::{CIPHERTEXT_VERSION, KeyStatus, Keyring};
 pub use password::{
     PASSWORD_HASH_PARAMS, PasswordHashParams, hash_password, verify_against_dummy, verify_password,

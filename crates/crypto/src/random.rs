@@ -104,18 +104,56 @@ pub fn random_shuffle<T>(items: &mut [T]) -> Result<(), CryptoError> {
 /// A random (version 4) UUID, lowercase and hyphenated.
 pub fn random_uuid() -> Result<String, CryptoError> {
     let mut b = [0u8; 16];
-    fill_random(&mut b)?;
+    ID_POOL.with(|pool| pool.borrow_mut().take(&mut b))?;
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    let h = hex::encode(b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    ))
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    Ok(out)
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Bytes of CSPRNG output fetched at once for ids.
+const ID_POOL_LEN: usize = 512;
+
+thread_local! {
+    /// Every request gets a UUID; asking the CSPRNG for 16 bytes each time
+    /// costs more than the rest of building it. Ids are not secrets, so each
+    /// thread draws them from a buffer of CSPRNG output refilled when spent.
+    static ID_POOL: std::cell::RefCell<IdPool> = const {
+        std::cell::RefCell::new(IdPool { bytes: [0; ID_POOL_LEN], next: ID_POOL_LEN })
+    };
+}
+
+/// A buffer of CSPRNG output; every byte is handed out once.
+struct IdPool {
+    bytes: [u8; ID_POOL_LEN],
+    next: usize,
+}
+
+impl IdPool {
+    fn take(&mut self, out: &mut [u8]) -> Result<(), CryptoError> {
+        if out.len() > ID_POOL_LEN {
+            return fill_random(out);
+        }
+        if self.next + out.len() > ID_POOL_LEN {
+            fill_random(&mut self.bytes)?;
+            self.next = 0;
+        }
+        let end = self.next + out.len();
+        out.copy_from_slice(&self.bytes[self.next..end]);
+        // Spent bytes are wiped so the buffer never holds an id twice.
+        self.bytes[self.next..end].fill(0);
+        self.next = end;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -198,6 +236,24 @@ mod tests {
                 .all(|b| b == b'-' || b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         );
         assert_ne!(u, random_uuid().unwrap());
+    }
+
+    #[test]
+    fn pooled_uuids_never_repeat_across_refills() {
+        let ids: std::collections::HashSet<String> =
+            (0..10_000).map(|_| random_uuid().unwrap()).collect();
+        assert_eq!(ids.len(), 10_000);
+        let mut pool = IdPool {
+            bytes: [7; ID_POOL_LEN],
+            next: ID_POOL_LEN - 8,
+        };
+        let mut out = [0u8; 16];
+        pool.take(&mut out).unwrap();
+        assert_ne!(out, [7; 16], "a short tail forces a refill from the CSPRNG");
+        assert!(
+            pool.bytes[..16].iter().all(|b| *b == 0),
+            "spent bytes are wiped"
+        );
     }
 
     #[test]

@@ -8,12 +8,18 @@ use serde_json::json;
 type HttpResponse = axum::http::Response<Body>;
 
 fn json_response(status: u16, body: &serde_json::Value, head: bool) -> HttpResponse {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let bytes = if head {
         Vec::new()
     } else {
         serde_json::to_vec(body).unwrap_or_default()
     };
+    bytes_response(status, bytes, head)
+}
+
+/// A JSON answer with `bytes` as its body (dropped for `HEAD`).
+fn bytes_response(status: u16, bytes: Vec<u8>, head: bool) -> HttpResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let bytes = if head { Vec::new() } else { bytes };
     let mut resp = HttpResponse::new(Body::from(bytes));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -54,8 +60,9 @@ pub(crate) fn response(request_id: &str, resp: Response, head: bool) -> HttpResp
     }
     let status = resp.status.unwrap_or(200);
     let envelope = Envelope::new(request_id, resp);
-    match serde_json::to_value(&envelope) {
-        Ok(body) => json_response(status, &body, head),
+    // Straight to bytes: no intermediate `Value` tree on the hot path.
+    match serde_json::to_vec(&envelope) {
+        Ok(bytes) => bytes_response(status, bytes, head),
         Err(e) => error(&Error::internal(format!("encoding response: {e}")), head),
     }
 }

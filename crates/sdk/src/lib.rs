@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod cache;
 pub mod cidr;
 mod clock;
 mod fields;

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use coffer_crypto::{random_alphanumeric, random_token};
-use coffer_storage::{Storage, WriteOp};
+use coffer_storage::WriteOp;
 use coffer_types::{LoginGrant, Sensitive};
 
 use crate::cidr::canonical_cidrs;
@@ -123,7 +123,14 @@ impl TokenStore {
         if params.token_type == TokenType::Batch {
             return self.create_batch(params).await;
         }
-        let _guard = self.lock.lock().await;
+        // The write lock keeps a child from being created while its parent
+        // is being revoked, and an explicit id from being taken twice. An
+        // orphan with a random id (every login) races with nothing: 143
+        // random bits do not collide, so logins are not serialised.
+        let _guard = match (&params.parent, &params.explicit_id) {
+            (None, None) => None,
+            _ => Some(self.lock.lock().await),
+        };
         let now = self.clock.now();
         let parent = match &params.parent {
             None => None,
@@ -210,7 +217,7 @@ impl TokenStore {
         if let Some(parent_hash) = &entry.parent {
             ops.push(WriteOp::Put(parent_key(parent_hash, &id_hash)?, Vec::new()));
         }
-        self.view.write_batch(ops).await?;
+        self.commit(ops).await?;
         Ok((token, entry, warnings))
     }
 

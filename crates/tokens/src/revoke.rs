@@ -46,7 +46,7 @@ impl TokenStore {
                 child_entry.parent = None;
                 ops.push(WriteOp::Put(id_key(child)?, Self::encode(&child_entry)?));
             }
-            self.view.write_batch(ops).await?;
+            self.commit(ops).await?;
         }
         self.revoke_one(hash).await
     }
@@ -97,7 +97,7 @@ impl TokenStore {
                 child.trim_end_matches('/'),
             )?));
         }
-        self.view.write_batch(ops).await?;
+        self.commit(ops).await?;
         Ok(())
     }
 

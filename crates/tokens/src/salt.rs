@@ -1,7 +1,7 @@
 //! The per-store salt, and the HMACs under it that name tokens and accessors
 //! in storage.
 
-use coffer_crypto::{Secret, hmac_sha256, random_key};
+use coffer_crypto::{HmacSha256Key, Secret, random_key};
 use coffer_storage::{Key, Storage, View};
 use tokio::sync::OnceCell;
 
@@ -12,7 +12,7 @@ const SALT_LEN: usize = 32;
 
 /// Loads the salt from the view on first use, creating it if absent.
 pub(crate) struct Salt {
-    cell: OnceCell<Secret<Vec<u8>>>,
+    cell: OnceCell<HmacSha256Key>,
 }
 
 pub(crate) fn to_hex(bytes: &[u8]) -> String {
@@ -32,20 +32,21 @@ impl Salt {
         }
     }
 
-    async fn get(&self, view: &View) -> Result<&Secret<Vec<u8>>> {
+    async fn get(&self, view: &View) -> Result<&HmacSha256Key> {
         self.cell
             .get_or_try_init(|| async {
                 let key = Key::new(SALT_KEY)?;
                 if let Some(existing) = view.get(&key).await? {
-                    if existing.len() != SALT_LEN {
+                    // Wiped when dropped: only the prepared key stays.
+                    let existing = Secret::new(existing);
+                    if existing.expose().len() != SALT_LEN {
                         return Err(TokenError::corrupt(SALT_KEY, "salt has the wrong length"));
                     }
-                    return Ok(Secret::new(existing));
+                    return Ok(HmacSha256Key::new(existing.expose()));
                 }
                 let fresh = random_key()?;
-                let bytes = fresh.expose().to_vec();
-                view.put(&key, bytes.clone()).await?;
-                Ok(Secret::new(bytes))
+                view.put(&key, fresh.expose().to_vec()).await?;
+                Ok(HmacSha256Key::new(fresh.expose()))
             })
             .await
     }
@@ -55,7 +56,7 @@ impl Salt {
         let mut msg = Vec::with_capacity(domain.len() + value.len());
         msg.extend_from_slice(domain);
         msg.extend_from_slice(value.as_bytes());
-        let mac = hmac_sha256(salt.expose(), &msg);
+        let mac = salt.sign(&msg);
         zeroize_vec(&mut msg);
         Ok(to_hex(&mac))
     }

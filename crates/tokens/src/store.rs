@@ -8,7 +8,8 @@ use std::sync::{Arc, RwLock};
 use async_trait::async_trait;
 use coffer_crypto::ct_eq;
 use coffer_sdk::Clock;
-use coffer_storage::{Key, Prefix, Storage, View};
+use coffer_sdk::cache::DecodedCache;
+use coffer_storage::{Key, Prefix, Storage, View, WriteOp};
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{BatchKey, is_batch_token};
@@ -21,6 +22,8 @@ pub const TOKEN_RANDOM_LEN: usize = 24;
 pub const SERVICE_TOKEN_PREFIX: &str = "hvs.";
 /// Length of an accessor.
 pub const ACCESSOR_LEN: usize = 24;
+/// Token entries kept decoded in memory: twice this many at most.
+const ENTRY_CACHE_CAPACITY: usize = 4096;
 /// Guard against corrupt parent chains (cycles): deeper chains are refused.
 const MAX_CHAIN_DEPTH: usize = 10_000;
 
@@ -65,6 +68,11 @@ pub struct TokenStore {
     pub(crate) renewer: RwLock<Option<Arc<dyn LoginRenewer>>>,
     pub(crate) batch_key: BatchKey,
     pub(crate) tidy_running: AtomicBool,
+    /// Decoded entries by id hash, so that authenticating a request does not
+    /// read, decrypt and parse its token entry (and its parents') each time.
+    /// Every write of an `id/` key goes through [`TokenStore::commit`],
+    /// which invalidates it.
+    pub(crate) entries: DecodedCache<String, Arc<TokenEntry>>,
 }
 
 impl std::fmt::Debug for TokenStore {
@@ -106,6 +114,7 @@ impl TokenStore {
             renewer: RwLock::new(None),
             batch_key: BatchKey::new(),
             tidy_running: AtomicBool::new(false),
+            entries: DecodedCache::new(ENTRY_CACHE_CAPACITY),
         }
     }
 
@@ -126,12 +135,20 @@ impl TokenStore {
     }
 
     pub(crate) async fn load_raw(&self, hash: &str) -> Result<Option<TokenEntry>> {
+        if let Some(entry) = self.entries.get(hash) {
+            return Ok(Some(entry.as_ref().clone()));
+        }
+        let ticket = self.entries.ticket();
         let key = id_key(hash)?;
         match self.view.get(&key).await? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| TokenError::corrupt(key.as_str(), e)),
+            Some(bytes) => {
+                let entry: TokenEntry = serde_json::from_slice(&bytes)
+                    .map_err(|e| TokenError::corrupt(key.as_str(), e))?;
+                self.entries
+                    .insert(ticket, hash.to_owned(), Arc::new(entry.clone()));
+                Ok(Some(entry))
+            }
         }
     }
 
@@ -141,9 +158,32 @@ impl TokenStore {
     }
 
     pub(crate) async fn save(&self, entry: &TokenEntry) -> Result<()> {
-        self.view
-            .put(&id_key(&entry.id_hash)?, Self::encode(entry)?)
-            .await?;
+        self.commit(vec![WriteOp::Put(
+            id_key(&entry.id_hash)?,
+            Self::encode(entry)?,
+        )])
+        .await
+    }
+
+    /// Applies `ops` to the token view atomically, then drops every token
+    /// entry they touch from the decoded cache. Every write of the store
+    /// goes through here.
+    pub(crate) async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
+        let touched: Vec<String> = ops
+            .iter()
+            .filter_map(|op| {
+                let key = match op {
+                    WriteOp::Put(key, _) | WriteOp::Delete(key) => key,
+                };
+                key.as_str().strip_prefix("id/").map(str::to_owned)
+            })
+            .collect();
+        let written = self.view.write_batch(ops).await;
+        // Invalidate even when the write failed: it may have been applied.
+        for hash in &touched {
+            self.entries.invalidate(hash.as_str());
+        }
+        written?;
         Ok(())
     }
 

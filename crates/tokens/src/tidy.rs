@@ -62,7 +62,7 @@ impl TokenStore {
                 }
                 ops.push(WriteOp::Delete(parent_key(parent, child)?));
                 report.parent_entries_deleted += 1;
-                self.view.write_batch(ops).await?;
+                self.commit(ops).await?;
             }
         }
 
@@ -134,9 +134,10 @@ mod tests {
             .accessor_id(&f.store.view, &parent.accessor)
             .await
             .unwrap();
+        // (Through the store's own write path, as a crash would leave it
+        // after a restart: with no entry cached.)
         f.store
-            .view
-            .write_batch(vec![
+            .commit(vec![
                 WriteOp::Delete(id_key(&parent.id_hash).unwrap()),
                 WriteOp::Delete(accessor_key(&acc).unwrap()),
                 WriteOp::Delete(id_key(&dangling.id_hash).unwrap()),

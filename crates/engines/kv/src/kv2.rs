@@ -6,7 +6,7 @@ use coffer_sdk::{Backend, Clock, Context, FieldData, PathDef, PathTable};
 use coffer_storage::View;
 use coffer_types::{Error, Operation, Request, Response, Result};
 
-use crate::kv2_store::{self, KeyLocks};
+use crate::kv2_store::{self, KeyLocks, Kv2Cache};
 use crate::timestamp::Timestamp;
 use crate::{path_config, path_data, path_delete, path_metadata, path_subkeys};
 
@@ -29,6 +29,8 @@ pub(crate) struct Env<'a> {
     pub storage: &'a View,
     pub clock: &'a dyn Clock,
     pub locks: &'a KeyLocks,
+    /// Decoded config and key metadata of this mount.
+    pub cache: &'a Kv2Cache,
 }
 
 impl Env<'_> {
@@ -63,6 +65,7 @@ const ROOTS: &[&str] = &["metadata", "data", "delete", "undelete", "destroy"];
 pub struct KvV2 {
     table: PathTable<Route>,
     locks: KeyLocks,
+    cache: Kv2Cache,
 }
 
 impl KvV2 {
@@ -90,6 +93,19 @@ impl KvV2 {
                 ),
             ]),
             locks: KeyLocks::new(),
+            cache: Kv2Cache::new(),
+        }
+    }
+}
+
+impl KvV2 {
+    /// What the path handlers of one request get.
+    fn env<'a>(&'a self, ctx: &'a Context) -> Env<'a> {
+        Env {
+            storage: &ctx.storage,
+            clock: &*ctx.clock,
+            locks: &self.locks,
+            cache: &self.cache,
         }
     }
 }
@@ -146,11 +162,7 @@ impl Backend for KvV2 {
         }
         matched.require_operation(op)?;
         let fields = FieldData::new(&req.data, matched.def.fields)?;
-        let env = Env {
-            storage: &ctx.storage,
-            clock: &*ctx.clock,
-            locks: &self.locks,
-        };
+        let env = self.env(ctx);
         match matched.route {
             Route::Config => path_config::handle(&env, op, &fields).await,
             Route::Data => path_data::handle(&env, op, path, &fields).await,
@@ -175,7 +187,9 @@ impl Backend for KvV2 {
             return Ok(Some(false));
         }
         Ok(Some(
-            kv2_store::load_meta(&ctx.storage, path).await?.is_some(),
+            kv2_store::load_meta_shared(&self.env(ctx), path)
+                .await?
+                .is_some(),
         ))
     }
 }

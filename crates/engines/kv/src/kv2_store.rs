@@ -10,12 +10,15 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
+use coffer_sdk::cache::DecodedCache;
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
 use crate::KvError;
+use crate::kv2::Env;
 use crate::timestamp::{Timestamp, rfc3339_or_empty};
 
 /// Versions kept per key when neither the mount nor the key sets `max_versions`.
@@ -229,28 +232,82 @@ fn decode<T: DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, KvEr
     serde_json::from_slice(raw).map_err(|_| KvError::Corrupt(what))
 }
 
-/// The mount's config (defaults when never written).
-pub(crate) async fn load_config(storage: &View) -> Result<Config, KvError> {
-    let key = Key::new(CONFIG_KEY)?;
-    match storage.get(&key).await? {
-        Some(raw) => decode(&raw, "config"),
-        None => Ok(Config::default()),
+/// How many key metadata records a mount keeps decoded (twice this at most).
+const META_CACHE_CAPACITY: usize = 4096;
+
+/// The decoded config and recently used key metadata of one mount, so a
+/// read does not decrypt and parse them every time. Secret data is never
+/// cached. Every write of `config` or `metadata/...` goes through
+/// [`save_config`] or [`commit`], which invalidate what they touch.
+#[derive(Debug)]
+pub(crate) struct Kv2Cache {
+    config: DecodedCache<(), Arc<Config>>,
+    metas: DecodedCache<String, Arc<KeyMeta>>,
+}
+
+impl Kv2Cache {
+    pub(crate) fn new() -> Self {
+        Self {
+            config: DecodedCache::new(1),
+            metas: DecodedCache::new(META_CACHE_CAPACITY),
+        }
     }
+}
+
+/// The mount's config (defaults when never written).
+pub(crate) async fn load_config(env: &Env<'_>) -> Result<Config, KvError> {
+    if let Some(config) = env.cache.config.get(&()) {
+        return Ok(config.as_ref().clone());
+    }
+    let ticket = env.cache.config.ticket();
+    let key = Key::new(CONFIG_KEY)?;
+    let config = match env.storage.get(&key).await? {
+        Some(raw) => decode(&raw, "config")?,
+        None => Config::default(),
+    };
+    env.cache
+        .config
+        .insert(ticket, (), Arc::new(config.clone()));
+    Ok(config)
 }
 
 /// Stores the mount's config.
-pub(crate) async fn save_config(storage: &View, config: &Config) -> Result<(), KvError> {
+pub(crate) async fn save_config(env: &Env<'_>, config: &Config) -> Result<(), KvError> {
     let key = Key::new(CONFIG_KEY)?;
-    storage.put(&key, encode(config, "config")?).await?;
+    let written = env.storage.put(&key, encode(config, "config")?).await;
+    env.cache.config.invalidate(&());
+    written?;
     Ok(())
 }
 
-/// The metadata of the secret at `path`, if it exists.
-pub(crate) async fn load_meta(storage: &View, path: &str) -> Result<Option<KeyMeta>, KvError> {
-    match storage.get(&meta_key(path)?).await? {
-        Some(raw) => decode(&raw, "key metadata").map(Some),
+/// The metadata of the secret at `path`, if it exists, shared with the
+/// cache (for readers).
+pub(crate) async fn load_meta_shared(
+    env: &Env<'_>,
+    path: &str,
+) -> Result<Option<Arc<KeyMeta>>, KvError> {
+    let key = meta_key(path)?;
+    if let Some(meta) = env.cache.metas.get(path) {
+        return Ok(Some(meta));
+    }
+    let ticket = env.cache.metas.ticket();
+    match env.storage.get(&key).await? {
+        Some(raw) => {
+            let meta = Arc::new(decode::<KeyMeta>(&raw, "key metadata")?);
+            env.cache
+                .metas
+                .insert(ticket, path.to_owned(), meta.clone());
+            Ok(Some(meta))
+        }
         None => Ok(None),
     }
+}
+
+/// The metadata of the secret at `path`, if it exists, as a copy to change.
+pub(crate) async fn load_meta(env: &Env<'_>, path: &str) -> Result<Option<KeyMeta>, KvError> {
+    Ok(load_meta_shared(env, path)
+        .await?
+        .map(|meta| meta.as_ref().clone()))
 }
 
 /// The write that stores `meta` for `path`.
@@ -287,9 +344,22 @@ pub(crate) async fn load_version(
     }
 }
 
-/// Applies `ops` atomically.
-pub(crate) async fn commit(storage: &View, ops: Vec<WriteOp>) -> Result<(), KvError> {
-    storage.write_batch(ops).await?;
+/// Applies `ops` atomically, then drops the metadata they touch from the
+/// cache.
+pub(crate) async fn commit(env: &Env<'_>, ops: Vec<WriteOp>) -> Result<(), KvError> {
+    let touched: Vec<String> = ops
+        .iter()
+        .filter_map(|op| {
+            let (WriteOp::Put(key, _) | WriteOp::Delete(key)) = op;
+            key.as_str().strip_prefix("metadata/").map(str::to_owned)
+        })
+        .collect();
+    let written = env.storage.write_batch(ops).await;
+    // Invalidate even when the write failed: it may have been applied.
+    for path in &touched {
+        env.cache.metas.invalidate(path.as_str());
+    }
+    written?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ pub(crate) fn format_signed_secs(secs: i64) -> String {
 }
 
 async fn read(env: &Env<'_>) -> Result<Option<Response>> {
-    let config = kv2_store::load_config(env.storage).await?;
+    let config = kv2_store::load_config(env).await?;
     let mut data = Map::new();
     data.insert("cas_required".into(), Value::Bool(config.cas_required));
     data.insert(
@@ -122,7 +122,7 @@ async fn write(env: &Env<'_>, fields: &FieldData<'_>) -> Result<Option<Response>
     if max.is_none() && cas.is_none() && dva.is_none() {
         return Ok(None);
     }
-    let mut config: Config = kv2_store::load_config(env.storage).await?;
+    let mut config: Config = kv2_store::load_config(env).await?;
     if let Some(max) = max {
         config.max_versions = max;
     }
@@ -132,7 +132,7 @@ async fn write(env: &Env<'_>, fields: &FieldData<'_>) -> Result<Option<Response>
     if let Some(dva) = dva {
         config.delete_version_after = dva;
     }
-    kv2_store::save_config(env.storage, &config).await?;
+    kv2_store::save_config(env, &config).await?;
     Ok(None)
 }
 

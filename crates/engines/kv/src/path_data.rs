@@ -79,7 +79,7 @@ pub(crate) fn gone(data: Map<String, Value>) -> Response {
 }
 
 async fn read(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Option<Response>> {
-    let Some(meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(meta) = kv2_store::load_meta_shared(env, path).await? else {
         return Err(Error::not_found());
     };
     let number = requested_version(fields, &meta)?;
@@ -159,7 +159,7 @@ async fn store_new_version(
     for old in removed {
         ops.push(kv2_store::delete_version(path, old)?);
     }
-    kv2_store::commit(env.storage, ops).await?;
+    kv2_store::commit(env, ops).await?;
     let vm = meta
         .versions
         .get(&number)
@@ -172,14 +172,12 @@ async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
         return Err(KvError::MissingPath.into());
     }
     kv2_store::meta_key(path)?;
-    let config = kv2_store::load_config(env.storage).await?;
+    let config = kv2_store::load_config(env).await?;
     let Some(data) = fields.get_map("data")? else {
         return Err(KvError::NoDataProvided.into());
     };
     let _guard = env.locks.lock(path).await;
-    let meta = kv2_store::load_meta(env.storage, path)
-        .await?
-        .unwrap_or_default();
+    let meta = kv2_store::load_meta(env, path).await?.unwrap_or_default();
     check_cas(fields, &config, &meta)?;
     store_new_version(env, path, &config, meta, data).await
 }
@@ -189,10 +187,10 @@ async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
         return Err(KvError::NoDataProvided.into());
     };
     let _guard = env.locks.lock(path).await;
-    let Some(meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(meta) = kv2_store::load_meta(env, path).await? else {
         return Err(Error::not_found());
     };
-    let config = kv2_store::load_config(env.storage).await?;
+    let config = kv2_store::load_config(env).await?;
     check_cas(fields, &config, &meta)?;
     let current = meta.current_version;
     let Some(vm) = meta.versions.get(&current) else {
@@ -214,7 +212,7 @@ async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
 
 async fn delete_latest(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
     let _guard = env.locks.lock(path).await;
-    let Some(mut meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(mut meta) = kv2_store::load_meta(env, path).await? else {
         return Ok(None);
     };
     let now = env.now();
@@ -226,7 +224,7 @@ async fn delete_latest(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
         return Ok(None);
     }
     vm.deletion_time = Some(now);
-    kv2_store::commit(env.storage, vec![kv2_store::put_meta(path, &meta)?]).await?;
+    kv2_store::commit(env, vec![kv2_store::put_meta(path, &meta)?]).await?;
     Ok(None)
 }
 

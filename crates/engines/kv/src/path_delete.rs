@@ -135,7 +135,7 @@ pub(crate) async fn delete_versions(
         return Ok(None);
     }
     let _guard = env.locks.lock(path).await;
-    let Some(mut meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(mut meta) = kv2_store::load_meta(env, path).await? else {
         return Ok(None);
     };
     let now = env.now();
@@ -144,7 +144,7 @@ pub(crate) async fn delete_versions(
             vm.deletion_time = Some(now);
         }
     }
-    kv2_store::commit(env.storage, vec![kv2_store::put_meta(path, &meta)?]).await?;
+    kv2_store::commit(env, vec![kv2_store::put_meta(path, &meta)?]).await?;
     Ok(None)
 }
 
@@ -159,9 +159,9 @@ pub(crate) async fn undelete_versions(
     if path.is_empty() {
         return Ok(None);
     }
-    let config = kv2_store::load_config(env.storage).await?;
+    let config = kv2_store::load_config(env).await?;
     let _guard = env.locks.lock(path).await;
-    let Some(mut meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(mut meta) = kv2_store::load_meta(env, path).await? else {
         return Ok(None);
     };
     let rescheduled = kv2_store::scheduled_deletion(&config, &meta, env.now());
@@ -170,7 +170,7 @@ pub(crate) async fn undelete_versions(
             vm.deletion_time = rescheduled;
         }
     }
-    kv2_store::commit(env.storage, vec![kv2_store::put_meta(path, &meta)?]).await?;
+    kv2_store::commit(env, vec![kv2_store::put_meta(path, &meta)?]).await?;
     Ok(None)
 }
 
@@ -186,7 +186,7 @@ pub(crate) async fn destroy_versions(
         return Ok(None);
     }
     let _guard = env.locks.lock(path).await;
-    let Some(mut meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(mut meta) = kv2_store::load_meta(env, path).await? else {
         return Ok(None);
     };
     let mut ops = Vec::new();
@@ -197,7 +197,7 @@ pub(crate) async fn destroy_versions(
         }
     }
     ops.push(kv2_store::put_meta(path, &meta)?);
-    kv2_store::commit(env.storage, ops).await?;
+    kv2_store::commit(env, ops).await?;
     Ok(None)
 }
 

@@ -173,7 +173,7 @@ async fn read(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
     if path.is_empty() {
         return Err(Error::not_found());
     }
-    let Some(meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(meta) = kv2_store::load_meta_shared(env, path).await? else {
         return Err(Error::not_found());
     };
     let versions: Map<String, Value> = meta
@@ -262,7 +262,7 @@ async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     {
         return Ok(None);
     }
-    let config = kv2_store::load_config(env.storage).await?;
+    let config = kv2_store::load_config(env).await?;
     let custom = match custom {
         Some(raw) => {
             let cm = parse_custom_metadata(raw, false)?;
@@ -273,7 +273,7 @@ async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     };
     let response = cas_warning(settings.cas_required, config.cas_required);
     let _guard = env.locks.lock(path).await;
-    let mut meta = match kv2_store::load_meta(env.storage, path).await? {
+    let mut meta = match kv2_store::load_meta(env, path).await? {
         Some(meta) => meta,
         None => KeyMeta::created_at(env.now()),
     };
@@ -281,7 +281,7 @@ async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     if let Some(cm) = custom {
         meta.custom_metadata = cm;
     }
-    kv2_store::commit(env.storage, vec![kv2_store::put_meta(path, &meta)?]).await?;
+    kv2_store::commit(env, vec![kv2_store::put_meta(path, &meta)?]).await?;
     Ok(response)
 }
 
@@ -295,9 +295,9 @@ async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     if let Some(raw) = custom {
         validate_custom_metadata(&parse_custom_metadata(raw, true)?)?;
     }
-    let config = kv2_store::load_config(env.storage).await?;
+    let config = kv2_store::load_config(env).await?;
     let _guard = env.locks.lock(path).await;
-    let Some(mut meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(mut meta) = kv2_store::load_meta(env, path).await? else {
         return Err(Error::not_found());
     };
     let response = cas_warning(settings.cas_required, config.cas_required);
@@ -312,7 +312,7 @@ async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
             }
         }
     }
-    kv2_store::commit(env.storage, vec![kv2_store::put_meta(path, &meta)?]).await?;
+    kv2_store::commit(env, vec![kv2_store::put_meta(path, &meta)?]).await?;
     Ok(response)
 }
 
@@ -321,7 +321,7 @@ async fn delete_all(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
         return Ok(None);
     }
     let _guard = env.locks.lock(path).await;
-    let Some(meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(meta) = kv2_store::load_meta_shared(env, path).await? else {
         return Ok(None);
     };
     let mut ops: Vec<WriteOp> = meta
@@ -330,7 +330,7 @@ async fn delete_all(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
         .map(|n| kv2_store::delete_version(path, *n))
         .collect::<Result<_, _>>()?;
     ops.push(WriteOp::Delete(kv2_store::meta_key(path)?));
-    kv2_store::commit(env.storage, ops).await?;
+    kv2_store::commit(env, ops).await?;
     Ok(None)
 }
 

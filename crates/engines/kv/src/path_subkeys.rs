@@ -59,7 +59,7 @@ pub(crate) async fn read(
     if path.is_empty() {
         return Err(Error::not_found());
     }
-    let Some(meta) = kv2_store::load_meta(env.storage, path).await? else {
+    let Some(meta) = kv2_store::load_meta_shared(env, path).await? else {
         return Err(Error::not_found());
     };
     let number = requested_version(fields, &meta)?;
