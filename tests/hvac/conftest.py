@@ -52,10 +52,24 @@ class Server:
                 self.proc.kill()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def home():
+    """A throwaway HOME for the servers and for hvac itself: hvac falls back
+    to VAULT_TOKEN and ~/.vault-token, which must not leak into the suite
+    from whoever runs it."""
+    saved = {k: os.environ.get(k) for k in ("HOME", "VAULT_TOKEN", "VAULT_ADDR")}
     with tempfile.TemporaryDirectory() as d:
-        yield d
+        os.environ["HOME"] = d
+        os.environ.pop("VAULT_TOKEN", None)
+        os.environ.pop("VAULT_ADDR", None)
+        try:
+            yield d
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
 
 
 @pytest.fixture(scope="session")

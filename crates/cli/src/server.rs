@@ -6,12 +6,16 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use coffer_core::{Core, CoreConfig};
-use coffer_storage::{MemoryStorage, Storage};
+use coffer_storage::{CachedStorage, MemoryStorage, Storage};
 use tokio::net::TcpListener;
 
 use crate::args::ServerArgs;
 
 const DEV_LISTEN_ADDRESS: &str = "127.0.0.1:8200";
+
+/// Memory for the read cache in front of physical storage (ciphertext, as
+/// stored): besides `cache_size`, it never holds more than this.
+const PHYSICAL_CACHE_BYTES: usize = 32 << 20;
 
 fn init_logging(level: Option<&str>) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
@@ -88,15 +92,26 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     let (storage, storage_type): (Arc<dyn Storage>, &str) = match &config.storage {
         coffer_config::StorageConfig::InMemory => (Arc::new(MemoryStorage::new()), "inmem"),
-        coffer_config::StorageConfig::Redb { path } => {
+        coffer_config::StorageConfig::Redb {
+            path,
+            page_cache_mb,
+        } => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
             }
-            let store = coffer_storage_redb::RedbStorage::open_async(path)
+            let page_cache =
+                usize::try_from(page_cache_mb.saturating_mul(1 << 20)).unwrap_or(usize::MAX);
+            let store = coffer_storage_redb::RedbStorage::open_async(path, page_cache)
                 .await
                 .with_context(|| format!("opening storage {}", path.display()))?;
-            (Arc::new(store), "redb")
+            if config.disable_cache {
+                (Arc::new(store), "redb")
+            } else {
+                let entries = usize::try_from(config.cache_size).unwrap_or(usize::MAX);
+                let cached = CachedStorage::new(store, PHYSICAL_CACHE_BYTES, entries);
+                (Arc::new(cached), "redb")
+            }
         }
     };
     let core = Core::new(

@@ -19,6 +19,11 @@ pub struct ServerConfig {
     pub max_lease_ttl: Duration,
     /// `disable_mlock`.
     pub disable_mlock: bool,
+    /// `disable_cache`: no read cache in front of the physical storage.
+    pub disable_cache: bool,
+    /// `cache_size`: the most entries the physical read cache holds
+    /// (Vault's default, 131072, when unset).
+    pub cache_size: u64,
     /// `api_addr`: the address advertised to clients.
     pub api_addr: Option<String>,
     /// `cluster_addr`.
@@ -48,8 +53,18 @@ pub enum StorageConfig {
     Redb {
         /// The database file.
         path: PathBuf,
+        /// `page_cache_mb`: redb's own page cache, in MiB
+        /// ([`DEFAULT_REDB_PAGE_CACHE_MB`] when unset).
+        page_cache_mb: u64,
     },
 }
+
+/// Vault's default `cache_size`: entries in the physical read cache.
+pub const DEFAULT_CACHE_SIZE: u64 = 131_072;
+
+/// redb's page cache when `page_cache_mb` is unset: enough for the hot
+/// pages of millions of keys without holding the database in memory.
+pub const DEFAULT_REDB_PAGE_CACHE_MB: u64 = 32;
 
 /// A `listener "tcp"` stanza.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,6 +15,8 @@ const SUPPORTED: &[&str] = &[
     "default_lease_ttl",
     "max_lease_ttl",
     "disable_mlock",
+    "disable_cache",
+    "cache_size",
     "api_addr",
     "cluster_addr",
     "ui",
@@ -115,6 +117,11 @@ pub(crate) fn interpret(root: &Value) -> Result<ServerConfig, ConfigError> {
         default_lease_ttl,
         max_lease_ttl,
         disable_mlock: flag("disable_mlock")?,
+        disable_cache: flag("disable_cache")?,
+        cache_size: match root.get("cache_size") {
+            Some(v) => value::positive(v, "cache_size")?,
+            None => crate::DEFAULT_CACHE_SIZE,
+        },
         api_addr: text("api_addr")?,
         cluster_addr: text("cluster_addr")?,
         ui: flag("ui")?,
@@ -232,7 +239,8 @@ mod tests {
         assert_eq!(
             interpret(&legacy).unwrap().storage,
             StorageConfig::Redb {
-                path: "/d/coffer.redb".into()
+                path: "/d/coffer.redb".into(),
+                page_cache_mb: crate::DEFAULT_REDB_PAGE_CACHE_MB,
             }
         );
         let both = json!({"backend": {"consul": {}}, "storage": {"inmem": {}}});

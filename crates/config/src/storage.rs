@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::stanza::Labelled;
 use crate::value;
-use crate::{ConfigError, StorageConfig};
+use crate::{ConfigError, DEFAULT_REDB_PAGE_CACHE_MB, StorageConfig};
 
 /// The file Coffer keeps inside the directory of Vault's `file` and `raft`
 /// storage.
@@ -24,21 +24,24 @@ pub(crate) fn parse(
         "file" => (
             StorageConfig::Redb {
                 path: required_path(&name, stanza.body)?.join(REDB_FILE),
+                page_cache_mb: page_cache_mb(&name, stanza.body)?,
             },
-            &["path"],
+            &["path", "page_cache_mb"],
         ),
         "raft" => (
             StorageConfig::Redb {
                 path: required_path(&name, stanza.body)?.join(REDB_FILE),
+                page_cache_mb: page_cache_mb(&name, stanza.body)?,
             },
             // A single node needs no id; accepting it keeps Vault files as they are.
-            &["path", "node_id"],
+            &["path", "node_id", "page_cache_mb"],
         ),
         "redb" => (
             StorageConfig::Redb {
                 path: required_path(&name, stanza.body)?,
+                page_cache_mb: page_cache_mb(&name, stanza.body)?,
             },
-            &["path"],
+            &["path", "page_cache_mb"],
         ),
         other => return Err(ConfigError::UnsupportedStorage(other.to_owned())),
     };
@@ -48,6 +51,14 @@ pub(crate) fn parse(
         ));
     }
     Ok(config)
+}
+
+/// `page_cache_mb`, or the default.
+fn page_cache_mb(name: &str, body: &Map<String, Value>) -> Result<u64, ConfigError> {
+    match body.get("page_cache_mb") {
+        Some(v) => value::positive(v, &format!("{name}: page_cache_mb")),
+        None => Ok(DEFAULT_REDB_PAGE_CACHE_MB),
+    }
 }
 
 /// The non-empty `path` of a stanza.
@@ -82,7 +93,8 @@ mod tests {
         assert_eq!(
             got.unwrap(),
             StorageConfig::Redb {
-                path: "/vault/data/coffer.redb".into()
+                path: "/vault/data/coffer.redb".into(),
+                page_cache_mb: DEFAULT_REDB_PAGE_CACHE_MB,
             }
         );
         assert!(w.is_empty());
@@ -90,14 +102,16 @@ mod tests {
         assert_eq!(
             got.unwrap(),
             StorageConfig::Redb {
-                path: "/vault/file/coffer.redb".into()
+                path: "/vault/file/coffer.redb".into(),
+                page_cache_mb: DEFAULT_REDB_PAGE_CACHE_MB,
             }
         );
         let (got, _) = storage("redb", json!({"path": "/x/coffer.db"}));
         assert_eq!(
             got.unwrap(),
             StorageConfig::Redb {
-                path: "/x/coffer.db".into()
+                path: "/x/coffer.db".into(),
+                page_cache_mb: DEFAULT_REDB_PAGE_CACHE_MB,
             }
         );
         let (got, _) = storage("inmem", json!({}));

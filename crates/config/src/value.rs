@@ -32,6 +32,19 @@ pub(crate) fn boolean(value: &Value, key: &str) -> Result<bool, ConfigError> {
     }
 }
 
+/// A whole number at least 1, from a JSON number or a numeric string
+/// (`cache_size = "131072"`, as Vault accepts).
+pub(crate) fn positive(value: &Value, key: &str) -> Result<u64, ConfigError> {
+    let parsed = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    parsed
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ConfigError::invalid(key, "expected a whole number greater than 0"))
+}
+
 /// A string; numbers are accepted and written out as Vault's decoder does.
 pub(crate) fn string(value: &Value, key: &str) -> Result<String, ConfigError> {
     match value {

@@ -17,7 +17,8 @@ fn raft_with_tls_hcl() {
     assert_eq!(
         c.storage,
         StorageConfig::Redb {
-            path: "/opt/vault/data/coffer.redb".into()
+            path: "/opt/vault/data/coffer.redb".into(),
+            page_cache_mb: coffer_config::DEFAULT_REDB_PAGE_CACHE_MB,
         }
     );
     assert_eq!(c.listeners.len(), 1);
@@ -69,7 +70,8 @@ fn docs_example_with_unsupported_stanzas() {
     assert_eq!(
         c.storage,
         StorageConfig::Redb {
-            path: "/vault/file/coffer.redb".into()
+            path: "/vault/file/coffer.redb".into(),
+            page_cache_mb: coffer_config::DEFAULT_REDB_PAGE_CACHE_MB,
         }
     );
     assert_eq!(
@@ -110,7 +112,8 @@ fn legacy_backend_and_inmem() {
     assert_eq!(
         c.storage,
         StorageConfig::Redb {
-            path: "/srv/coffer/coffer.redb".into()
+            path: "/srv/coffer/coffer.redb".into(),
+            page_cache_mb: coffer_config::DEFAULT_REDB_PAGE_CACHE_MB,
         }
     );
     assert!(c.listeners.is_empty());

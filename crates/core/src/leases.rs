@@ -115,9 +115,15 @@ impl Unsealed {
     /// and `sys/leases` shows it. Tokens without a TTL (root) and batch
     /// tokens have none, as in Vault.
     pub(crate) async fn register_token_lease(&self, token: &str) -> Result<()> {
-        let Some(entry) = self.tokens.lookup(token).await? else {
-            return Ok(());
-        };
+        match self.tokens.lookup(token).await? {
+            Some(entry) => self.register_token_lease_of(&entry).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Registers the lease of a token whose entry is at hand (a login that
+    /// just created it), without looking it up again.
+    pub(crate) async fn register_token_lease_of(&self, entry: &TokenEntry) -> Result<()> {
         if entry.is_batch() || entry.expire_time.is_none() {
             return Ok(());
         }
@@ -258,7 +264,7 @@ mod tests {
         let entry = MountEntry::new("database/", "database", "").unwrap();
         let accessor = entry.accessor.clone();
         let mut router = Router::default();
-        router.insert(Route {
+        router.insert_route(Route {
             prefix: "database/".into(),
             table: Table::Secrets,
             entry,

@@ -30,4 +30,5 @@ mod wrapping;
 
 pub use crate::config::CoreConfig;
 pub use crate::core::{Core, InitResult};
+pub use crate::router::MountRouter;
 pub use crate::seal::SealConfig;

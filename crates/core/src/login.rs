@@ -39,7 +39,8 @@ pub(crate) fn auth_block(token: &str, entry: &TokenEntry, identity_policies: Vec
 }
 
 impl Unsealed {
-    /// Mints the token for a successful login on `route` at `full_path`.
+    /// Mints the token for a successful login on `route` at `full_path` and
+    /// registers its lease.
     pub(crate) async fn complete_login(
         &self,
         route: &Route,
@@ -69,6 +70,7 @@ impl Unsealed {
             params.entity_id = entity.id;
         }
         let (token, entry) = self.tokens.create(params).await?;
+        self.register_token_lease_of(&entry).await?;
         Ok(auth_block(token.expose(), &entry, identity_policies))
     }
 

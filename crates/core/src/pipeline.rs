@@ -236,9 +236,11 @@ impl Unsealed {
             caller,
         } = admitted;
         if let Some(grant) = response.login.take() {
+            // A login's token lease is registered as the token is minted.
             response.auth = Some(self.complete_login(route, full_path, *grant).await?);
+        } else {
+            self.track_token_lease(route, &req.path, &response).await?;
         }
-        self.track_token_lease(route, &req.path, &response).await?;
         let token_ref = caller
             .entry
             .as_ref()

@@ -23,40 +23,68 @@ pub(crate) struct Route {
     pub ctx: Context,
 }
 
-/// An immutable snapshot of every mount; replaced whole when a table changes.
-#[derive(Default)]
-pub(crate) struct Router {
-    routes: BTreeMap<String, Arc<Route>>,
+/// Longest-prefix routing of request paths to values keyed by mount prefix
+/// (`secret/`, `auth/token/`). Lookups do not allocate and cost one map
+/// probe per path segment. The core's [`Router`] is one over its routes.
+#[derive(Debug)]
+pub struct MountRouter<T> {
+    routes: BTreeMap<String, Arc<T>>,
 }
 
+impl<T> Default for MountRouter<T> {
+    fn default() -> Self {
+        Self {
+            routes: BTreeMap::new(),
+        }
+    }
+}
+
+/// An immutable snapshot of every mount; replaced whole when a table changes.
+pub(crate) type Router = MountRouter<Route>;
+
 impl Router {
-    /// Adds a route.
-    pub fn insert(&mut self, route: Route) {
-        self.routes.insert(route.prefix.clone(), Arc::new(route));
+    /// Adds a route under its own prefix.
+    pub fn insert_route(&mut self, route: Route) {
+        let prefix = route.prefix.clone();
+        self.insert(prefix, route);
+    }
+}
+
+impl<T> MountRouter<T> {
+    /// Adds `value` for the mount `prefix` (which ends in `/`).
+    pub fn insert(&mut self, prefix: String, value: T) {
+        self.routes.insert(prefix, Arc::new(value));
     }
 
-    /// The mount that serves `path`: the longest mount prefix of it. `path`
-    /// without a trailing slash also matches a mount of the same name
-    /// (`secret` -> `secret/`). Costs one map lookup per path segment.
-    pub fn lookup(&self, path: &str) -> Option<Arc<Route>> {
-        let with_slash;
-        let candidate = if path.ends_with('/') {
-            path
-        } else {
-            with_slash = format!("{path}/");
-            &with_slash
-        };
-        let mut ends: Vec<usize> = candidate.match_indices('/').map(|(i, _)| i + 1).collect();
-        ends.reverse();
-        ends.into_iter()
-            .find_map(|end| self.routes.get(&candidate[..end]).cloned())
+    /// The value of the mount that serves `path`: the longest mount prefix
+    /// of it. `path` without a trailing slash also matches a mount of the
+    /// same name (`secret` -> `secret/`).
+    pub fn lookup(&self, path: &str) -> Option<Arc<T>> {
+        if !path.ends_with('/')
+            && let Some(whole) = self.whole_path_mount(path)
+        {
+            return Some(whole);
+        }
+        path.match_indices('/')
+            .rev()
+            .find_map(|(i, _)| self.routes.get(&path[..=i]).cloned())
+    }
+
+    /// The mount named exactly `path` + `/`, found without building that
+    /// string: it is the first key at or after `path` that is `path/`.
+    fn whole_path_mount(&self, path: &str) -> Option<Arc<T>> {
+        self.routes
+            .range::<str, _>((std::ops::Bound::Excluded(path), std::ops::Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(path))
+            .find(|(k, _)| k.len() == path.len() + 1 && k.ends_with('/'))
+            .map(|(_, v)| v.clone())
     }
 
     /// The existing mount that conflicts with a new one at `prefix`: one that
     /// is equal to it, contains it, or is nested inside it.
     pub fn conflict(&self, prefix: &str) -> Option<String> {
-        if let Some(route) = self.lookup(prefix) {
-            return Some(route.prefix.clone());
+        if let Some((existing, _)) = self.lookup_entry(prefix) {
+            return Some(existing);
         }
         self.routes
             .range(prefix.to_owned()..)
@@ -65,9 +93,34 @@ impl Router {
             .map(|(p, _)| p.clone())
     }
 
-    /// Every route, sorted by prefix.
-    pub fn routes(&self) -> impl Iterator<Item = &Arc<Route>> {
+    /// Like [`MountRouter::lookup`], with the matching prefix.
+    fn lookup_entry(&self, path: &str) -> Option<(String, Arc<T>)> {
+        let with_slash = if path.ends_with('/') {
+            path.to_owned()
+        } else {
+            format!("{path}/")
+        };
+        with_slash.match_indices('/').rev().find_map(|(i, _)| {
+            let prefix = &with_slash[..=i];
+            self.routes
+                .get(prefix)
+                .map(|v| (prefix.to_owned(), v.clone()))
+        })
+    }
+
+    /// Every value, sorted by prefix.
+    pub fn routes(&self) -> impl Iterator<Item = &Arc<T>> {
         self.routes.values()
+    }
+
+    /// How many mounts there are.
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
     }
 }
 
@@ -97,7 +150,7 @@ mod tests {
     fn longest_prefix_wins() {
         let mut r = Router::default();
         for p in ["secret/", "secret/team/", "auth/token/", "kv/"] {
-            r.insert(route(p));
+            r.insert_route(route(p));
         }
         assert_eq!(r.lookup("secret/data/x").unwrap().prefix, "secret/");
         assert_eq!(r.lookup("secret/team/x").unwrap().prefix, "secret/team/");
@@ -108,13 +161,20 @@ mod tests {
         );
         assert!(r.lookup("secretx/a").is_none());
         assert!(r.lookup("nothing").is_none());
+        assert!(r.lookup("secre").is_none());
+        assert!(
+            r.lookup("secret-x").is_none(),
+            "a longer sibling is not a match"
+        );
+        assert_eq!(r.lookup("secret/team").unwrap().prefix, "secret/team/");
+        assert_eq!(r.lookup("secret/").unwrap().prefix, "secret/");
     }
 
     #[test]
     fn conflicts_cover_equal_parent_and_nested() {
         let mut r = Router::default();
-        r.insert(route("secret/"));
-        r.insert(route("a/b/"));
+        r.insert_route(route("secret/"));
+        r.insert_route(route("a/b/"));
         assert_eq!(r.conflict("secret/").as_deref(), Some("secret/"));
         assert_eq!(r.conflict("secret/inner/").as_deref(), Some("secret/"));
         assert_eq!(r.conflict("a/").as_deref(), Some("a/b/"));

@@ -369,10 +369,10 @@ impl Unsealed {
     fn rebuild_router(&self, tables: &Tables) -> Result<()> {
         let mut router = Router::default();
         for entry in &tables.secrets {
-            router.insert(self.build_route(Table::Secrets, entry)?);
+            router.insert_route(self.build_route(Table::Secrets, entry)?);
         }
         for entry in &tables.auth {
-            router.insert(self.build_route(Table::Auth, entry)?);
+            router.insert_route(self.build_route(Table::Auth, entry)?);
         }
         *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
         Ok(())

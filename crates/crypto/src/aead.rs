@@ -2,7 +2,8 @@
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 
-use crate::{CryptoError, Secret, fill_random};
+use crate::random::fill_pooled;
+use crate::{CryptoError, Secret};
 
 /// Length of the GCM nonce prepended to every sealed message.
 pub const NONCE_LEN: usize = 12;
@@ -42,7 +43,8 @@ impl AeadKey {
         out: &mut Vec<u8>,
     ) -> Result<(), CryptoError> {
         let mut nonce = [0u8; NONCE_LEN];
-        fill_random(&mut nonce)?;
+        // Random 96-bit nonces, unique per message like any CSPRNG output.
+        fill_pooled(&mut nonce)?;
         let start = out.len();
         out.reserve(NONCE_LEN + plaintext.len() + TAG_LEN);
         out.extend_from_slice(&nonce);

@@ -104,7 +104,7 @@ pub fn random_shuffle<T>(items: &mut [T]) -> Result<(), CryptoError> {
 /// A random (version 4) UUID, lowercase and hyphenated.
 pub fn random_uuid() -> Result<String, CryptoError> {
     let mut b = [0u8; 16];
-    ID_POOL.with(|pool| pool.borrow_mut().take(&mut b))?;
+    fill_pooled(&mut b)?;
     b[6] = (b[6] & 0x0f) | 0x40; // version 4
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
     let mut out = String::with_capacity(36);
@@ -120,13 +120,20 @@ pub fn random_uuid() -> Result<String, CryptoError> {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// Bytes of CSPRNG output fetched at once for ids.
+/// Bytes of CSPRNG output fetched at once for ids and nonces.
 const ID_POOL_LEN: usize = 512;
 
+/// Fills `out` with CSPRNG output drawn from a per-thread buffer, for values
+/// that must be unique and unpredictable but are not secret (request ids,
+/// AEAD nonces). Every request gets a UUID and every stored record a nonce;
+/// asking the CSPRNG for 12 or 16 bytes each time costs more than the rest
+/// of building them. Keys and tokens never come from here.
+pub(crate) fn fill_pooled(out: &mut [u8]) -> Result<(), CryptoError> {
+    ID_POOL.with(|pool| pool.borrow_mut().take(out))
+}
+
 thread_local! {
-    /// Every request gets a UUID; asking the CSPRNG for 16 bytes each time
-    /// costs more than the rest of building it. Ids are not secrets, so each
-    /// thread draws them from a buffer of CSPRNG output refilled when spent.
+    /// See [`fill_pooled`].
     static ID_POOL: std::cell::RefCell<IdPool> = const {
         std::cell::RefCell::new(IdPool { bytes: [0; ID_POOL_LEN], next: ID_POOL_LEN })
     };

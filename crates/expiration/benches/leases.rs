@@ -97,8 +97,11 @@ fn fresh_process(file: &std::path::Path) {
         .expect("tokio runtime");
     show_rss("[fresh process] at start");
     rt.block_on(async {
-        let storage: Arc<dyn Storage> =
-            Arc::new(RedbStorage::open_async(file).await.expect("open redb"));
+        let storage: Arc<dyn Storage> = Arc::new(
+            RedbStorage::open_async(file, coffer_storage_redb::DEFAULT_PAGE_CACHE_BYTES)
+                .await
+                .expect("open redb"),
+        );
         let view = View::new(storage, Prefix::new("sys/expire/").expect("prefix"));
         let started = Instant::now();
         let manager =
@@ -155,8 +158,11 @@ fn main() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let file = dir.path().join("leases.redb");
     let redb = Arc::new(
-        rt.block_on(RedbStorage::open_async(&file))
-            .expect("open redb"),
+        rt.block_on(RedbStorage::open_async(
+            &file,
+            coffer_storage_redb::DEFAULT_PAGE_CACHE_BYTES,
+        ))
+        .expect("open redb"),
     );
     let storage: Arc<dyn Storage> = redb.clone();
     let view = View::new(storage.clone(), Prefix::new("sys/expire/").expect("prefix"));
@@ -206,8 +212,11 @@ fn main() {
     assert!(status.success(), "fresh process failed: {status}");
 
     let storage: Arc<dyn Storage> = Arc::new(
-        rt.block_on(RedbStorage::open_async(&file))
-            .expect("reopen redb"),
+        rt.block_on(RedbStorage::open_async(
+            &file,
+            coffer_storage_redb::DEFAULT_PAGE_CACHE_BYTES,
+        ))
+        .expect("reopen redb"),
     );
     let view = View::new(storage, Prefix::new("sys/expire/").expect("prefix"));
     let manager = rt

@@ -71,6 +71,11 @@ pub struct Acl {
     /// Distinct prefix lengths, longest first.
     prefix_lengths: Vec<usize>,
     segments: Vec<(SegmentPattern, Permissions)>,
+    /// Indices into `segments` by the literal text before the pattern's
+    /// first `+`, so a lookup only tries patterns that can match.
+    segment_index: HashMap<String, Vec<usize>>,
+    /// Distinct lengths of those literal texts.
+    segment_literal_lengths: Vec<usize>,
 }
 
 impl Acl {
@@ -127,6 +132,15 @@ impl Acl {
             .into_iter()
             .map(|(full, perms)| (SegmentPattern::compile(&full), perms))
             .collect();
+        for (i, (pattern, _)) in acl.segments.iter().enumerate() {
+            acl.segment_index
+                .entry(pattern.literal_prefix().to_owned())
+                .or_default()
+                .push(i);
+        }
+        acl.segment_literal_lengths = acl.segment_index.keys().map(String::len).collect();
+        acl.segment_literal_lengths.sort_unstable();
+        acl.segment_literal_lengths.dedup();
         Ok(acl)
     }
 
@@ -242,7 +256,16 @@ impl Acl {
         }
         let parts = path.bytes().filter(|b| *b == b'/').count() + 1;
         let mut best = prefix.map(|(stem, p)| (Priority::prefix(stem), p));
-        for (pattern, perms) in &self.segments {
+        let candidates = self
+            .segment_literal_lengths
+            .iter()
+            .filter_map(|&len| path.get(..len))
+            .filter_map(|literal| self.segment_index.get(literal))
+            .flatten();
+        for &i in candidates {
+            let Some((pattern, perms)) = self.segments.get(i) else {
+                continue;
+            };
             if pattern.matches(path, parts) {
                 let priority = pattern.priority();
                 if best.as_ref().is_none_or(|(b, _)| priority > *b) {
@@ -538,5 +561,50 @@ mod tests {
         )
         .unwrap();
         assert_eq!(acl.capabilities("kv/alice"), ["read", "update"]);
+    }
+
+    /// The indexed search for `+` patterns, against a scan of every
+    /// pattern: the same winner for any path.
+    fn non_exact_by_scan<'a>(acl: &'a Acl, path: &str) -> Option<&'a Permissions> {
+        let prefix = acl.prefix_lengths.iter().find_map(|&len| {
+            let stem = path.get(..len)?;
+            acl.prefix.get_key_value(stem)
+        });
+        let parts = path.bytes().filter(|b| *b == b'/').count() + 1;
+        let mut best = prefix.map(|(stem, p)| (Priority::prefix(stem), p));
+        for (pattern, perms) in &acl.segments {
+            if pattern.matches(path, parts) {
+                let priority = pattern.priority();
+                if best.as_ref().is_none_or(|(b, _)| priority > *b) {
+                    best = Some((priority, perms));
+                }
+            }
+        }
+        best.map(|(_, p)| p)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn indexed_segment_lookup_equals_a_full_scan(
+            patterns in proptest::collection::vec(
+                ("(\\+|[ab]{1,2})(/(\\+|[ab]{1,2})){0,3}", proptest::bool::ANY),
+                1..12,
+            ),
+            path in "[ab]{1,2}(/[ab]{1,2}){0,4}",
+        ) {
+            let text: String = patterns
+                .iter()
+                .enumerate()
+                .map(|(i, (p, glob))| {
+                    let caps = ["read", "update", "list", "deny"][i % 4];
+                    let glob = if *glob && !p.ends_with('+') { "*" } else { "" };
+                    format!("path \"{p}{glob}\" {{ capabilities = [\"{caps}\"] }}\n")
+                })
+                .collect();
+            let acl = acl(&[&text]);
+            let indexed = acl.non_exact(&path).map(|p| p.capabilities.to_vec());
+            let scanned = non_exact_by_scan(&acl, &path).map(|p| p.capabilities.to_vec());
+            proptest::prop_assert_eq!(indexed, scanned);
+        }
     }
 }

@@ -95,6 +95,12 @@ impl SegmentPattern {
             })
     }
 
+    /// The literal text before the first `+`: only paths that start with
+    /// it can match.
+    pub(crate) fn literal_prefix(&self) -> &str {
+        self.stem.get(..self.first_wildcard).unwrap_or(&self.stem)
+    }
+
     /// This pattern's place in Vault's priority order.
     pub(crate) fn priority(&self) -> Priority<'_> {
         Priority {

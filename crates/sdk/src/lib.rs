@@ -10,7 +10,6 @@
 #![warn(missing_docs)]
 
 mod backend;
-pub mod cache;
 pub mod cidr;
 mod clock;
 mod fields;
@@ -26,4 +25,5 @@ pub use paths::{Captures, Matched, PathDef, PathTable};
 pub use services::{JobRegistry, JobSchedule, JobStatus, PasswordSource, Services, Unavailable};
 
 pub use coffer_storage as storage;
+pub use coffer_storage::cache;
 pub use coffer_types as types;

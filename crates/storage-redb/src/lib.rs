@@ -20,7 +20,7 @@ mod scan;
 mod storage;
 mod writer;
 
-pub use storage::RedbStorage;
+pub use storage::{DEFAULT_PAGE_CACHE_BYTES, RedbStorage};
 
 /// The one table every key lives in.
 pub(crate) const TABLE: redb::TableDefinition<'static, &'static str, &'static [u8]> =

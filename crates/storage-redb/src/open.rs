@@ -33,24 +33,30 @@ fn open_file(path: &Path) -> Result<File, StorageError> {
 }
 
 /// Opens the database at `path` (creating an empty one if the file is new or
-/// empty) and makes sure the table exists. Blocking.
-pub(crate) fn open_database(path: &Path) -> Result<redb::Database, StorageError> {
+/// empty) with a page cache of `cache_bytes`, and makes sure the table
+/// exists. Blocking.
+pub(crate) fn open_database(
+    path: &Path,
+    cache_bytes: usize,
+) -> Result<redb::Database, StorageError> {
     let file = open_file(path)?;
     // A damaged file can make redb panic while opening; report that as a
     // corrupted database rather than taking the caller down.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| open_in(path, file))).unwrap_or_else(
-        |_| {
-            Err(StorageError::Backend(format!(
-                "storage file {} is not a redb database or is corrupted",
-                path.display()
-            )))
-        },
-    )
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        open_in(path, file, cache_bytes)
+    }))
+    .unwrap_or_else(|_| {
+        Err(StorageError::Backend(format!(
+            "storage file {} is not a redb database or is corrupted",
+            path.display()
+        )))
+    })
 }
 
-fn open_in(path: &Path, file: File) -> Result<redb::Database, StorageError> {
+fn open_in(path: &Path, file: File, cache_bytes: usize) -> Result<redb::Database, StorageError> {
     let file_backend = redb::backends::FileBackend::new(file).map_err(|e| open_failed(path, e))?;
     let db = redb::Builder::new()
+        .set_cache_size(cache_bytes)
         .create_with_backend(file_backend)
         .map_err(|e| open_failed(path, e))?;
     let mut txn = db

@@ -13,6 +13,9 @@ use crate::open::open_database;
 use crate::scan::{self, ReadTable};
 use crate::writer::Writer;
 
+/// The page cache of [`RedbStorage::open`]: 32 MiB.
+pub const DEFAULT_PAGE_CACHE_BYTES: usize = 32 << 20;
+
 /// Storage in one redb file. Writes are durable (fsynced) when they return
 /// `Ok`, and concurrent writes share commits; reads run on tokio's blocking
 /// pool and never wait for writes.
@@ -42,15 +45,21 @@ impl RedbStorage {
     /// Fails with a clear [`StorageError::Backend`] when the file is locked by
     /// another process, is not a redb database, or cannot be created.
     pub fn open(path: &Path) -> Result<Self, StorageError> {
-        let db = Arc::new(open_database(path)?);
+        Self::open_with_cache(path, DEFAULT_PAGE_CACHE_BYTES)
+    }
+
+    /// [`RedbStorage::open`] with a page cache of `cache_bytes` (redb's own
+    /// default is 1 GiB, far more than a secrets store's hot set).
+    pub fn open_with_cache(path: &Path, cache_bytes: usize) -> Result<Self, StorageError> {
+        let db = Arc::new(open_database(path, cache_bytes)?);
         let writer = Writer::start(db.clone())?;
         Ok(Self { writer, db })
     }
 
-    /// [`RedbStorage::open`] on tokio's blocking pool.
-    pub async fn open_async(path: &Path) -> Result<Self, StorageError> {
+    /// [`RedbStorage::open_with_cache`] on tokio's blocking pool.
+    pub async fn open_async(path: &Path, cache_bytes: usize) -> Result<Self, StorageError> {
         let path = path.to_owned();
-        tokio::task::spawn_blocking(move || Self::open(&path))
+        tokio::task::spawn_blocking(move || Self::open_with_cache(&path, cache_bytes))
             .await
             .map_err(|_| StorageError::Backend("redb: the open task did not complete".into()))?
     }

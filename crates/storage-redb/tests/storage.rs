@@ -22,7 +22,9 @@ async fn passes_conformance() {
 async fn data_survives_close_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/dir/data.redb");
-    let store = RedbStorage::open_async(&path).await.unwrap();
+    let store = RedbStorage::open_async(&path, coffer_storage_redb::DEFAULT_PAGE_CACHE_BYTES)
+        .await
+        .unwrap();
     store.put(&key("a/b"), b"one".to_vec()).await.unwrap();
     store
         .write_batch(vec![

@@ -6,6 +6,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod cache;
+mod cached;
 pub mod conformance;
 mod error;
 mod key;
@@ -14,6 +16,7 @@ mod view;
 
 use async_trait::async_trait;
 
+pub use cached::CachedStorage;
 pub use error::StorageError;
 pub use key::{Key, Prefix, escape_segment, unescape_segment};
 pub use memory::MemoryStorage;

@@ -148,7 +148,9 @@ impl TokenStore {
             None => random_token(SERVICE_TOKEN_PREFIX, TOKEN_RANDOM_LEN)?,
         };
         let id_hash = self.hash_token(token.expose()).await?;
-        if self.load_raw(&id_hash).await?.is_some() {
+        // Only an explicit id can already be taken (a generated one is 143
+        // random bits).
+        if params.explicit_id.is_some() && self.load_raw(&id_hash).await?.is_some() {
             return Err(TokenError::invalid(
                 "cannot create a token with a duplicate ID",
             ));

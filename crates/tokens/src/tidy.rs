@@ -106,7 +106,7 @@ impl TokenStore {
 mod tests {
     use std::time::Duration;
 
-    use coffer_storage::{Storage, WriteOp};
+    use coffer_storage::WriteOp;
 
     use crate::CreateParams;
     use crate::store::tests::{child_of, fixture};

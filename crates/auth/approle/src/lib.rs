@@ -70,8 +70,8 @@ pub struct AppRole {
     table: PathTable<Route>,
     /// Serialises read-modify-write of roles and secret ids.
     lock: tokio::sync::Mutex<()>,
-    /// Serialises the creation of the mount's salt.
-    salt_lock: tokio::sync::Mutex<()>,
+    /// The mount's salt, loaded once.
+    salt: store::SaltCell,
 }
 
 impl AppRole {
@@ -99,7 +99,7 @@ impl AppRole {
         Self {
             table: PathTable::new(entries),
             lock: tokio::sync::Mutex::new(()),
-            salt_lock: tokio::sync::Mutex::new(()),
+            salt: store::SaltCell::new(),
         }
     }
 }
@@ -122,7 +122,7 @@ impl Backend for AppRole {
         let env = Env {
             ctx,
             req,
-            store: Store::open(&ctx.storage, &self.salt_lock).await?,
+            store: Store::open(&ctx.storage, &self.salt).await?,
             lock: &self.lock,
             captures: matched.captures.clone(),
         };
@@ -149,7 +149,7 @@ impl Backend for AppRole {
         let env = Env {
             ctx,
             req,
-            store: Store::open(&ctx.storage, &self.salt_lock).await?,
+            store: Store::open(&ctx.storage, &self.salt).await?,
             lock: &self.lock,
             captures: matched.captures.clone(),
         };
@@ -164,7 +164,7 @@ impl Backend for AppRole {
     }
 
     async fn renew_login(&self, ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {
-        let store = Store::open(&ctx.storage, &self.salt_lock).await?;
+        let store = Store::open(&ctx.storage, &self.salt).await?;
         path_login::renew(&store, grant).await
     }
 }

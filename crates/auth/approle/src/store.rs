@@ -13,7 +13,7 @@
 //! `<role dir>` is the HMAC of the role name. Every write that must be
 //! consistent with a read is made under the backend's write lock.
 
-use coffer_crypto::{Secret, ct_eq, fill_random, hmac_sha256};
+use coffer_crypto::{HmacSha256Key, Secret, ct_eq, fill_random};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -33,10 +33,14 @@ struct RoleIdEntry {
     name: String,
 }
 
+/// The mount's salt, loaded (or created) on first use and kept as a
+/// prepared HMAC key for the life of the backend.
+pub(crate) type SaltCell = tokio::sync::OnceCell<HmacSha256Key>;
+
 /// The mount's storage, with its salt loaded.
 pub(crate) struct Store<'a> {
     view: &'a View,
-    salt: Secret<[u8; SALT_LEN]>,
+    salt: &'a HmacSha256Key,
 }
 
 fn key(s: String) -> Result<Key> {
@@ -61,20 +65,22 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
 }
 
 impl<'a> Store<'a> {
-    /// Opens the mount's storage, creating its salt on first use (under
-    /// `salt_lock`, so concurrent first requests agree on one salt).
-    pub(crate) async fn open(view: &'a View, salt_lock: &tokio::sync::Mutex<()>) -> Result<Self> {
-        let salt_key = key(SALT_KEY.to_owned())?;
-        if let Some(salt) = Self::read_salt(view, &salt_key).await? {
-            return Ok(Self { view, salt });
-        }
-        let _guard = salt_lock.lock().await;
-        if let Some(salt) = Self::read_salt(view, &salt_key).await? {
-            return Ok(Self { view, salt });
-        }
-        let mut salt = Secret::new([0u8; SALT_LEN]);
-        fill_random(salt.expose_mut())?;
-        view.put(&salt_key, salt.expose().to_vec()).await?;
+    /// Opens the mount's storage, loading its salt into `salt` on first use
+    /// and creating it if the mount has none (concurrent first requests
+    /// agree on one salt: the cell runs one initialisation at a time).
+    pub(crate) async fn open(view: &'a View, salt: &'a SaltCell) -> Result<Self> {
+        let salt = salt
+            .get_or_try_init(|| async {
+                let salt_key = key(SALT_KEY.to_owned())?;
+                if let Some(salt) = Self::read_salt(view, &salt_key).await? {
+                    return Ok::<_, AppRoleError>(HmacSha256Key::new(salt.expose()));
+                }
+                let mut salt = Secret::new([0u8; SALT_LEN]);
+                fill_random(salt.expose_mut())?;
+                view.put(&salt_key, salt.expose().to_vec()).await?;
+                Ok(HmacSha256Key::new(salt.expose()))
+            })
+            .await?;
         Ok(Self { view, salt })
     }
 
@@ -102,7 +108,7 @@ impl<'a> Store<'a> {
         input.extend_from_slice(domain.as_bytes());
         input.push(0);
         input.extend_from_slice(value.as_bytes());
-        let out = hex(&hmac_sha256(self.salt.expose(), &input));
+        let out = hex(&self.salt.sign(&input));
         input.iter_mut().for_each(|b| *b = 0);
         out
     }
@@ -380,21 +386,24 @@ mod tests {
     #[tokio::test]
     async fn salt_is_created_once_and_domains_differ() {
         let v = view();
-        let lock = tokio::sync::Mutex::new(());
-        let a = Store::open(&v, &lock).await.unwrap();
-        let b = Store::open(&v, &lock).await.unwrap();
+        let cell = SaltCell::new();
+        let a = Store::open(&v, &cell).await.unwrap();
+        // Another backend over the same storage reads the stored salt.
+        let fresh = SaltCell::new();
+        let b = Store::open(&v, &fresh).await.unwrap();
         assert_eq!(a.secret_id_hmac("x"), b.secret_id_hmac("x"));
         assert_ne!(a.mac("role_id", "x"), a.mac("secret_id", "x"));
         let other = view();
-        let c = Store::open(&other, &lock).await.unwrap();
+        let other_cell = SaltCell::new();
+        let c = Store::open(&other, &other_cell).await.unwrap();
         assert_ne!(a.secret_id_hmac("x"), c.secret_id_hmac("x"));
     }
 
     #[tokio::test]
     async fn role_id_index_follows_the_role() {
         let v = view();
-        let lock = tokio::sync::Mutex::new(());
-        let s = Store::open(&v, &lock).await.unwrap();
+        let cell = SaltCell::new();
+        let s = Store::open(&v, &cell).await.unwrap();
         let mut role = Role::new("web", "id-1".into());
         s.put_role(&role, None).await.unwrap();
         assert_eq!(

@@ -13,8 +13,9 @@
 //!
 //! Size is bounded by two generations: lookups hit the young map, then the
 //! old one (promoting the entry); when the young map is full it becomes the
-//! old one and the previous old one is dropped. At most `2 × capacity`
-//! entries are held and recently used ones survive.
+//! old one and the previous old one is dropped. At most `2 × capacity` is
+//! held, counted in entries or, with [`DecodedCache::weighted`], in the
+//! weight of the values (bytes), and recently used entries survive.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -31,12 +32,23 @@ pub struct DecodedCache<K, V> {
     generations: Mutex<Generations<K, V>>,
     /// Bumped by every invalidation (under the lock).
     epoch: AtomicU64,
+    /// The most weight one generation holds.
     capacity: usize,
+    /// The most entries one generation holds.
+    max_entries: usize,
+    /// The weight of a value (1 for entry-counted caches).
+    weigh: fn(&V) -> usize,
 }
 
 struct Generations<K, V> {
     young: HashMap<K, V>,
+    /// The total weight of `young`.
+    young_weight: usize,
     old: HashMap<K, V>,
+}
+
+fn one<V>(_: &V) -> usize {
+    1
 }
 
 impl<K, V> std::fmt::Debug for DecodedCache<K, V> {
@@ -50,14 +62,30 @@ impl<K, V> std::fmt::Debug for DecodedCache<K, V> {
 impl<K: Hash + Eq + Clone, V: Clone> DecodedCache<K, V> {
     /// A cache holding up to `2 × capacity` records (at least 2).
     pub fn new(capacity: usize) -> Self {
+        Self::weighted(capacity, one::<V>)
+    }
+
+    /// A cache holding values of total weight up to `2 × capacity`, each
+    /// weighed by `weigh`; a value heavier than an eighth of `capacity` is
+    /// never cached.
+    pub fn weighted(capacity: usize, weigh: fn(&V) -> usize) -> Self {
         Self {
             generations: Mutex::new(Generations {
                 young: HashMap::new(),
+                young_weight: 0,
                 old: HashMap::new(),
             }),
             epoch: AtomicU64::new(0),
             capacity: capacity.max(1),
+            max_entries: usize::MAX,
+            weigh,
         }
+    }
+
+    /// Also holds at most `2 × entries` entries, whatever they weigh.
+    pub fn with_max_entries(mut self, entries: usize) -> Self {
+        self.max_entries = entries.max(1);
+        self
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Generations<K, V>> {
@@ -100,9 +128,20 @@ impl<K: Hash + Eq + Clone, V: Clone> DecodedCache<K, V> {
     }
 
     fn store(&self, generations: &mut Generations<K, V>, key: K, value: V) {
-        if generations.young.len() >= self.capacity && !generations.young.contains_key(&key) {
-            generations.old = std::mem::take(&mut generations.young);
+        let weight = (self.weigh)(&value);
+        if weight > (self.capacity / 8).max(1) {
+            return;
         }
+        if let Some(previous) = generations.young.remove(&key) {
+            generations.young_weight -= (self.weigh)(&previous).min(generations.young_weight);
+        }
+        if generations.young_weight + weight > self.capacity
+            || generations.young.len() >= self.max_entries
+        {
+            generations.old = std::mem::take(&mut generations.young);
+            generations.young_weight = 0;
+        }
+        generations.young_weight += weight;
         generations.young.insert(key, value);
     }
 
@@ -114,7 +153,9 @@ impl<K: Hash + Eq + Clone, V: Clone> DecodedCache<K, V> {
     {
         let mut generations = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        generations.young.remove(key);
+        if let Some(gone) = generations.young.remove(key) {
+            generations.young_weight -= (self.weigh)(&gone).min(generations.young_weight);
+        }
         generations.old.remove(key);
     }
 
@@ -123,6 +164,7 @@ impl<K: Hash + Eq + Clone, V: Clone> DecodedCache<K, V> {
         let mut generations = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         generations.young.clear();
+        generations.young_weight = 0;
         generations.old.clear();
     }
 
@@ -173,6 +215,26 @@ mod tests {
         assert_eq!(cache.get(&99), Some(99));
         cache.clear();
         assert!(cache.is_empty());
+    }
+
+    #[test]
+    fn weighted_caches_bound_the_bytes_held() {
+        let cache: DecodedCache<u32, Vec<u8>> = DecodedCache::weighted(1000, Vec::len);
+        for n in 0..100 {
+            cache.insert(cache.ticket(), n, vec![0; 100]);
+            let held: usize = (0..=n).filter_map(|k| cache.get(&k)).map(|v| v.len()).sum();
+            assert!(held <= 2000, "{held} bytes held");
+        }
+        // Too heavy for the cache (more than an eighth of a generation).
+        cache.insert(cache.ticket(), 999, vec![0; 200]);
+        assert_eq!(cache.get(&999), None);
+        // Replacing a value does not count it twice.
+        let small: DecodedCache<u32, Vec<u8>> = DecodedCache::weighted(80, Vec::len);
+        for _ in 0..100 {
+            small.insert(small.ticket(), 1, vec![0; 10]);
+        }
+        small.insert(small.ticket(), 2, vec![0; 10]);
+        assert_eq!(small.len(), 2, "no generation swap from rewriting one key");
     }
 
     #[test]
