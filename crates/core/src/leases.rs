@@ -104,6 +104,25 @@ impl LeaseHandler for RouterLeaseHandler {
     }
 }
 
+/// The lease a service token with an expiry gets (none for batch and
+/// non-expiring tokens).
+pub(crate) fn token_lease(entry: &TokenEntry) -> Option<NewLease> {
+    if entry.is_batch() || entry.expire_time.is_none() {
+        return None;
+    }
+    let mut internal_data = serde_json::Map::new();
+    internal_data.insert(TOKEN_HASH.into(), entry.id_hash.clone().into());
+    Some(NewLease {
+        path: entry.path.clone(),
+        kind: LeaseKind::Token,
+        ttl: entry.ttl,
+        renewable: entry.renewable,
+        internal_data,
+        id_suffix: Some(entry.id_hash.clone()),
+        ..NewLease::default()
+    })
+}
+
 /// The lease id of a service token: its creation path and storage id.
 fn token_lease_id(entry: &TokenEntry) -> String {
     format!("{}/{}", entry.path.trim_matches('/'), entry.id_hash)
@@ -121,25 +140,12 @@ impl Unsealed {
         }
     }
 
-    /// Registers the lease of a token whose entry is at hand (a login that
-    /// just created it), without looking it up again.
+    /// Registers the lease of a token whose entry is at hand, without
+    /// looking it up again.
     pub(crate) async fn register_token_lease_of(&self, entry: &TokenEntry) -> Result<()> {
-        if entry.is_batch() || entry.expire_time.is_none() {
-            return Ok(());
+        if let Some(lease) = token_lease(entry) {
+            self.expiration.register(lease).await?;
         }
-        let mut internal_data = serde_json::Map::new();
-        internal_data.insert(TOKEN_HASH.into(), entry.id_hash.clone().into());
-        self.expiration
-            .register(NewLease {
-                path: entry.path.clone(),
-                kind: LeaseKind::Token,
-                ttl: entry.ttl,
-                renewable: entry.renewable,
-                internal_data,
-                id_suffix: Some(entry.id_hash.clone()),
-                ..NewLease::default()
-            })
-            .await?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, RwLock, Weak};
 
-use coffer_tokens::{CreateParams, LoginRenewer, TokenEntry, TokenStore};
+use coffer_tokens::{CreateParams, LoginRenewer, TokenEntry, TokenStore, TokenType};
 use coffer_types::{Auth, Error, LoginGrant, Result};
 use serde_json::{Map, Value};
 
@@ -69,9 +69,26 @@ impl Unsealed {
             identity_policies = self.identity_policies(&entity.id)?;
             params.entity_id = entity.id;
         }
-        let (token, entry) = self.tokens.create(params).await?;
-        self.register_token_lease_of(&entry).await?;
-        Ok(auth_block(token.expose(), &entry, identity_policies))
+        if params.token_type == TokenType::Batch {
+            let (token, entry) = self.tokens.create(params).await?;
+            return Ok(auth_block(token.expose(), &entry, identity_policies));
+        }
+        // The token and its lease in one atomic write: one commit per
+        // login, and never a token without its lease.
+        let mut prepared = self.tokens.prepare_login_token(params).await?;
+        let mut ops = std::mem::take(&mut prepared.ops);
+        if let Some(lease) = crate::leases::token_lease(&prepared.entry) {
+            let (_, lease_ops) = self.expiration.prepare_register(lease)?;
+            ops.extend(lease_ops);
+        }
+        let written = self.storage.write_batch(ops).await;
+        self.tokens.prepared_written(&prepared);
+        written?;
+        Ok(auth_block(
+            prepared.token.expose(),
+            &prepared.entry,
+            identity_policies,
+        ))
     }
 
     /// The policies an entity and its groups add, normalised like token policies.

@@ -73,7 +73,12 @@ impl Core {
         {
             req.client_token = Some(token.into());
         }
-        if let Some(response) = sys::unauthenticated(self, &req).await {
+        // The unauthenticated sys endpoints' futures are large: boxed, and
+        // only for sys paths, so every other request's future stays small
+        // (it is moved whole whenever it is created or boxed).
+        if req.path.starts_with("sys/")
+            && let Some(response) = Box::pin(sys::unauthenticated(self, &req)).await
+        {
             return response;
         }
         let unsealed = self.unsealed()?;
@@ -104,7 +109,7 @@ impl Unsealed {
     /// The pipeline from authentication on: admit, dispatch, finish.
     pub(crate) async fn handle(&self, core: &Core, req: Request) -> Result<Response> {
         if self.audit.broker().is_enabled() {
-            return self.handle_audited(core, req).await;
+            return Box::pin(self.handle_audited(core, req)).await;
         }
         let mut admitted = self.admit(req).await?;
         let response = self.dispatch(core, &mut admitted).await?;
@@ -196,8 +201,9 @@ impl Unsealed {
             caller,
         } = admitted;
         let mut spent_last_use = false;
-        if let Some(entry) = &caller.entry {
-            match self.tokens.use_token_deferred(entry).await? {
+        // Only tokens with a use limit have a use to spend (rare: boxed).
+        if let Some(entry) = caller.entry.as_ref().filter(|e| e.num_uses > 0) {
+            match Box::pin(self.tokens.use_token_deferred(entry)).await? {
                 Some(updated) => {
                     spent_last_use = entry.num_uses > 0 && updated.num_uses == 0;
                     caller.entry = Some(updated);
@@ -209,15 +215,17 @@ impl Unsealed {
             // Batch tokens have no cubbyhole and no accessor.
             req.token_scope = Some(entry.scope_id().to_owned()).filter(|s| !s.is_empty());
             req.token_accessor = Some(entry.accessor.clone()).filter(|a| !a.is_empty());
+            req.token_id =
+                (!entry.is_batch() && !entry.id_hash.is_empty()).then(|| entry.id_hash.clone());
             req.entity_id = (!entry.entity_id.is_empty()).then(|| entry.entity_id.clone());
             req.display_name = Some(entry.display_name.clone()).filter(|d| !d.is_empty());
         }
         let response = match &route.backend {
-            None => sys::handle(core, self, caller, req, full_path).await,
+            None => Box::pin(sys::handle(core, self, caller, req, full_path)).await,
             Some(backend) => backend.handle(&route.ctx, req).await,
         };
         if spent_last_use && let Some(entry) = &caller.entry {
-            self.tokens.revoke_tree(entry).await?;
+            Box::pin(self.tokens.revoke_tree(entry)).await?;
         }
         Ok(response?.unwrap_or_default())
     }
@@ -237,17 +245,18 @@ impl Unsealed {
         } = admitted;
         if let Some(grant) = response.login.take() {
             // A login's token lease is registered as the token is minted.
-            response.auth = Some(self.complete_login(route, full_path, *grant).await?);
-        } else {
-            self.track_token_lease(route, &req.path, &response).await?;
+            response.auth = Some(Box::pin(self.complete_login(route, full_path, *grant)).await?);
+        } else if response.auth.is_some() {
+            Box::pin(self.track_token_lease(route, &req.path, &response)).await?;
         }
         let token_ref = caller
             .entry
             .as_ref()
             .map(|e| e.id_hash.as_str())
             .unwrap_or("");
-        self.register_lease(route, full_path, token_ref, &mut response)
-            .await?;
+        if response.secret.is_some() {
+            Box::pin(self.register_lease(route, full_path, token_ref, &mut response)).await?;
+        }
         if !response.is_empty() {
             response.mount_type = route.entry.mount_type.clone();
         }
@@ -255,7 +264,7 @@ impl Unsealed {
             && !response.is_empty()
             && response.raw.is_none()
         {
-            return self.wrap(&req.id, response, ttl, full_path).await;
+            return Box::pin(self.wrap(&req.id, response, ttl, full_path)).await;
         }
         Ok(response)
     }

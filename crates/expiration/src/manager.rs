@@ -80,6 +80,20 @@ impl ExpirationManager {
         Ok(entry)
     }
 
+    /// A lease to register, and the writes that register it with keys as
+    /// the view's underlying store knows them, for a caller that writes
+    /// them atomically with its own (a login writes its token and the
+    /// token's lease in one batch). Same rules as
+    /// [`ExpirationManager::register`].
+    pub fn prepare_register(&self, new: NewLease) -> Result<(LeaseEntry, Vec<WriteOp>)> {
+        let entry = self.new_entry(new, self.clock.now())?;
+        let ops = write_ops(None, Some(&entry))?
+            .into_iter()
+            .map(|op| self.view.absolute(op))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok((entry, ops))
+    }
+
     /// Registers many leases in one atomic storage write (bulk loads,
     /// benchmarks). Same rules as [`ExpirationManager::register`].
     pub async fn register_batch(&self, leases: Vec<NewLease>) -> Result<Vec<LeaseEntry>> {

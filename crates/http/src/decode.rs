@@ -1,7 +1,7 @@
 //! Wire request -> [`coffer_types::Request`].
 
-use axum::http::{HeaderMap, Method, Uri};
 use coffer_types::{Error, Operation, Request, Sensitive, parse_duration};
+use hyper::http::{HeaderMap, Method, Uri};
 use serde_json::{Map, Value};
 
 /// Decodes `%XX` escapes in a path; invalid escapes or UTF-8 are a 400.

@@ -10,5 +10,5 @@ mod render;
 mod serve;
 mod tls;
 
-pub use serve::{ConnInfo, ListenerOptions, MAX_REQUEST_SIZE, router, serve, serve_with};
+pub use serve::{ConnInfo, ListenerOptions, MAX_REQUEST_SIZE, respond, serve, serve_with};
 pub use tls::{TlsError, TlsSettings, load_tls_config};

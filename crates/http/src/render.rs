@@ -1,11 +1,14 @@
 //! [`coffer_types::Response`] / [`coffer_types::Error`] -> wire response.
 
-use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use bytes::Bytes;
 use coffer_types::{Envelope, Error, Response};
+use http_body_util::Full;
+use hyper::StatusCode;
+use hyper::header::{self, HeaderValue};
 use serde_json::json;
 
-type HttpResponse = axum::http::Response<Body>;
+/// What the listeners send: a complete body, known length.
+pub(crate) type HttpResponse = hyper::Response<Full<Bytes>>;
 
 fn json_response(status: u16, body: &serde_json::Value, head: bool) -> HttpResponse {
     let bytes = if head {
@@ -20,7 +23,7 @@ fn json_response(status: u16, body: &serde_json::Value, head: bool) -> HttpRespo
 fn bytes_response(status: u16, bytes: Vec<u8>, head: bool) -> HttpResponse {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let bytes = if head { Vec::new() } else { bytes };
-    let mut resp = HttpResponse::new(Body::from(bytes));
+    let mut resp = HttpResponse::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(
@@ -52,7 +55,7 @@ pub(crate) fn response(request_id: &str, resp: Response, head: bool) -> HttpResp
         return json_response(resp.status.unwrap_or(200), raw, head);
     }
     if resp.is_empty() && resp.status.is_none() {
-        let mut r = HttpResponse::new(Body::empty());
+        let mut r = HttpResponse::new(Full::new(Bytes::new()));
         *r.status_mut() = StatusCode::NO_CONTENT;
         r.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

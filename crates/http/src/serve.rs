@@ -1,25 +1,27 @@
 //! Listeners: the accept loop, per-connection facts, and the one handler that
-//! serves every `/v1/` path.
+//! serves every `/v1/` path (straight on hyper: no router, since every path
+//! goes to the core).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request as HttpRequest, State};
-use axum::http::Method;
 use coffer_core::Core;
 use coffer_sdk::cidr::CidrBlock;
 use coffer_types::Error;
+use futures::FutureExt as _;
+use http_body_util::{BodyExt as _, Limited};
+use hyper::Method;
+use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
 
+use crate::render::HttpResponse;
 use crate::{decode, render};
 
 /// Largest request body accepted: 32 MiB, as Vault's default.
@@ -54,10 +56,7 @@ pub struct ListenerOptions {
 
 /// The client address a request is attributed to, honouring
 /// `X-Forwarded-For` from trusted proxies.
-fn client_address(
-    info: &ConnInfo,
-    headers: &axum::http::HeaderMap,
-) -> Result<std::net::IpAddr, Error> {
+fn client_address(info: &ConnInfo, headers: &hyper::HeaderMap) -> Result<std::net::IpAddr, Error> {
     let peer = info.remote.ip();
     if info.forwarded_for_trusted.is_empty() {
         return Ok(peer);
@@ -78,29 +77,45 @@ fn client_address(
         .ok_or_else(|| Error::invalid("malformed X-Forwarded-For header"))
 }
 
-/// The axum router serving Vault's API for `core`.
-pub fn router(core: Arc<Core>) -> Router {
-    Router::new().fallback(handle).with_state(core).layer(
-        tower_http::catch_panic::CatchPanicLayer::custom(|_| {
-            render::error(
-                &Error::internal("internal error while handling the request"),
-                false,
-            )
-        }),
-    )
+/// Answers one HTTP request for `core`: every `/v1/` path goes through
+/// [`Core::handle`]. A panic while handling becomes a 500 in Vault's error
+/// shape; the connection and the server carry on.
+pub async fn respond(
+    core: Arc<Core>,
+    info: Option<&ConnInfo>,
+    request: hyper::Request<Incoming>,
+) -> HttpResponse {
+    let head = request.method() == Method::HEAD;
+    match AssertUnwindSafe(handle(core, info, request))
+        .catch_unwind()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => render::error(
+            &Error::internal("internal error while handling the request"),
+            head,
+        ),
+    }
 }
 
-async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::response::Response {
+async fn handle(
+    core: Arc<Core>,
+    info: Option<&ConnInfo>,
+    request: hyper::Request<Incoming>,
+) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let head = parts.method == Method::HEAD;
-    let body = match axum::body::to_bytes(body, MAX_REQUEST_SIZE).await {
-        Ok(b) => b,
-        Err(_) => {
+    let body = match Limited::new(body, MAX_REQUEST_SIZE).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             let err = Error::new(
                 coffer_types::ErrorKind::PayloadTooLarge,
                 "http: request body too large",
             );
             return render::error(&err, head);
+        }
+        Err(_) => {
+            return render::error(&Error::invalid("failed to read the request body"), head);
         }
     };
     let mut req = match decode::decode(&parts.method, &parts.uri, &parts.headers, &body) {
@@ -108,7 +123,7 @@ async fn handle(State(core): State<Arc<Core>>, request: HttpRequest) -> axum::re
         Err(e) => return render::error(&e, head),
     };
     drop(body);
-    if let Some(info) = parts.extensions.get::<ConnInfo>() {
+    if let Some(info) = info {
         match client_address(info, &parts.headers) {
             Ok(addr) => req.client_addr = Some(addr),
             Err(e) => return render::error(&e, head),
@@ -154,7 +169,6 @@ pub async fn serve_with(
     options: ListenerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = router(core);
     let acceptor = options.tls.map(TlsAcceptor::from);
     let trusted = Arc::new(options.x_forwarded_for_authorized);
     let graceful = GracefulShutdown::new();
@@ -172,7 +186,7 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = app.clone();
+        let core = core.clone();
         let acceptor = acceptor.clone();
         let trusted = trusted.clone();
         let watcher = graceful.watcher();
@@ -184,7 +198,7 @@ pub async fn serve_with(
                         peer_certificates: Arc::new(Vec::new()),
                         forwarded_for_trusted: trusted,
                     };
-                    serve_connection(TokioIo::new(stream), app, info, watcher).await;
+                    serve_connection(TokioIo::new(stream), core, info, watcher).await;
                 }
                 Some(acceptor) => {
                     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
@@ -211,7 +225,7 @@ pub async fn serve_with(
                         peer_certificates: Arc::new(certs),
                         forwarded_for_trusted: trusted,
                     };
-                    serve_connection(TokioIo::new(tls), app, info, watcher).await;
+                    serve_connection(TokioIo::new(tls), core, info, watcher).await;
                 }
             }
         });
@@ -228,24 +242,18 @@ pub async fn serve_with(
 
 async fn serve_connection<I>(
     io: I,
-    app: Router,
+    core: Arc<Core>,
     info: ConnInfo,
     watcher: hyper_util::server::graceful::Watcher,
 ) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let service =
-        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(info.clone());
-            let app = app.clone();
-            async move {
-                Ok::<_, Infallible>(
-                    app.oneshot(req.map(Body::new))
-                        .await
-                        .unwrap_or_else(|e| match e {}),
-                )
-            }
-        });
+    let info = Arc::new(info);
+    let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let core = core.clone();
+        let info = info.clone();
+        async move { Ok::<_, Infallible>(respond(core, Some(&info), req).await) }
+    });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(Duration::from_secs(30))

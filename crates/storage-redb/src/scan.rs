@@ -1,11 +1,8 @@
 //! Reads inside one read transaction: point lookups and child listings by
 //! range scan.
 //!
-//! A listing never visits a folder's contents: on meeting the first key of a
-//! folder `f/` it seeks straight past `f/` (to `f0`, as `'0'` is the byte after
-//! `'/'`), so listing costs one seek per child, not one step per key below.
-
-use std::ops::Bound;
+//! A listing never visits a folder's contents (see
+//! [`coffer_storage::list_children`]).
 
 use redb::ReadOnlyTable;
 
@@ -17,79 +14,24 @@ pub(crate) fn get(table: &ReadTable, key: &str) -> Result<Option<Vec<u8>>, redb:
     Ok(table.get(key)?.map(|v| v.value().to_vec()))
 }
 
-/// The first key after every key below folder `folder` (`folder` without its
-/// trailing `/`): `folder` followed by `'0'`, the byte after `'/'`.
-fn past_folder(folder: &str) -> String {
-    format!("{folder}0")
-}
-
-/// The exclusive upper bound of the keys below `prefix`, or `None` for the
-/// root prefix (no bound).
-fn end_of(prefix: &str) -> Option<String> {
-    prefix.strip_suffix('/').map(past_folder)
-}
-
-/// Where to start scanning for the children of `prefix` that sort after
-/// `after`.
-fn start_of(prefix: &str, after: Option<&str>) -> Bound<String> {
-    match after {
-        None => Bound::Included(prefix.to_owned()),
-        Some(a) => match a.strip_suffix('/') {
-            Some(folder) => Bound::Included(past_folder(&format!("{prefix}{folder}"))),
-            None => Bound::Excluded(format!("{prefix}{a}")),
-        },
-    }
-}
-
 /// The immediate children of `prefix` (empty or ending in `/`) that sort
 /// after `after`, at most `limit`, in order; folders once, with a trailing `/`.
+/// One seek per child ([`coffer_storage::list_children`]).
 pub(crate) fn children(
     table: &ReadTable,
     prefix: &str,
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<String>, redb::StorageError> {
-    let mut out: Vec<String> = Vec::new();
-    if limit == 0 {
-        return Ok(out);
-    }
-    let end = end_of(prefix);
-    let mut start = start_of(prefix, after);
-    'seek: loop {
-        let lower = match &start {
-            Bound::Included(s) => Bound::Included(s.as_str()),
-            Bound::Excluded(s) => Bound::Excluded(s.as_str()),
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        let upper = end.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+    coffer_storage::list_children(prefix, after, limit, |lower, upper, visit| {
         for entry in table.range::<&str>((lower, upper))? {
             let (key, _) = entry?;
-            let key = key.value();
-            // Every key in the range starts with `prefix`; stop if not.
-            let Some(rest) = key.strip_prefix(prefix) else {
-                break 'seek;
-            };
-            let (child, folder) = match rest.find('/') {
-                Some(i) => (&rest[..=i], Some(&rest[..i])),
-                None => (rest, None),
-            };
-            // The filter matters only for an `after` that is not a child name
-            // (say `a/b`): the start bound alone would let `a/` through.
-            let wanted = !child.is_empty() && after.is_none_or(|a| child > a);
-            if wanted && out.last().map(String::as_str) != Some(child) {
-                out.push(child.to_owned());
-                if out.len() >= limit {
-                    break 'seek;
-                }
-            }
-            if let Some(folder) = folder {
-                start = Bound::Included(past_folder(&format!("{prefix}{folder}")));
-                continue 'seek;
+            if !visit(key.value()) {
+                break;
             }
         }
-        break;
-    }
-    Ok(out)
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -110,17 +52,6 @@ mod tests {
         txn.commit().unwrap();
         let table = db.begin_read().unwrap().open_table(crate::TABLE).unwrap();
         (dir, db, table)
-    }
-
-    #[test]
-    fn bounds_cover_exactly_the_prefix() {
-        assert_eq!(end_of("a/b/"), Some("a/b0".to_owned()));
-        assert_eq!(end_of(""), None);
-        assert_eq!(
-            start_of("p/", Some("x/")),
-            Bound::Included("p/x0".to_owned())
-        );
-        assert_eq!(start_of("p/", Some("x")), Bound::Excluded("p/x".to_owned()));
     }
 
     #[test]

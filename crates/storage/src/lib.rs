@@ -11,6 +11,7 @@ mod cached;
 pub mod conformance;
 mod error;
 mod key;
+mod listing;
 mod memory;
 mod view;
 
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 pub use cached::CachedStorage;
 pub use error::StorageError;
 pub use key::{Key, Prefix, escape_segment, unescape_segment};
+pub use listing::list_children;
 pub use memory::MemoryStorage;
 pub use view::View;
 
@@ -102,27 +104,4 @@ pub async fn list_recursive(
     }
     out.sort();
     Ok(out)
-}
-
-/// Lists immediate children from a sorted iterator of full keys under
-/// `prefix`. Shared by backends that keep keys in an ordered map.
-pub fn children_of<'a>(prefix: &str, keys: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for key in keys {
-        let Some(rest) = key.strip_prefix(prefix) else {
-            continue;
-        };
-        let child = match rest.find('/') {
-            Some(i) => &rest[..=i],
-            None => rest,
-        };
-        if child.is_empty() {
-            continue;
-        }
-        if out.last().map(String::as_str) != Some(child) {
-            out.push(child.to_owned());
-        }
-    }
-    out.dedup();
-    out
 }

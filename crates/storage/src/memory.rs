@@ -47,12 +47,24 @@ impl Storage for MemoryStorage {
     }
 
     async fn list(&self, prefix: &Prefix) -> Result<Vec<String>, StorageError> {
+        self.list_page(prefix, None, usize::MAX).await
+    }
+
+    async fn list_page(
+        &self,
+        prefix: &Prefix,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StorageError> {
         let map = self.read();
-        let keys = map
-            .range(prefix.as_str().to_owned()..)
-            .map(|(k, _)| k.as_str())
-            .take_while(|k| k.starts_with(prefix.as_str()));
-        Ok(crate::children_of(prefix.as_str(), keys))
+        crate::list_children(prefix.as_str(), after, limit, |lower, upper, visit| {
+            for (key, _) in map.range::<str, _>((lower, upper)) {
+                if !visit(key) {
+                    break;
+                }
+            }
+            Ok(())
+        })
     }
 
     async fn write_batch(&self, ops: Vec<WriteOp>) -> Result<(), StorageError> {

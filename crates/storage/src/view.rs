@@ -37,6 +37,17 @@ impl View {
     fn full(&self, key: &Key) -> Result<Key, StorageError> {
         self.prefix.join(key.as_str())
     }
+
+    /// `op` with its key as the underlying store knows it (the view's
+    /// prefix added), for a caller that holds that store and writes
+    /// several views' changes in one atomic batch. Computing a key grants
+    /// nothing: only the holder of the underlying store can write it.
+    pub fn absolute(&self, op: WriteOp) -> Result<WriteOp, StorageError> {
+        Ok(match op {
+            WriteOp::Put(k, v) => WriteOp::Put(self.full(&k)?, v),
+            WriteOp::Delete(k) => WriteOp::Delete(self.full(&k)?),
+        })
+    }
 }
 
 impl std::fmt::Debug for View {
@@ -70,12 +81,7 @@ impl Storage for View {
     async fn write_batch(&self, ops: Vec<WriteOp>) -> Result<(), StorageError> {
         let ops = ops
             .into_iter()
-            .map(|op| {
-                Ok(match op {
-                    WriteOp::Put(k, v) => WriteOp::Put(self.full(&k)?, v),
-                    WriteOp::Delete(k) => WriteOp::Delete(self.full(&k)?),
-                })
-            })
+            .map(|op| self.absolute(op))
             .collect::<Result<Vec<_>, StorageError>>()?;
         self.inner.write_batch(ops).await
     }

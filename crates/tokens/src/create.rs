@@ -106,6 +106,29 @@ fn validate_explicit_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// A service token made but not yet written (see
+/// [`TokenStore::prepare_login_token`]). `Debug` never shows the token.
+pub struct PreparedToken {
+    /// The token, shown to the client once and never stored.
+    pub token: Sensitive,
+    /// Its entry.
+    pub entry: TokenEntry,
+    /// Vault's warnings (TTL capped, ...).
+    pub warnings: Vec<String>,
+    /// The writes that store it; keys are in the view's underlying store
+    /// once prepared for the caller.
+    pub ops: Vec<WriteOp>,
+}
+
+impl std::fmt::Debug for PreparedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedToken")
+            .field("accessor", &self.entry.accessor)
+            .field("ops", &self.ops)
+            .finish_non_exhaustive()
+    }
+}
+
 impl TokenStore {
     /// Creates a token. Returns the token (shown to the client once, never
     /// stored) and its entry.
@@ -139,6 +162,50 @@ impl TokenStore {
                 None => return Err(TokenError::ParentNotFound),
             },
         };
+        let prepared = self.new_service_token(params, parent, now).await?;
+        self.commit(prepared.ops).await?;
+        Ok((prepared.token, prepared.entry, prepared.warnings))
+    }
+
+    /// A login's token, prepared but not written: the core writes its
+    /// records together with the token's lease in one atomic batch (one
+    /// commit, and never a token without its lease), then calls
+    /// [`TokenStore::prepared_written`]. Only for what every login makes:
+    /// an orphan service token with a generated id.
+    pub async fn prepare_login_token(&self, params: CreateParams) -> Result<PreparedToken> {
+        if params.parent.is_some()
+            || params.explicit_id.is_some()
+            || params.token_type == TokenType::Batch
+        {
+            return Err(TokenError::invalid(
+                "only orphan service tokens with generated ids can be prepared",
+            ));
+        }
+        let mut prepared = self
+            .new_service_token(params, None, self.clock.now())
+            .await?;
+        prepared.ops = prepared
+            .ops
+            .into_iter()
+            .map(|op| self.view.absolute(op))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(prepared)
+    }
+
+    /// Tells the store that a [`PreparedToken`]'s writes are done (or may
+    /// be: call it after a failed write too).
+    pub fn prepared_written(&self, prepared: &PreparedToken) {
+        self.entries.invalidate(prepared.entry.id_hash.as_str());
+    }
+
+    /// Builds a service token under `parent` (already resolved), its entry
+    /// and the writes that store it (relative to the store's view).
+    async fn new_service_token(
+        &self,
+        params: CreateParams,
+        parent: Option<TokenEntry>,
+        now: std::time::SystemTime,
+    ) -> Result<PreparedToken> {
         let policies = sanitize_policies(&params.policies, false);
         let token = match &params.explicit_id {
             Some(id) => {
@@ -219,8 +286,12 @@ impl TokenStore {
         if let Some(parent_hash) = &entry.parent {
             ops.push(WriteOp::Put(parent_key(parent_hash, &id_hash)?, Vec::new()));
         }
-        self.commit(ops).await?;
-        Ok((token, entry, warnings))
+        Ok(PreparedToken {
+            token,
+            entry,
+            warnings,
+            ops,
+        })
     }
 
     /// The TTL of a new token, as Vault's `handleCreateCommon` computes it:

@@ -42,7 +42,7 @@ mod uses;
 
 pub use backend::{RootPolicySudo, SudoCheck, TokenBackend};
 pub use batch::BATCH_TOKEN_PREFIX;
-pub use create::CreateParams;
+pub use create::{CreateParams, PreparedToken};
 pub use entry::{TOKEN_TYPE_BATCH, TOKEN_TYPE_SERVICE, TokenEntry, TokenType};
 pub use error::{Result, TokenError};
 pub use login::{LoginRenewer, equivalent_policies, login_display_name};

@@ -231,8 +231,12 @@ impl TokenStore {
             Check::Valid(entry) => Ok(Some(*entry)),
             Check::Invalid => Ok(None),
             Check::Revoke(root) => {
-                let _guard = self.lock.lock().await;
-                self.revoke_tree_locked(&root).await?;
+                // Rare, and a large future: boxed so lookups stay small.
+                Box::pin(async {
+                    let _guard = self.lock.lock().await;
+                    self.revoke_tree_locked(&root).await
+                })
+                .await?;
                 Ok(None)
             }
         }
@@ -296,6 +300,16 @@ impl TokenStore {
         }
         let hash = self.hash_token(token).await?;
         self.resolve(&hash, true).await
+    }
+
+    /// [`TokenStore::lookup_tainted`] by the token's storage id
+    /// ([`TokenEntry::id_hash`]), for a caller the core has already
+    /// authenticated (`Request::token_id`).
+    pub async fn lookup_tainted_by_id(&self, id_hash: &str) -> Result<Option<TokenEntry>> {
+        if id_hash.is_empty() {
+            return Ok(None);
+        }
+        self.resolve(id_hash, true).await
     }
 
     /// Looks a token up by accessor (same validity rules as [`TokenStore::lookup`]).

@@ -44,6 +44,11 @@ pub struct Request {
     /// An id that is stable for the caller's token, used to scope per-token
     /// storage (cubbyhole). Never the token itself.
     pub token_scope: Option<String>,
+    /// The storage id (salted HMAC) of the caller's service token, set by
+    /// the core once it has authenticated the token, so the token store can
+    /// find the caller again without hashing the token twice. Never the
+    /// token itself; unset for batch tokens and unauthenticated requests.
+    pub token_id: Option<String>,
     /// The TLS client certificate chain presented by the client (DER), if any.
     pub peer_certificates: Vec<Vec<u8>>,
 }

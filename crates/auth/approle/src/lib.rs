@@ -72,6 +72,8 @@ pub struct AppRole {
     lock: tokio::sync::Mutex<()>,
     /// The mount's salt, loaded once.
     salt: store::SaltCell,
+    /// Decoded records of the mount.
+    records: store::RecordCache,
 }
 
 impl AppRole {
@@ -100,6 +102,7 @@ impl AppRole {
             table: PathTable::new(entries),
             lock: tokio::sync::Mutex::new(()),
             salt: store::SaltCell::new(),
+            records: store::record_cache(),
         }
     }
 }
@@ -122,7 +125,7 @@ impl Backend for AppRole {
         let env = Env {
             ctx,
             req,
-            store: Store::open(&ctx.storage, &self.salt).await?,
+            store: Store::open(&ctx.storage, &self.salt, &self.records).await?,
             lock: &self.lock,
             captures: matched.captures.clone(),
         };
@@ -149,7 +152,7 @@ impl Backend for AppRole {
         let env = Env {
             ctx,
             req,
-            store: Store::open(&ctx.storage, &self.salt).await?,
+            store: Store::open(&ctx.storage, &self.salt, &self.records).await?,
             lock: &self.lock,
             captures: matched.captures.clone(),
         };
@@ -164,7 +167,7 @@ impl Backend for AppRole {
     }
 
     async fn renew_login(&self, ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {
-        let store = Store::open(&ctx.storage, &self.salt).await?;
+        let store = Store::open(&ctx.storage, &self.salt, &self.records).await?;
         path_login::renew(&store, grant).await
     }
 }

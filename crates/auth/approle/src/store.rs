@@ -13,7 +13,11 @@
 //! `<role dir>` is the HMAC of the role name. Every write that must be
 //! consistent with a read is made under the backend's write lock.
 
+use std::any::Any;
+use std::sync::Arc;
+
 use coffer_crypto::{HmacSha256Key, Secret, ct_eq, fill_random};
+use coffer_storage::cache::DecodedCache;
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -28,7 +32,7 @@ const SALT_KEY: &str = "salt";
 const SALT_LEN: usize = 32;
 
 /// The role-id index entry.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct RoleIdEntry {
     name: String,
 }
@@ -37,10 +41,25 @@ struct RoleIdEntry {
 /// prepared HMAC key for the life of the backend.
 pub(crate) type SaltCell = tokio::sync::OnceCell<HmacSha256Key>;
 
+/// Decoded records of the mount by storage key (roles, the role-id index,
+/// secret-id entries and their accessors, none of which holds a secret in
+/// clear), so a login does not decrypt and parse four records each time.
+/// Every write goes through [`Store::commit`], which invalidates.
+pub(crate) type RecordCache = DecodedCache<String, Arc<dyn Any + Send + Sync>>;
+
+/// Records a mount keeps decoded: twice this many at most.
+const RECORD_CACHE_CAPACITY: usize = 2048;
+
+/// A new, empty [`RecordCache`].
+pub(crate) fn record_cache() -> RecordCache {
+    DecodedCache::new(RECORD_CACHE_CAPACITY)
+}
+
 /// The mount's storage, with its salt loaded.
 pub(crate) struct Store<'a> {
     view: &'a View,
     salt: &'a HmacSha256Key,
+    records: &'a RecordCache,
 }
 
 fn key(s: String) -> Result<Key> {
@@ -68,7 +87,11 @@ impl<'a> Store<'a> {
     /// Opens the mount's storage, loading its salt into `salt` on first use
     /// and creating it if the mount has none (concurrent first requests
     /// agree on one salt: the cell runs one initialisation at a time).
-    pub(crate) async fn open(view: &'a View, salt: &'a SaltCell) -> Result<Self> {
+    pub(crate) async fn open(
+        view: &'a View,
+        salt: &'a SaltCell,
+        records: &'a RecordCache,
+    ) -> Result<Self> {
         let salt = salt
             .get_or_try_init(|| async {
                 let salt_key = key(SALT_KEY.to_owned())?;
@@ -81,7 +104,11 @@ impl<'a> Store<'a> {
                 Ok(HmacSha256Key::new(salt.expose()))
             })
             .await?;
-        Ok(Self { view, salt })
+        Ok(Self {
+            view,
+            salt,
+            records,
+        })
     }
 
     async fn read_salt(view: &View, salt_key: &Key) -> Result<Option<Secret<[u8; SALT_LEN]>>> {
@@ -123,15 +150,44 @@ impl<'a> Store<'a> {
         ct_eq(a.as_bytes(), b.as_bytes())
     }
 
-    async fn get_json<T: DeserializeOwned>(
+    async fn get_json<T: DeserializeOwned + Clone + Send + Sync + 'static>(
         &self,
         k: &Key,
         what: &'static str,
     ) -> Result<Option<T>> {
+        if let Some(hit) = self.records.get(k.as_str())
+            && let Some(record) = hit.downcast_ref::<T>()
+        {
+            return Ok(Some(record.clone()));
+        }
+        let ticket = self.records.ticket();
         match self.view.get(k).await? {
-            Some(bytes) => decode(&bytes, what).map(Some),
+            Some(bytes) => {
+                let record: T = decode(&bytes, what)?;
+                self.records
+                    .insert(ticket, k.as_str().to_owned(), Arc::new(record.clone()));
+                Ok(Some(record))
+            }
             None => Ok(None),
         }
+    }
+
+    /// Applies `ops` atomically, then drops the records they touch from the
+    /// cache. Every write of the store goes through here.
+    async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
+        let touched: Vec<String> = ops
+            .iter()
+            .map(|op| {
+                let (WriteOp::Put(k, _) | WriteOp::Delete(k)) = op;
+                k.as_str().to_owned()
+            })
+            .collect();
+        let written = self.view.write_batch(ops).await;
+        // Invalidated even when the write failed: it may have been applied.
+        for k in &touched {
+            self.records.invalidate(k.as_str());
+        }
+        Ok(written?)
     }
 
     // ---- roles ----
@@ -187,7 +243,7 @@ impl<'a> Store<'a> {
         if let Some(prev) = previous_role_id.filter(|p| *p != role.role_id) {
             ops.push(WriteOp::Delete(self.role_id_key(prev)?));
         }
-        Ok(self.view.write_batch(ops).await?)
+        self.commit(ops).await
     }
 
     /// Deletes `role`, its role-id index and every secret id it issued.
@@ -196,13 +252,11 @@ impl<'a> Store<'a> {
         for (_, entry) in self.secret_ids(role).await? {
             self.delete_secret_id(role, &entry).await?;
         }
-        Ok(self
-            .view
-            .write_batch(vec![
-                WriteOp::Delete(self.role_id_key(&role.role_id)?),
-                WriteOp::Delete(Self::role_key(&role.name)?),
-            ])
-            .await?)
+        self.commit(vec![
+            WriteOp::Delete(self.role_id_key(&role.role_id)?),
+            WriteOp::Delete(Self::role_key(&role.name)?),
+        ])
+        .await
     }
 
     // ---- secret ids ----
@@ -260,41 +314,35 @@ impl<'a> Store<'a> {
             secret_id_hmac: entry.secret_id_hmac.clone(),
             role_dir: self.role_dir(role),
         };
-        Ok(self
-            .view
-            .write_batch(vec![
-                WriteOp::Put(
-                    self.accessor_key(role, &entry.accessor)?,
-                    encode(&index, "accessor")?,
-                ),
-                WriteOp::Put(
-                    self.secret_key(role, &entry.secret_id_hmac)?,
-                    encode(entry, "secret id")?,
-                ),
-            ])
-            .await?)
+        self.commit(vec![
+            WriteOp::Put(
+                self.accessor_key(role, &entry.accessor)?,
+                encode(&index, "accessor")?,
+            ),
+            WriteOp::Put(
+                self.secret_key(role, &entry.secret_id_hmac)?,
+                encode(entry, "secret id")?,
+            ),
+        ])
+        .await
     }
 
     /// Rewrites an existing secret id (its use count).
     pub(crate) async fn update_secret_id(&self, role: &Role, entry: &SecretIdEntry) -> Result<()> {
-        Ok(self
-            .view
-            .put(
-                &self.secret_key(role, &entry.secret_id_hmac)?,
-                encode(entry, "secret id")?,
-            )
-            .await?)
+        self.commit(vec![WriteOp::Put(
+            self.secret_key(role, &entry.secret_id_hmac)?,
+            encode(entry, "secret id")?,
+        )])
+        .await
     }
 
     /// Removes a secret id and its accessor index atomically.
     pub(crate) async fn delete_secret_id(&self, role: &Role, entry: &SecretIdEntry) -> Result<()> {
-        Ok(self
-            .view
-            .write_batch(vec![
-                WriteOp::Delete(self.accessor_key(role, &entry.accessor)?),
-                WriteOp::Delete(self.secret_key(role, &entry.secret_id_hmac)?),
-            ])
-            .await?)
+        self.commit(vec![
+            WriteOp::Delete(self.accessor_key(role, &entry.accessor)?),
+            WriteOp::Delete(self.secret_key(role, &entry.secret_id_hmac)?),
+        ])
+        .await
     }
 
     /// The accessor index entry of `accessor`, if it belongs to `role`.
@@ -338,8 +386,7 @@ impl<'a> Store<'a> {
                 ))?;
                 let indexed = self.view.get(&accessor_key).await?.is_some();
                 if !indexed || entry.expired(now) {
-                    self.view
-                        .write_batch(vec![WriteOp::Delete(accessor_key), WriteOp::Delete(k)])
+                    self.commit(vec![WriteOp::Delete(accessor_key), WriteOp::Delete(k)])
                         .await?;
                     removed += 1;
                 }
@@ -356,7 +403,7 @@ impl<'a> Store<'a> {
                 index.role_dir, index.secret_id_hmac
             ))?;
             if self.view.get(&target).await?.is_none() {
-                self.view.delete(&k).await?;
+                self.commit(vec![WriteOp::Delete(k)]).await?;
                 removed += 1;
             }
         }
@@ -387,15 +434,19 @@ mod tests {
     async fn salt_is_created_once_and_domains_differ() {
         let v = view();
         let cell = SaltCell::new();
-        let a = Store::open(&v, &cell).await.unwrap();
+        let records = record_cache();
+        let a = Store::open(&v, &cell, &records).await.unwrap();
         // Another backend over the same storage reads the stored salt.
         let fresh = SaltCell::new();
-        let b = Store::open(&v, &fresh).await.unwrap();
+        let b = Store::open(&v, &fresh, &records).await.unwrap();
         assert_eq!(a.secret_id_hmac("x"), b.secret_id_hmac("x"));
         assert_ne!(a.mac("role_id", "x"), a.mac("secret_id", "x"));
         let other = view();
         let other_cell = SaltCell::new();
-        let c = Store::open(&other, &other_cell).await.unwrap();
+        let other_records = record_cache();
+        let c = Store::open(&other, &other_cell, &other_records)
+            .await
+            .unwrap();
         assert_ne!(a.secret_id_hmac("x"), c.secret_id_hmac("x"));
     }
 
@@ -403,7 +454,8 @@ mod tests {
     async fn role_id_index_follows_the_role() {
         let v = view();
         let cell = SaltCell::new();
-        let s = Store::open(&v, &cell).await.unwrap();
+        let records = record_cache();
+        let s = Store::open(&v, &cell, &records).await.unwrap();
         let mut role = Role::new("web", "id-1".into());
         s.put_role(&role, None).await.unwrap();
         assert_eq!(

@@ -82,7 +82,19 @@ pub(crate) async fn lookup(
 }
 
 pub(crate) async fn lookup_self(b: &TokenBackend, req: &Request) -> Result<Option<Response>> {
-    lookup_token(b, client_token(req)).await
+    let token = client_token(req);
+    // The core has authenticated this very token: find it by its id.
+    let Some(id) = req.token_id.as_deref().filter(|_| !token.is_empty()) else {
+        return lookup_token(b, token).await;
+    };
+    let Some(entry) = b.store.lookup_tainted_by_id(id).await? else {
+        return Err(Error::new(ErrorKind::PermissionDenied, "bad token"));
+    };
+    Ok(Some(Response::with_data(lookup_data(
+        &entry,
+        token,
+        b.store.clock.now(),
+    ))))
 }
 
 pub(crate) async fn lookup_accessor(

@@ -19,50 +19,52 @@ fn meta_value(entry: &TokenEntry) -> Value {
 /// The `data` of `lookup`, `lookup-self` and `lookup-accessor`. `id` is the
 /// token itself for the first two and "" for the accessor form, as in Vault.
 pub(crate) fn lookup_data(entry: &TokenEntry, id: &str, now: SystemTime) -> Map<String, Value> {
-    let mut data = Map::new();
-    data.insert("id".into(), json!(id));
-    data.insert("accessor".into(), json!(entry.accessor));
-    data.insert("policies".into(), json!(entry.policies));
-    data.insert("path".into(), json!(entry.path));
-    data.insert("meta".into(), meta_value(entry));
-    data.insert("display_name".into(), json!(entry.display_name));
-    data.insert("num_uses".into(), json!(entry.num_uses));
-    data.insert("orphan".into(), json!(entry.is_orphan()));
-    data.insert(
-        "creation_time".into(),
-        json!(unix_secs(entry.creation_time)),
-    );
-    data.insert("creation_ttl".into(), json!(entry.creation_ttl.as_secs()));
-    data.insert("expire_time".into(), Value::Null);
-    data.insert("ttl".into(), json!(0));
-    data.insert(
-        "explicit_max_ttl".into(),
-        json!(entry.explicit_max_ttl.as_secs()),
-    );
-    data.insert("entity_id".into(), json!(entry.entity_id));
-    data.insert("type".into(), json!(entry.token_type));
+    let text = |s: &str| Value::String(s.to_owned());
+    let mut fields: Vec<(&'static str, Value)> = vec![
+        ("id", text(id)),
+        ("accessor", text(&entry.accessor)),
+        ("policies", Value::from(entry.policies.clone())),
+        ("path", text(&entry.path)),
+        ("meta", meta_value(entry)),
+        ("display_name", text(&entry.display_name)),
+        ("num_uses", Value::from(entry.num_uses)),
+        ("orphan", Value::Bool(entry.is_orphan())),
+        ("creation_time", Value::from(unix_secs(entry.creation_time))),
+        ("creation_ttl", Value::from(entry.creation_ttl.as_secs())),
+        ("expire_time", Value::Null),
+        ("ttl", Value::from(0)),
+        (
+            "explicit_max_ttl",
+            Value::from(entry.explicit_max_ttl.as_secs()),
+        ),
+        ("entity_id", text(&entry.entity_id)),
+        ("type", text(&entry.token_type)),
+    ];
     if !entry.role.is_empty() {
-        data.insert("role".into(), json!(entry.role));
+        fields.push(("role", text(&entry.role)));
     }
     if !entry.period.is_zero() {
-        data.insert("period".into(), json!(entry.period.as_secs()));
+        fields.push(("period", Value::from(entry.period.as_secs())));
     }
     if !entry.bound_cidrs.is_empty() {
-        data.insert("bound_cidrs".into(), json!(entry.bound_cidrs));
+        fields.push(("bound_cidrs", json!(entry.bound_cidrs)));
     }
     if let Some(expire) = entry.expire_time {
         // Vault reports lease times only for tokens that have a lease;
         // non-expiring root tokens have none.
         if let Some(renewed) = entry.last_renewal_time {
-            data.insert("last_renewal_time".into(), json!(unix_secs(renewed)));
-            data.insert("last_renewal".into(), json!(rfc3339(renewed)));
+            fields.push(("last_renewal_time", Value::from(unix_secs(renewed))));
+            fields.push(("last_renewal", Value::String(rfc3339(renewed))));
         }
-        data.insert("expire_time".into(), json!(rfc3339(expire)));
-        data.insert("ttl".into(), json!(entry.ttl_remaining(now)));
-        data.insert("renewable".into(), json!(entry.renewable && expire > now));
-        data.insert("issue_time".into(), json!(rfc3339(entry.creation_time)));
+        // Replaces the placeholders above.
+        fields.retain(|(k, _)| !matches!(*k, "expire_time" | "ttl"));
+        fields.push(("expire_time", Value::String(rfc3339(expire))));
+        fields.push(("ttl", json!(entry.ttl_remaining(now))));
+        fields.push(("renewable", Value::Bool(entry.renewable && expire > now)));
+        fields.push(("issue_time", Value::String(rfc3339(entry.creation_time))));
     }
-    data
+    // Collected at once: the map is built from sorted entries in one pass.
+    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 /// The `auth` block of `create` and `renew*`.
