@@ -57,6 +57,10 @@ pub(crate) struct Args {
     /// temporary directory). Put it on the disk you want measured.
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Start the redb server with `disable_mlock = true` (for a user who
+    /// may not lock memory); by default it locks memory as in production.
+    #[arg(long)]
+    pub disable_mlock: bool,
     /// KV entries written, and leases created, by `fill`.
     #[arg(long, default_value_t = 1_000_000)]
     pub entries: u64,

@@ -49,7 +49,7 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
                 None => sibling_coffer()?,
             };
             progress(&format!("starting coffer ({})", args.storage.name()));
-            Coffer::start(binary, args.storage, &data_dir).await?
+            Coffer::start(binary, args.storage, &data_dir, !args.disable_mlock).await?
         }
     };
     let storage = coffer

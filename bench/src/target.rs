@@ -112,6 +112,7 @@ impl Coffer {
         binary: PathBuf,
         storage: StorageKind,
         data_dir: &Path,
+        mlock: bool,
     ) -> anyhow::Result<Self> {
         if !binary.is_file() {
             anyhow::bail!(
@@ -139,7 +140,7 @@ impl Coffer {
             StorageKind::Redb => {
                 let config = dir.path().join("coffer.hcl");
                 let data = dir.path().join("data").join("coffer.redb");
-                std::fs::write(&config, redb_config(&data, addr))
+                std::fs::write(&config, redb_config(&data, addr, mlock))
                     .with_context(|| format!("writing {}", config.display()))?;
                 (
                     vec!["server".to_owned(), format!("-config={}", config.display())],
@@ -243,14 +244,16 @@ impl Coffer {
     }
 }
 
-/// The production-mode configuration: redb at `data`, plain HTTP on `addr`.
-fn redb_config(data: &Path, addr: SocketAddr) -> String {
+/// The production-mode configuration: redb at `data`, plain HTTP on `addr`,
+/// memory locked as in production unless `mlock` is false.
+fn redb_config(data: &Path, addr: SocketAddr, mlock: bool) -> String {
     format!(
         "# Written by coffer-bench.\n\
          storage \"redb\" {{\n  path = \"{}\"\n}}\n\
          listener \"tcp\" {{\n  address = \"{addr}\"\n  tls_disable = true\n}}\n\
-         disable_mlock = true\n",
-        data.display()
+         disable_mlock = {}\n",
+        data.display(),
+        !mlock
     )
 }
 
@@ -399,9 +402,19 @@ mod tests {
 
     #[test]
     fn redb_config_is_production_mode_without_tls() {
-        let text = redb_config(Path::new("/d/coffer.redb"), "127.0.0.1:1".parse().unwrap());
+        let text = redb_config(
+            Path::new("/d/coffer.redb"),
+            "127.0.0.1:1".parse().unwrap(),
+            true,
+        );
         assert!(text.contains("storage \"redb\""));
         assert!(text.contains("path = \"/d/coffer.redb\""));
         assert!(text.contains("tls_disable = true"));
+        assert!(
+            text.contains("disable_mlock = false"),
+            "locked, as in production"
+        );
+        let unlocked = redb_config(Path::new("/d"), "127.0.0.1:1".parse().unwrap(), false);
+        assert!(unlocked.contains("disable_mlock = true"));
     }
 }

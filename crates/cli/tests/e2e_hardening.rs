@@ -41,6 +41,15 @@ fn production_server_locks_memory_and_never_dumps_core() {
     );
     assert!(core_limit_is_zero(server.pid()));
     assert!(locked_kib(server.pid()) > 0, "memory is not locked");
+    // Locked as faulted in: reserved but untouched memory (allocator
+    // arenas, thread stacks) must not become resident.
+    let rss: u64 = proc_field(server.pid(), "status", "VmRSS:")
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(rss < 100 * 1024, "{rss} KiB resident just after start");
 }
 
 #[test]
