@@ -30,10 +30,16 @@ pub(crate) struct Args {
     /// Seconds each scenario is measured for.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
+    /// Runs of the whole scenario list, each with its own ceiling; every
+    /// scenario is reported by its median round (ratios measured in one
+    /// round against that round's ceiling). Three rounds steady the figures
+    /// on a shared machine.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub rounds: u32,
     /// Seconds of load before the measurement starts (not counted).
     #[arg(long, default_value_t = 1.0)]
     pub warmup: f64,
-    /// Every scenario for 2 s without warm-up, and 2,000 entries for fill:
+    /// Every scenario for 2 s without warm-up, one round, and 2,000 entries for fill:
     /// proves the benchmark works, measures nothing worth keeping.
     #[arg(long)]
     pub quick: bool,
@@ -120,6 +126,8 @@ pub(crate) struct RunSettings {
     pub warmup: std::time::Duration,
     /// Entries (and leases) written by `fill`.
     pub entries: u64,
+    /// Rounds of the repeated scenarios.
+    pub rounds: usize,
 }
 
 impl Args {
@@ -148,6 +156,7 @@ impl Args {
             duration,
             warmup: seconds("warmup", warmup)?,
             entries,
+            rounds: if self.quick { 1 } else { usize::try_from(self.rounds)? },
         })
     }
 }

@@ -46,6 +46,15 @@ pub(crate) struct Row {
     /// The first failure, when there were errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_error: Option<String>,
+    /// Rounds measured, when more than one (this row is the median one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounds: Option<usize>,
+    /// The lowest and highest `ratio_to_ceiling` over the rounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_range: Option<[f64; 2]>,
+    /// The lowest and highest `rps` over the rounds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rps_range: Option<[f64; 2]>,
 }
 
 impl Row {
@@ -94,6 +103,53 @@ pub(crate) fn add_ratios(rows: &mut [Row]) {
             row.ratio_to_ceiling = Some(round(row.rps / ceiling, 3));
         }
     }
+}
+
+/// One row per scenario from several rounds (each with its ratios filled
+/// in from its own ceiling): the round with the median ratio, or the
+/// median rate where there is no ratio, with the spread of the ratios.
+pub(crate) fn median_rounds(rounds: Vec<Vec<Row>>) -> Vec<Row> {
+    let count = rounds.len();
+    let Some(first) = rounds.first() else {
+        return Vec::new();
+    };
+    let names: Vec<String> = first.iter().map(|r| r.scenario.clone()).collect();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let mut runs: Vec<&Row> = rounds
+            .iter()
+            .filter_map(|round| round.iter().find(|r| r.scenario == name))
+            .collect();
+        let key = |r: &&Row| (r.ratio_to_ceiling.filter(|_| r.scenario != "ceiling"), r.rps);
+        runs.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            match (ka.0, kb.0) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => ka.1.total_cmp(&kb.1),
+            }
+        });
+        let Some(median) = runs.get(runs.len() / 2) else {
+            continue;
+        };
+        let mut row = (*median).clone();
+        if count > 1 {
+            row.rounds = Some(runs.len());
+            let mut rates: Vec<f64> = runs.iter().map(|r| r.rps).collect();
+            rates.sort_by(f64::total_cmp);
+            if let (Some(lo), Some(hi)) = (rates.first(), rates.last()) {
+                row.rps_range = Some([*lo, *hi]);
+            }
+            let mut ratios: Vec<f64> = runs.iter().filter_map(|r| r.ratio_to_ceiling).collect();
+            ratios.sort_by(f64::total_cmp);
+            if let (Some(lo), Some(hi)) = (ratios.first(), ratios.last())
+                && name != "ceiling"
+            {
+                row.ratio_range = Some([*lo, *hi]);
+            }
+        }
+        out.push(row);
+    }
+    out
 }
 
 fn ms(v: Option<f64>) -> String {
@@ -155,6 +211,17 @@ pub(crate) fn table(rows: &[Row]) -> String {
         let _ = writeln!(out, "{}", cells.join("  ").trim_end());
     }
     for r in rows {
+        if let (Some(n), Some([lo, hi])) = (r.rounds, r.rps_range) {
+            let ratios = r
+                .ratio_range
+                .map(|[a, b]| format!(", x ceiling {a:.2} to {b:.2}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{}: median of {n} rounds (req/s {lo:.0} to {hi:.0}{ratios})",
+                r.scenario
+            );
+        }
         if let Some(err) = &r.first_error {
             let _ = writeln!(out, "{}: {} errors, the first: {err}", r.scenario, r.errors);
         }
@@ -311,6 +378,28 @@ mod tests {
         let text = table(&rows);
         assert!(text.contains("MISSED  kv2-read"), "{text}");
         assert!(text.contains("met     token-lookup-self"), "{text}");
+    }
+
+    #[test]
+    fn rounds_report_their_median_and_spread() {
+        let round = |ceiling: f64, read: f64| {
+            let mut rows = vec![row("ceiling", ceiling), row("kv2-read", read)];
+            add_ratios(&mut rows);
+            rows
+        };
+        let rows = median_rounds(vec![round(100.0, 50.0), round(100.0, 70.0), round(80.0, 48.0)]);
+        assert_eq!(rows.len(), 2);
+        let read = &rows[1];
+        assert_eq!(read.ratio_to_ceiling, Some(0.6), "median of 0.5, 0.7, 0.6");
+        assert_eq!(read.rps, 48.0, "the median round's own figures");
+        assert_eq!(read.rounds, Some(3));
+        assert_eq!(read.ratio_range, Some([0.5, 0.7]));
+        assert_eq!(read.rps_range, Some([48.0, 70.0]));
+        assert_eq!(rows[0].rps, 100.0, "the ceiling's median rate");
+        assert_eq!(rows[0].ratio_range, None);
+        let single = median_rounds(vec![round(100.0, 50.0)]);
+        assert_eq!(single[1].rounds, None);
+        assert!(median_rounds(Vec::new()).is_empty());
     }
 
     #[test]

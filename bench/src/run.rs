@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use crate::args::{Args, RunSettings, StorageKind};
 use crate::load::{self, LoadOutcome, LoadShape, RequestSource};
 use crate::probe::{RssSampler, fsync_rate};
-use crate::report::{Row, add_ratios};
+use crate::report::{Row, add_ratios, median_rounds};
 use crate::scenario::{
     FixedGet, KvFill, KvTraffic, Logins, RequestParts, Scenario, TransitEncrypt, shared,
 };
@@ -70,7 +70,6 @@ pub(crate) async fn run(args: &Args) -> anyhow::Result<Vec<Row>> {
     let stopped = bench.coffer.shutdown().await;
     outcome?;
     stopped?;
-    add_ratios(&mut rows);
     Ok(rows)
 }
 
@@ -108,8 +107,42 @@ impl Bench {
         rows: &mut Vec<Row>,
     ) -> anyhow::Result<()> {
         let pid = self.coffer.pid().or(*server_pid);
-        for &scenario in scenarios {
-            progress(&format!("scenario {}", scenario.name()));
+        let (repeated, once): (Vec<Scenario>, Vec<Scenario>) =
+            scenarios.iter().partition(|s| s.per_round());
+        let (first, last): (Vec<Scenario>, Vec<Scenario>) =
+            once.into_iter().partition(|s| *s == Scenario::Idle);
+        for &scenario in &first {
+            rows.extend(self.run_one(scenario, pid, data_dir).await?);
+        }
+        let mut rounds: Vec<Vec<Row>> = Vec::new();
+        for round in 1..=self.settings.rounds {
+            if self.settings.rounds > 1 {
+                progress(&format!("round {round} of {}", self.settings.rounds));
+            }
+            let mut this_round = Vec::new();
+            for &scenario in &repeated {
+                this_round.extend(self.run_one(scenario, pid, data_dir).await?);
+            }
+            add_ratios(&mut this_round);
+            rounds.push(this_round);
+        }
+        rows.extend(median_rounds(rounds));
+        for &scenario in &last {
+            rows.extend(self.run_one(scenario, pid, data_dir).await?);
+        }
+        Ok(())
+    }
+
+    /// Runs one scenario and returns its rows (two for `fill`).
+    async fn run_one(
+        &mut self,
+        scenario: Scenario,
+        pid: Option<u32>,
+        data_dir: &std::path::Path,
+    ) -> anyhow::Result<Vec<Row>> {
+        progress(&format!("scenario {}", scenario.name()));
+        let mut rows = Vec::new();
+        {
             match scenario {
                 Scenario::Idle => rows.push(self.idle(pid).await),
                 Scenario::Fsync => {
@@ -157,7 +190,7 @@ impl Bench {
                 Scenario::Unseal => rows.push(self.unseal().await?),
             }
         }
-        Ok(())
+        Ok(rows)
     }
 
     fn shape(&self) -> LoadShape {

@@ -24,16 +24,16 @@ pub(crate) enum Scenario {
     Ceiling,
     /// KV v2 reads of one 1 KiB secret.
     Kv2Read,
-    /// KV v2 writes of 1 KiB, each to a new key.
-    Kv2Write,
-    /// 90% reads, 10% writes.
-    Kv2Mixed,
     /// `auth/token/lookup-self`.
     TokenLookupSelf,
-    /// AppRole logins (each mints a service token with a lease).
-    ApproleLogin,
     /// Transit encryption of 1 KiB (needs a transit engine).
     TransitEncrypt,
+    /// 90% reads, 10% writes.
+    Kv2Mixed,
+    /// KV v2 writes of 1 KiB, each to a new key.
+    Kv2Write,
+    /// AppRole logins (each mints a service token with a lease).
+    ApproleLogin,
     /// Writes `--entries` KV entries and creates as many leases (logins).
     Fill,
     /// Restarts the server and times unseal to first served read.
@@ -41,6 +41,12 @@ pub(crate) enum Scenario {
 }
 
 impl Scenario {
+    /// Whether the scenario is repeated in every round (`--rounds`); the
+    /// others run once: `idle` first, `fill` and `unseal` last.
+    pub(crate) fn per_round(self) -> bool {
+        !matches!(self, Scenario::Idle | Scenario::Fill | Scenario::Unseal)
+    }
+
     /// The name used on the command line and in reports.
     pub(crate) fn name(self) -> &'static str {
         match self {
