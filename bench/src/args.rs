@@ -156,7 +156,11 @@ impl Args {
             duration,
             warmup: seconds("warmup", warmup)?,
             entries,
-            rounds: if self.quick { 1 } else { usize::try_from(self.rounds)? },
+            rounds: if self.quick {
+                1
+            } else {
+                usize::try_from(self.rounds)?
+            },
         })
     }
 }

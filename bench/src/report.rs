@@ -120,7 +120,12 @@ pub(crate) fn median_rounds(rounds: Vec<Vec<Row>>) -> Vec<Row> {
             .iter()
             .filter_map(|round| round.iter().find(|r| r.scenario == name))
             .collect();
-        let key = |r: &&Row| (r.ratio_to_ceiling.filter(|_| r.scenario != "ceiling"), r.rps);
+        let key = |r: &&Row| {
+            (
+                r.ratio_to_ceiling.filter(|_| r.scenario != "ceiling"),
+                r.rps,
+            )
+        };
         runs.sort_by(|a, b| {
             let (ka, kb) = (key(a), key(b));
             match (ka.0, kb.0) {
@@ -387,7 +392,11 @@ mod tests {
             add_ratios(&mut rows);
             rows
         };
-        let rows = median_rounds(vec![round(100.0, 50.0), round(100.0, 70.0), round(80.0, 48.0)]);
+        let rows = median_rounds(vec![
+            round(100.0, 50.0),
+            round(100.0, 70.0),
+            round(80.0, 48.0),
+        ]);
         assert_eq!(rows.len(), 2);
         let read = &rows[1];
         assert_eq!(read.ratio_to_ceiling, Some(0.6), "median of 0.5, 0.7, 0.6");

@@ -30,8 +30,8 @@ pub(crate) struct Admitted {
 
 /// Who is asking: the token entry (absent for unauthenticated paths) and its ACL.
 pub(crate) struct Caller {
-    /// The caller's token entry.
-    pub entry: Option<TokenEntry>,
+    /// The caller's token entry, shared with the token store's cache.
+    pub entry: Option<Arc<TokenEntry>>,
     /// The ACL compiled from the token's policies.
     pub acl: Arc<Acl>,
 }
@@ -46,6 +46,14 @@ fn validate_path(path: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The ACL of an unauthenticated request: it allows nothing. One for the
+/// whole process, so logins do not build one each.
+fn empty_acl() -> Arc<Acl> {
+    static EMPTY: std::sync::LazyLock<Arc<Acl>> =
+        std::sync::LazyLock::new(|| Arc::new(Acl::default()));
+    EMPTY.clone()
 }
 
 /// Whether `path` matches one of `patterns` (exact, or prefix when the
@@ -95,7 +103,7 @@ impl Unsealed {
             .ok_or_else(Error::permission_denied)?;
         let entry = self
             .tokens
-            .lookup(token.expose())
+            .lookup_shared(token.expose())
             .await?
             .filter(|e| e.cidr_allowed(req.client_addr))
             .ok_or_else(Error::permission_denied)?;
@@ -138,9 +146,7 @@ impl Unsealed {
         let caller = if unauthenticated {
             Caller {
                 entry: None,
-                acl: Arc::new(
-                    Acl::new(&[]).map_err(|e| Error::internal(format!("empty ACL: {e}")))?,
-                ),
+                acl: empty_acl(),
             }
         } else {
             self.authenticate(&req).await?
@@ -206,7 +212,7 @@ impl Unsealed {
             match Box::pin(self.tokens.use_token_deferred(entry)).await? {
                 Some(updated) => {
                     spent_last_use = entry.num_uses > 0 && updated.num_uses == 0;
-                    caller.entry = Some(updated);
+                    caller.entry = Some(Arc::new(updated));
                 }
                 None => return Err(Error::permission_denied()),
             }

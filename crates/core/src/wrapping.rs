@@ -98,9 +98,13 @@ impl Unsealed {
     }
 
     /// The wrapping token named in `req` (`token` field), else the caller's own.
-    async fn wrapping_token(&self, caller: &Caller, req: &Request) -> Result<TokenEntry> {
+    async fn wrapping_token(
+        &self,
+        caller: &Caller,
+        req: &Request,
+    ) -> Result<std::sync::Arc<TokenEntry>> {
         let entry = match req.get_str("token").filter(|t| !t.is_empty()) {
-            Some(token) => self.tokens.lookup(token).await?,
+            Some(token) => self.tokens.lookup_shared(token).await?,
             None => caller.entry.clone(),
         };
         entry

@@ -48,7 +48,7 @@ pub(crate) struct AccessorEntry {
 /// The outcome of validating a token and its chain of parents.
 pub(crate) enum Check {
     /// The token authenticates.
-    Valid(Box<TokenEntry>),
+    Valid(Arc<TokenEntry>),
     /// Unknown, or being revoked.
     Invalid,
     /// The token is dead (expired, or an ancestor expired or vanished): the
@@ -134,9 +134,10 @@ impl TokenStore {
         self.salt.token_id(&self.view, token).await
     }
 
-    pub(crate) async fn load_raw(&self, hash: &str) -> Result<Option<TokenEntry>> {
+    /// The stored entry under `hash`, shared with the decoded cache.
+    pub(crate) async fn load_shared(&self, hash: &str) -> Result<Option<Arc<TokenEntry>>> {
         if let Some(entry) = self.entries.get(hash) {
-            return Ok(Some(entry.as_ref().clone()));
+            return Ok(Some(entry));
         }
         let ticket = self.entries.ticket();
         let key = id_key(hash)?;
@@ -145,11 +146,19 @@ impl TokenStore {
             Some(bytes) => {
                 let entry: TokenEntry = serde_json::from_slice(&bytes)
                     .map_err(|e| TokenError::corrupt(key.as_str(), e))?;
-                self.entries
-                    .insert(ticket, hash.to_owned(), Arc::new(entry.clone()));
+                let entry = Arc::new(entry);
+                self.entries.insert(ticket, hash.to_owned(), entry.clone());
                 Ok(Some(entry))
             }
         }
+    }
+
+    /// The stored entry under `hash`, as a copy to change.
+    pub(crate) async fn load_raw(&self, hash: &str) -> Result<Option<TokenEntry>> {
+        Ok(self
+            .load_shared(hash)
+            .await?
+            .map(|entry| entry.as_ref().clone()))
     }
 
     pub(crate) fn encode(entry: &TokenEntry) -> Result<Vec<u8>> {
@@ -189,7 +198,7 @@ impl TokenStore {
 
     /// Validates the token stored under `hash` and its parent chain.
     pub(crate) async fn check(&self, hash: &str, tainted: bool) -> Result<Check> {
-        let Some(entry) = self.load_raw(hash).await? else {
+        let Some(entry) = self.load_shared(hash).await? else {
             return Ok(Check::Invalid);
         };
         // The entry was found by its hash; compare again in constant time so
@@ -212,23 +221,35 @@ impl TokenStore {
             if depth > MAX_CHAIN_DEPTH {
                 return Ok(Check::Invalid);
             }
-            match self.load_raw(&parent_hash).await? {
+            match self.load_shared(&parent_hash).await? {
                 None => return Ok(Check::Revoke(child)),
                 Some(parent) if parent.is_expired_at(now) => return Ok(Check::Revoke(parent_hash)),
                 Some(parent) if parent.revocation_pending => return Ok(Check::Invalid),
                 Some(parent) => {
-                    next = parent.parent;
+                    next = parent.parent.clone();
                     child = parent_hash;
                 }
             }
         }
-        Ok(Check::Valid(Box::new(entry)))
+        Ok(Check::Valid(entry))
     }
 
     /// Resolves a hash to a valid entry, revoking dead subtrees on the way.
     pub(crate) async fn resolve(&self, hash: &str, tainted: bool) -> Result<Option<TokenEntry>> {
+        Ok(self
+            .resolve_shared(hash, tainted)
+            .await?
+            .map(|entry| entry.as_ref().clone()))
+    }
+
+    /// [`TokenStore::resolve`], sharing the entry with the decoded cache.
+    pub(crate) async fn resolve_shared(
+        &self,
+        hash: &str,
+        tainted: bool,
+    ) -> Result<Option<Arc<TokenEntry>>> {
         match self.check(hash, tainted).await? {
-            Check::Valid(entry) => Ok(Some(*entry)),
+            Check::Valid(entry) => Ok(Some(entry)),
             Check::Invalid => Ok(None),
             Check::Revoke(root) => {
                 // Rare, and a large future: boxed so lookups stay small.
@@ -249,7 +270,7 @@ impl TokenStore {
         tainted: bool,
     ) -> Result<Option<TokenEntry>> {
         match self.check(hash, tainted).await? {
-            Check::Valid(entry) => Ok(Some(*entry)),
+            Check::Valid(entry) => Ok(Some(entry.as_ref().clone())),
             Check::Invalid => Ok(None),
             Check::Revoke(root) => {
                 self.revoke_tree_locked(&root).await?;
@@ -276,6 +297,19 @@ impl TokenStore {
         }
         let hash = self.hash_token(token).await?;
         self.resolve(&hash, false).await
+    }
+
+    /// [`TokenStore::lookup`], sharing the entry with the decoded cache
+    /// rather than copying it: what authenticating a request needs.
+    pub async fn lookup_shared(&self, token: &str) -> Result<Option<Arc<TokenEntry>>> {
+        if token.is_empty() {
+            return Ok(None);
+        }
+        if is_batch_token(token) {
+            return Ok(self.lookup_batch(token).await?.map(Arc::new));
+        }
+        let hash = self.hash_token(token).await?;
+        self.resolve_shared(&hash, false).await
     }
 
     /// Looks a token up by its storage id ([`TokenEntry::id_hash`]), with the
@@ -305,11 +339,11 @@ impl TokenStore {
     /// [`TokenStore::lookup_tainted`] by the token's storage id
     /// ([`TokenEntry::id_hash`]), for a caller the core has already
     /// authenticated (`Request::token_id`).
-    pub async fn lookup_tainted_by_id(&self, id_hash: &str) -> Result<Option<TokenEntry>> {
+    pub async fn lookup_tainted_by_id(&self, id_hash: &str) -> Result<Option<Arc<TokenEntry>>> {
         if id_hash.is_empty() {
             return Ok(None);
         }
-        self.resolve(id_hash, true).await
+        self.resolve_shared(id_hash, true).await
     }
 
     /// Looks a token up by accessor (same validity rules as [`TokenStore::lookup`]).

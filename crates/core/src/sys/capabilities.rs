@@ -60,7 +60,7 @@ pub(super) async fn handle(
                 .ok_or_else(|| Error::invalid("missing token"))?;
             unsealed
                 .tokens
-                .lookup(token)
+                .lookup_shared(token)
                 .await?
                 .ok_or_else(|| Error::invalid("invalid token"))?
         }
@@ -73,6 +73,7 @@ pub(super) async fn handle(
                 .tokens
                 .lookup_accessor(accessor)
                 .await?
+                .map(std::sync::Arc::new)
                 .ok_or_else(|| Error::invalid("invalid accessor"))?
         }
         _ => return Err(Error::not_found()),

@@ -19,52 +19,75 @@ fn meta_value(entry: &TokenEntry) -> Value {
 /// The `data` of `lookup`, `lookup-self` and `lookup-accessor`. `id` is the
 /// token itself for the first two and "" for the accessor form, as in Vault.
 pub(crate) fn lookup_data(entry: &TokenEntry, id: &str, now: SystemTime) -> Map<String, Value> {
-    let text = |s: &str| Value::String(s.to_owned());
-    let mut fields: Vec<(&'static str, Value)> = vec![
-        ("id", text(id)),
+    let text = |s: &str| Some(Value::String(s.to_owned()));
+    // Vault reports lease times only for tokens that have a lease;
+    // non-expiring root tokens have none.
+    let expire = entry.expire_time;
+    let renewed = entry.last_renewal_time.filter(|_| expire.is_some());
+    // In key order, so the map is built in one pass without reordering.
+    let fields: [(&str, Option<Value>); 22] = [
         ("accessor", text(&entry.accessor)),
-        ("policies", Value::from(entry.policies.clone())),
-        ("path", text(&entry.path)),
-        ("meta", meta_value(entry)),
+        (
+            "bound_cidrs",
+            (!entry.bound_cidrs.is_empty()).then(|| json!(entry.bound_cidrs)),
+        ),
+        (
+            "creation_time",
+            Some(Value::from(unix_secs(entry.creation_time))),
+        ),
+        (
+            "creation_ttl",
+            Some(Value::from(entry.creation_ttl.as_secs())),
+        ),
         ("display_name", text(&entry.display_name)),
-        ("num_uses", Value::from(entry.num_uses)),
-        ("orphan", Value::Bool(entry.is_orphan())),
-        ("creation_time", Value::from(unix_secs(entry.creation_time))),
-        ("creation_ttl", Value::from(entry.creation_ttl.as_secs())),
-        ("expire_time", Value::Null),
-        ("ttl", Value::from(0)),
+        ("entity_id", text(&entry.entity_id)),
+        (
+            "expire_time",
+            Some(expire.map_or(Value::Null, |e| Value::String(rfc3339(e)))),
+        ),
         (
             "explicit_max_ttl",
-            Value::from(entry.explicit_max_ttl.as_secs()),
+            Some(Value::from(entry.explicit_max_ttl.as_secs())),
         ),
-        ("entity_id", text(&entry.entity_id)),
+        ("id", text(id)),
+        (
+            "issue_time",
+            expire.map(|_| Value::String(rfc3339(entry.creation_time))),
+        ),
+        ("last_renewal", renewed.map(|r| Value::String(rfc3339(r)))),
+        (
+            "last_renewal_time",
+            renewed.map(|r| Value::from(unix_secs(r))),
+        ),
+        ("meta", Some(meta_value(entry))),
+        ("num_uses", Some(Value::from(entry.num_uses))),
+        ("orphan", Some(Value::Bool(entry.is_orphan()))),
+        ("path", text(&entry.path)),
+        (
+            "period",
+            (!entry.period.is_zero()).then(|| Value::from(entry.period.as_secs())),
+        ),
+        ("policies", Some(Value::from(entry.policies.clone()))),
+        (
+            "renewable",
+            expire.map(|e| Value::Bool(entry.renewable && e > now)),
+        ),
+        (
+            "role",
+            (!entry.role.is_empty())
+                .then(|| text(&entry.role))
+                .flatten(),
+        ),
+        (
+            "ttl",
+            Some(expire.map_or(Value::from(0), |_| json!(entry.ttl_remaining(now)))),
+        ),
         ("type", text(&entry.token_type)),
     ];
-    if !entry.role.is_empty() {
-        fields.push(("role", text(&entry.role)));
-    }
-    if !entry.period.is_zero() {
-        fields.push(("period", Value::from(entry.period.as_secs())));
-    }
-    if !entry.bound_cidrs.is_empty() {
-        fields.push(("bound_cidrs", json!(entry.bound_cidrs)));
-    }
-    if let Some(expire) = entry.expire_time {
-        // Vault reports lease times only for tokens that have a lease;
-        // non-expiring root tokens have none.
-        if let Some(renewed) = entry.last_renewal_time {
-            fields.push(("last_renewal_time", Value::from(unix_secs(renewed))));
-            fields.push(("last_renewal", Value::String(rfc3339(renewed))));
-        }
-        // Replaces the placeholders above.
-        fields.retain(|(k, _)| !matches!(*k, "expire_time" | "ttl"));
-        fields.push(("expire_time", Value::String(rfc3339(expire))));
-        fields.push(("ttl", json!(entry.ttl_remaining(now))));
-        fields.push(("renewable", Value::Bool(entry.renewable && expire > now)));
-        fields.push(("issue_time", Value::String(rfc3339(entry.creation_time))));
-    }
-    // Collected at once: the map is built from sorted entries in one pass.
-    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    fields
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?)))
+        .collect()
 }
 
 /// The `auth` block of `create` and `renew*`.
