@@ -1,6 +1,6 @@
 //! Longest-prefix routing of request paths to mounts.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use coffer_sdk::{Backend, Context, SpecialPaths};
@@ -29,12 +29,16 @@ pub(crate) struct Route {
 #[derive(Debug)]
 pub struct MountRouter<T> {
     routes: BTreeMap<String, Arc<T>>,
+    /// The same routes by prefix without its trailing `/`, for lookups by
+    /// slices of the request path.
+    by_name: HashMap<String, Arc<T>>,
 }
 
 impl<T> Default for MountRouter<T> {
     fn default() -> Self {
         Self {
             routes: BTreeMap::new(),
+            by_name: HashMap::new(),
         }
     }
 }
@@ -53,31 +57,23 @@ impl Router {
 impl<T> MountRouter<T> {
     /// Adds `value` for the mount `prefix` (which ends in `/`).
     pub fn insert(&mut self, prefix: String, value: T) {
-        self.routes.insert(prefix, Arc::new(value));
+        let value = Arc::new(value);
+        let name = prefix.strip_suffix('/').unwrap_or(&prefix).to_owned();
+        self.by_name.insert(name, value.clone());
+        self.routes.insert(prefix, value);
     }
 
     /// The value of the mount that serves `path`: the longest mount prefix
     /// of it. `path` without a trailing slash also matches a mount of the
     /// same name (`secret` -> `secret/`).
     pub fn lookup(&self, path: &str) -> Option<Arc<T>> {
-        if !path.ends_with('/')
-            && let Some(whole) = self.whole_path_mount(path)
-        {
-            return Some(whole);
+        let path = path.strip_suffix('/').unwrap_or(path);
+        if let Some(whole) = self.by_name.get(path) {
+            return Some(whole.clone());
         }
         path.match_indices('/')
             .rev()
-            .find_map(|(i, _)| self.routes.get(&path[..=i]).cloned())
-    }
-
-    /// The mount named exactly `path` + `/`, found without building that
-    /// string: it is the first key at or after `path` that is `path/`.
-    fn whole_path_mount(&self, path: &str) -> Option<Arc<T>> {
-        self.routes
-            .range::<str, _>((std::ops::Bound::Excluded(path), std::ops::Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(path))
-            .find(|(k, _)| k.len() == path.len() + 1 && k.ends_with('/'))
-            .map(|(_, v)| v.clone())
+            .find_map(|(i, _)| self.by_name.get(&path[..i]).cloned())
     }
 
     /// The existing mount that conflicts with a new one at `prefix`: one that

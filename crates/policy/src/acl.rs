@@ -5,7 +5,7 @@ use crate::capability::{Capability, CapabilitySet};
 use crate::context::TemplateContext;
 use crate::default_policy::ROOT_POLICY_NAME;
 use crate::error::PolicyError;
-use crate::matching::{PatternKind, Priority, SegmentPattern, classify};
+use crate::matching::{PatternKind, Priority, SegmentPattern, SegmentTrie, classify};
 use crate::params::ParamConstraints;
 use crate::policy::Policy;
 use crate::rules::PathRule;
@@ -71,11 +71,9 @@ pub struct Acl {
     /// Distinct prefix lengths, longest first.
     prefix_lengths: Vec<usize>,
     segments: Vec<(SegmentPattern, Permissions)>,
-    /// Indices into `segments` by the literal text before the pattern's
-    /// first `+`, so a lookup only tries patterns that can match.
-    segment_index: HashMap<String, Vec<usize>>,
-    /// Distinct lengths of those literal texts.
-    segment_literal_lengths: Vec<usize>,
+    /// Indices into `segments` by their leading segments, so a lookup only
+    /// tries the patterns that can match.
+    segment_trie: SegmentTrie,
 }
 
 impl Acl {
@@ -133,14 +131,8 @@ impl Acl {
             .map(|(full, perms)| (SegmentPattern::compile(&full), perms))
             .collect();
         for (i, (pattern, _)) in acl.segments.iter().enumerate() {
-            acl.segment_index
-                .entry(pattern.literal_prefix().to_owned())
-                .or_default()
-                .push(i);
+            acl.segment_trie.insert(pattern, i);
         }
-        acl.segment_literal_lengths = acl.segment_index.keys().map(String::len).collect();
-        acl.segment_literal_lengths.sort_unstable();
-        acl.segment_literal_lengths.dedup();
         Ok(acl)
     }
 
@@ -256,15 +248,9 @@ impl Acl {
         }
         let parts = path.bytes().filter(|b| *b == b'/').count() + 1;
         let mut best = prefix.map(|(stem, p)| (Priority::prefix(stem), p));
-        let candidates = self
-            .segment_literal_lengths
-            .iter()
-            .filter_map(|&len| path.get(..len))
-            .filter_map(|literal| self.segment_index.get(literal))
-            .flatten();
-        for &i in candidates {
+        self.segment_trie.candidates(path.split('/'), &mut |i| {
             let Some((pattern, perms)) = self.segments.get(i) else {
-                continue;
+                return;
             };
             if pattern.matches(path, parts) {
                 let priority = pattern.priority();
@@ -272,7 +258,7 @@ impl Acl {
                     best = Some((priority, perms));
                 }
             }
-        }
+        });
         best.map(|(_, p)| p)
     }
 }

@@ -95,12 +95,6 @@ impl SegmentPattern {
             })
     }
 
-    /// The literal text before the first `+`: only paths that start with
-    /// it can match.
-    pub(crate) fn literal_prefix(&self) -> &str {
-        self.stem.get(..self.first_wildcard).unwrap_or(&self.stem)
-    }
-
     /// This pattern's place in Vault's priority order.
     pub(crate) fn priority(&self) -> Priority<'_> {
         Priority {
@@ -108,6 +102,59 @@ impl SegmentPattern {
             is_prefix: self.is_prefix,
             wildcards: self.wildcards,
             stem: &self.stem,
+        }
+    }
+}
+
+/// `+` patterns arranged by their segments, so a lookup
+/// tries only the patterns whose leading segments fit the path instead of
+/// every pattern. A node holds the patterns whose leading segments end
+/// there; [`SegmentPattern::matches`] still decides each candidate.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SegmentTrie {
+    literal: std::collections::HashMap<Box<str>, SegmentTrie>,
+    any: Option<Box<SegmentTrie>>,
+    here: Vec<usize>,
+}
+
+impl SegmentTrie {
+    /// Files `pattern` under `index`: under all its segments, or for a
+    /// `*` pattern all but the last (which matches a path segment by prefix).
+    pub(crate) fn insert(&mut self, pattern: &SegmentPattern, index: usize) {
+        let n = pattern.segments.len();
+        let leading = if pattern.is_prefix {
+            n.saturating_sub(1)
+        } else {
+            n
+        };
+        let mut node = self;
+        for segment in &pattern.segments[..leading] {
+            node = match segment {
+                Segment::Any => node.any.get_or_insert_with(Box::default),
+                Segment::Literal(lit) => node.literal.entry(lit.clone()).or_default(),
+            };
+        }
+        node.here.push(index);
+    }
+
+    /// Calls `found` with the index of every pattern whose leading segments
+    /// fit the path's. The recursion is as deep as the longest pattern.
+    pub(crate) fn candidates<'p>(
+        &self,
+        mut segments: impl Iterator<Item = &'p str> + Clone,
+        found: &mut impl FnMut(usize),
+    ) {
+        for &index in &self.here {
+            found(index);
+        }
+        let Some(first) = segments.next() else {
+            return;
+        };
+        if let Some(child) = self.literal.get(first) {
+            child.candidates(segments.clone(), found);
+        }
+        if let Some(any) = &self.any {
+            any.candidates(segments, found);
         }
     }
 }
