@@ -83,13 +83,7 @@ impl<S: Storage> Storage for CachedStorage<S> {
     }
 
     async fn write_batch(&self, ops: Vec<WriteOp>) -> Result<(), StorageError> {
-        let keys: Vec<String> = ops
-            .iter()
-            .map(|op| {
-                let (WriteOp::Put(key, _) | WriteOp::Delete(key)) = op;
-                key.as_str().to_owned()
-            })
-            .collect();
+        let keys: Vec<String> = ops.iter().map(|op| op.key().as_str().to_owned()).collect();
         let written = self.inner.write_batch(ops).await;
         for key in &keys {
             self.cache.invalidate(key.as_str());

@@ -33,6 +33,15 @@ pub enum WriteOp {
     Delete(Key),
 }
 
+impl WriteOp {
+    /// The key this write changes.
+    pub fn key(&self) -> &Key {
+        match self {
+            WriteOp::Put(key, _) | WriteOp::Delete(key) => key,
+        }
+    }
+}
+
 impl std::fmt::Debug for WriteOp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

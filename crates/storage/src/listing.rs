@@ -97,8 +97,14 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
 
-    fn list(keys: &[&str], prefix: &str, after: Option<&str>, limit: usize) -> Vec<String> {
-        let set: BTreeSet<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+    /// Lists `set` through [`list_children`]; returns the page and how many
+    /// keys the scans visited.
+    fn list_set(
+        set: &BTreeSet<String>,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> (Vec<String>, usize) {
         let mut visited = 0usize;
         let out = list_children::<()>(prefix, after, limit, |lo, hi, visit| {
             for k in set.range::<str, _>((lo, hi)) {
@@ -110,6 +116,12 @@ mod tests {
             Ok(())
         })
         .unwrap();
+        (out, visited)
+    }
+
+    fn list(keys: &[&str], prefix: &str, after: Option<&str>, limit: usize) -> Vec<String> {
+        let set: BTreeSet<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        let (out, visited) = list_set(&set, prefix, after, limit);
         assert!(visited <= keys.len() + 8, "seeks, does not rescan");
         out
     }
@@ -146,17 +158,7 @@ mod tests {
     fn a_page_of_a_huge_folder_visits_only_its_page() {
         let keys: Vec<String> = (0..10_000).map(|i| format!("idx/{i:05}/lease")).collect();
         let set: BTreeSet<String> = keys.into_iter().collect();
-        let mut visited = 0usize;
-        let page = list_children::<()>("idx/", None, 5, |lo, hi, visit| {
-            for k in set.range::<str, _>((lo, hi)) {
-                visited += 1;
-                if !visit(k) {
-                    break;
-                }
-            }
-            Ok(())
-        })
-        .unwrap();
+        let (page, visited) = list_set(&set, "idx/", None, 5);
         assert_eq!(page, ["00000/", "00001/", "00002/", "00003/", "00004/"]);
         assert!(visited <= 10, "visited {visited} keys for a page of 5");
     }

@@ -180,12 +180,7 @@ impl TokenStore {
     pub(crate) async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
         let touched: Vec<String> = ops
             .iter()
-            .filter_map(|op| {
-                let key = match op {
-                    WriteOp::Put(key, _) | WriteOp::Delete(key) => key,
-                };
-                key.as_str().strip_prefix("id/").map(str::to_owned)
-            })
+            .filter_map(|op| op.key().as_str().strip_prefix("id/").map(str::to_owned))
             .collect();
         let written = self.view.write_batch(ops).await;
         // Invalidate even when the write failed: it may have been applied.

@@ -175,13 +175,7 @@ impl<'a> Store<'a> {
     /// Applies `ops` atomically, then drops the records they touch from the
     /// cache. Every write of the store goes through here.
     async fn commit(&self, ops: Vec<WriteOp>) -> Result<()> {
-        let touched: Vec<String> = ops
-            .iter()
-            .map(|op| {
-                let (WriteOp::Put(k, _) | WriteOp::Delete(k)) = op;
-                k.as_str().to_owned()
-            })
-            .collect();
+        let touched: Vec<String> = ops.iter().map(|op| op.key().as_str().to_owned()).collect();
         let written = self.view.write_batch(ops).await;
         // Invalidated even when the write failed: it may have been applied.
         for k in &touched {

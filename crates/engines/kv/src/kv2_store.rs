@@ -350,8 +350,10 @@ pub(crate) async fn commit(env: &Env<'_>, ops: Vec<WriteOp>) -> Result<(), KvErr
     let touched: Vec<String> = ops
         .iter()
         .filter_map(|op| {
-            let (WriteOp::Put(key, _) | WriteOp::Delete(key)) = op;
-            key.as_str().strip_prefix("metadata/").map(str::to_owned)
+            op.key()
+                .as_str()
+                .strip_prefix("metadata/")
+                .map(str::to_owned)
         })
         .collect();
     let written = env.storage.write_batch(ops).await;
