@@ -18,8 +18,8 @@ pub(crate) struct Admin {
     token: Option<String>,
 }
 
-/// The answer to one call: status and JSON body (`Null` when empty).
-#[derive(Debug)]
+/// The answer to one call: status and JSON body (`Null` when empty). No
+/// `Debug`: a body can hold a root token or an unseal key (`sys/init`).
 pub(crate) struct Answer {
     /// The HTTP status.
     pub status: StatusCode,

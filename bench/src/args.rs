@@ -16,7 +16,8 @@ pub(crate) const DEFAULT_SCENARIOS: &str =
 /// keep-alive HTTP/1.1 connections from this process, and measures a bare
 /// hyper server answering a body of the same size (the ceiling) in the same
 /// run, so every scenario is also given as a ratio to the ceiling.
-#[derive(Debug, Parser)]
+/// No `Debug`: `--token` is a secret.
+#[derive(Parser)]
 #[command(name = "coffer-bench", version, args_conflicts_with_subcommands = true)]
 pub(crate) struct Args {
     /// Comma-separated scenarios: idle, fsync, ceiling, kv2-read, kv2-write,
@@ -82,7 +83,7 @@ pub(crate) struct Args {
 }
 
 /// Commands the benchmark runs in its own child processes.
-#[derive(Debug, Subcommand)]
+#[derive(Subcommand)]
 pub(crate) enum Internal {
     /// The ceiling: a bare hyper server answering every request with a JSON
     /// body of the given size. Prints `listening on ADDR`, then serves until

@@ -26,8 +26,9 @@ path "transit/encrypt/coffer-bench" {
 /// The name of everything the benchmark creates.
 pub(crate) const NAME: &str = "coffer-bench";
 
-/// What the scenarios use.
-#[derive(Clone, Debug)]
+/// What the scenarios use. `Debug` shows neither the token nor the
+/// AppRole credentials.
+#[derive(Clone)]
 pub(crate) struct Fixture {
     /// The non-root token every authenticated scenario sends.
     pub token: String,
@@ -35,6 +36,15 @@ pub(crate) struct Fixture {
     pub read_answer_bytes: usize,
     /// The AppRole role id and secret id, once set up.
     pub approle: Option<(String, String)>,
+}
+
+impl std::fmt::Debug for Fixture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fixture")
+            .field("read_answer_bytes", &self.read_answer_bytes)
+            .field("approle", &self.approle.as_ref().map(|_| "[redacted]"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Fixture {
@@ -198,4 +208,18 @@ pub(crate) async fn prepare_transit(addr: SocketAddr, admin_token: &str) -> anyh
         .write(&format!("transit/keys/{NAME}"), &json!({}))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token_or_the_secret_id() {
+        let mut fixture = Fixture::for_tests();
+        fixture.approle = Some(("role-canary".into(), "secret-canary".into()));
+        let shown = format!("{fixture:?}");
+        assert!(!shown.contains("hvs.test"), "{shown}");
+        assert!(!shown.contains("canary"), "{shown}");
+    }
 }
