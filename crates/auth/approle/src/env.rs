@@ -18,8 +18,9 @@ pub(crate) struct Env<'a> {
     /// Its storage, salt loaded.
     pub store: Store<'a>,
     /// Serialises every read-modify-write of roles and secret ids (use
-    /// counts, role-id uniqueness, tidy).
-    pub lock: &'a tokio::sync::Mutex<()>,
+    /// counts, role-id uniqueness, tidy): writers hold it exclusively;
+    /// logins that change nothing hold it shared.
+    pub lock: &'a tokio::sync::RwLock<()>,
     /// The path captures.
     pub captures: Captures,
 }

@@ -15,8 +15,9 @@
 //! - `tidy/secret-id`.
 //!
 //! Secret ids are never stored: only their HMAC-SHA256 under a random
-//! per-mount salt. Use counts are spent under a lock, so concurrent logins
-//! cannot overspend a secret id. Expiry follows the injected clock.
+//! per-mount salt. Use counts are spent under an exclusive lock, so
+//! concurrent logins cannot overspend a secret id; logins with a secret id
+//! of unlimited uses change nothing and share the lock. Expiry follows the injected clock.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -68,8 +69,9 @@ enum Route {
 #[derive(Debug)]
 pub struct AppRole {
     table: PathTable<Route>,
-    /// Serialises read-modify-write of roles and secret ids.
-    lock: tokio::sync::Mutex<()>,
+    /// Serialises read-modify-write of roles and secret ids; logins that
+    /// change nothing hold it shared.
+    lock: tokio::sync::RwLock<()>,
     /// The mount's salt, loaded once.
     salt: store::SaltCell,
     /// Decoded records of the mount.
@@ -100,7 +102,7 @@ impl AppRole {
         );
         Self {
             table: PathTable::new(entries),
-            lock: tokio::sync::Mutex::new(()),
+            lock: tokio::sync::RwLock::new(()),
             salt: store::SaltCell::new(),
             records: store::record_cache(),
         }

@@ -85,17 +85,65 @@ async fn attempt(env: &Env<'_>) -> Result<Option<Response>> {
     let secret_id = Sensitive::new(trimmed(&fd, "secret_id")?);
     // HMAC the secret id before anything depends on the role.
     let secret_id_hmac = env.store.secret_id_hmac(secret_id.expose());
+    let creds = Credentials {
+        role_id: role_id.expose(),
+        secret_id: secret_id.expose(),
+        secret_id_hmac: &secret_id_hmac,
+    };
+    // A login that changes nothing (a secret id without a use limit, the
+    // common case) runs beside other logins under the shared lock; one that
+    // must spend a use or remove a secret id starts over under the
+    // exclusive lock, as Vault's per-secret-id read and write locks do.
+    {
+        let _shared = env.lock.read().await;
+        if let Checked::Granted(response) = check(env, &creds, Access::Shared).await? {
+            return Ok(response);
+        }
+    }
+    let _exclusive = env.lock.write().await;
+    match check(env, &creds, Access::Exclusive).await? {
+        Checked::Granted(response) => Ok(response),
+        // Under the exclusive lock every change is allowed, so this cannot
+        // happen; refuse rather than grant.
+        Checked::NeedsExclusive => Err(AppRoleError::InvalidCredentials.into()),
+    }
+}
 
-    let _guard = env.lock.lock().await;
-    let Some(role) = find_role(&env.store, role_id.expose()).await? else {
+/// The credentials of one login.
+struct Credentials<'c> {
+    role_id: &'c str,
+    secret_id: &'c str,
+    secret_id_hmac: &'c str,
+}
+
+/// Which lock a login check holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The shared lock: the check may not change any record.
+    Shared,
+    /// The exclusive lock: the check may spend a use or remove a secret id.
+    Exclusive,
+}
+
+/// What a login check decided, when it did not fail.
+enum Checked {
+    /// The login succeeds with this answer.
+    Granted(Option<Response>),
+    /// The login must change a record: check again under the exclusive lock.
+    NeedsExclusive,
+}
+
+/// Checks a login's credentials under the lock `access` says is held.
+async fn check(env: &Env<'_>, creds: &Credentials<'_>, access: Access) -> Result<Checked> {
+    let Some(role) = find_role(&env.store, creds.role_id).await? else {
         // The same storage read a known role costs, then the same answer a
         // known role with a wrong secret id gets.
         // ("-" is not a valid role name, so these keys never exist.)
         let decoy = Role::new("-", String::new());
         let _ = env.store.role(&decoy.name).await;
-        let _ = env.store.secret_id(&decoy, &secret_id_hmac).await;
-        let _ = env.store.accessor(&decoy, &secret_id_hmac).await;
-        return Err(if secret_id.is_empty() {
+        let _ = env.store.secret_id(&decoy, creds.secret_id_hmac).await;
+        let _ = env.store.accessor(&decoy, creds.secret_id_hmac).await;
+        return Err(if creds.secret_id.is_empty() {
             AppRoleError::Missing("secret_id")
         } else {
             AppRoleError::InvalidCredentials
@@ -104,10 +152,13 @@ async fn attempt(env: &Env<'_>) -> Result<Option<Response>> {
     };
 
     let verified = if role.bind_secret_id {
-        if secret_id.is_empty() {
+        if creds.secret_id.is_empty() {
             return Err(AppRoleError::Missing("secret_id").into());
         }
-        Some(use_secret_id(env, &role, &secret_id_hmac).await?)
+        match use_secret_id(env, &role, creds.secret_id_hmac, access).await? {
+            Some(verified) => Some(verified),
+            None => return Ok(Checked::NeedsExclusive),
+        }
     } else {
         None
     };
@@ -120,10 +171,10 @@ async fn attempt(env: &Env<'_>) -> Result<Option<Response>> {
         }
     }
 
-    Ok(Some(Response {
+    Ok(Checked::Granted(Some(Response {
         login: Some(Box::new(grant(&role, verified))),
         ..Response::default()
-    }))
+    })))
 }
 
 /// The role whose role id is `role_id`, compared in constant time.
@@ -137,8 +188,15 @@ async fn find_role(store: &Store<'_>, role_id: &str) -> Result<Option<Role>, App
         .filter(|r| Store::same_hmac(&r.role_id, role_id)))
 }
 
-/// Checks the secret id and spends one use of it. Call under the lock.
-async fn use_secret_id(env: &Env<'_>, role: &Role, secret_id_hmac: &str) -> Result<Verified> {
+/// Checks the secret id and spends one use of it. `None` when that needs a
+/// change (a use to spend, a secret id to remove) and only the shared lock
+/// is held.
+async fn use_secret_id(
+    env: &Env<'_>,
+    role: &Role,
+    secret_id_hmac: &str,
+    access: Access,
+) -> Result<Option<Verified>> {
     let store = &env.store;
     let Some(mut entry) = store
         .secret_id(role, secret_id_hmac)
@@ -149,7 +207,11 @@ async fn use_secret_id(env: &Env<'_>, role: &Role, secret_id_hmac: &str) -> Resu
     };
     // A secret id without its accessor index, or past its TTL, is removed.
     let now = env.now();
-    if store.accessor(role, &entry.accessor).await?.is_none() || entry.expired(now) {
+    let orphaned = store.accessor(role, &entry.accessor).await?.is_none();
+    if (orphaned || entry.expired(now) || entry.num_uses != 0) && access == Access::Shared {
+        return Ok(None);
+    }
+    if orphaned || entry.expired(now) {
         store.delete_secret_id(role, &entry).await?;
         return Err(AppRoleError::InvalidCredentials.into());
     }
@@ -177,10 +239,10 @@ async fn use_secret_id(env: &Env<'_>, role: &Role, secret_id_hmac: &str) -> Resu
             return Err(AppRoleError::SecretIdCidr(addr.to_string()).into());
         }
     }
-    Ok(Verified {
+    Ok(Some(Verified {
         metadata: entry.metadata,
         token_bound_cidrs: entry.token_bound_cidrs,
-    })
+    }))
 }
 
 /// The grant for a successful login, as Vault builds its `logical.Auth`.
@@ -375,6 +437,41 @@ mod tests {
         let attempts: Vec<_> = (0..8).map(|_| h.login(&role_id, &secret, None)).collect();
         let results = futures_join(attempts).await;
         assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parallel_logins_spend_exactly_the_uses_and_unlimited_ones_change_nothing() {
+        let h = Arc::new(Harness::new());
+        let role_id = role(&h, "web", json!({})).await;
+        let limited = h.secret_id("web", json!({"num_uses": 5})).await;
+        let unlimited = h.secret_id("web", json!({})).await;
+        let before = h.everything().await;
+        let mut tasks = Vec::new();
+        for i in 0..48 {
+            let (h, role_id) = (h.clone(), role_id.clone());
+            let secret = if i % 2 == 0 {
+                limited.clone()
+            } else {
+                unlimited.clone()
+            };
+            tasks.push(tokio::spawn(async move {
+                (i % 2 == 0, h.login(&role_id, &secret, None).await.is_ok())
+            }));
+        }
+        let (mut limited_ok, mut unlimited_ok) = (0, 0);
+        for task in tasks {
+            match task.await.unwrap() {
+                (true, ok) => limited_ok += usize::from(ok),
+                (false, ok) => unlimited_ok += usize::from(ok),
+            }
+        }
+        assert_eq!(limited_ok, 5, "exactly the uses granted");
+        assert_eq!(unlimited_ok, 24, "an unlimited secret id never runs out");
+        // Only the spent secret id's records changed: it is gone, and the
+        // unlimited one's record is byte for byte what it was.
+        let after = h.everything().await;
+        assert_eq!(after.len(), before.len() - 2);
+        assert!(after.iter().all(|kv| before.contains(kv)));
     }
 
     async fn futures_join<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {

@@ -125,7 +125,7 @@ async fn read(env: &Env<'_>) -> Result<Option<Response>> {
 
 async fn delete(env: &Env<'_>) -> Result<Option<Response>> {
     let name = env.role_name()?;
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     if let Some(role) = env.store.role(&name).await? {
         env.store.delete_role(&role).await?;
     }
@@ -162,7 +162,7 @@ async fn write(env: &Env<'_>) -> Result<Option<Response>> {
         .collect();
     let fd = FieldData::new(&body, FIELDS)?;
 
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     let existing = env.store.role(&name).await?;
     // The existence check makes a write to a missing role a create; a plain
     // update of a missing role is treated the same way.

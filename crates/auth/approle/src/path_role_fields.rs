@@ -198,7 +198,7 @@ pub(crate) async fn handle(
     }
     let fd = FieldData::new(&env.req.data, fields)?;
     let name = env.role_name()?;
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     let Some(mut role) = env.store.role(&name).await? else {
         // Vault: updates of a missing role are unsupported; deletes are no-ops.
         return match op {

@@ -38,7 +38,7 @@ pub(crate) async fn handle(env: &Env<'_>, op: Operation) -> Result<Option<Respon
     }
     let fd = FieldData::new(&env.req.data, FIELDS)?;
     let name = env.role_name()?;
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     let Some(mut role) = env.store.role(&name).await? else {
         return Err(AppRoleError::UnsupportedPath.into());
     };

@@ -202,7 +202,7 @@ async fn issue(
     if secret_id.expose().len() > MAX_NAME_LEN {
         return Err(AppRoleError::ValueTooLong.into());
     }
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     let Some(role) = env.store.role(&name).await? else {
         return Err(AppRoleError::RoleNotFound(name).into());
     };

@@ -116,7 +116,7 @@ pub(crate) async fn handle(env: &Env<'_>, op: Op) -> Result<Option<Response>> {
         return Err(AppRoleError::Missing(field).into());
     }
 
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     let Some(role) = env.store.role(&name).await? else {
         return Err(AppRoleError::RoleDoesNotExist(name).into());
     };

@@ -25,7 +25,7 @@ this endpoint will trigger the clean-up action, without waiting for the backend'
 
 /// Runs the tidy over both the replicated and the local secret ids.
 pub(crate) async fn handle(env: &Env<'_>) -> Result<Option<Response>> {
-    let _guard = env.lock.lock().await;
+    let _guard = env.lock.write().await;
     let now = env.now();
     env.store.tidy("secret_id/", "accessor/", now).await?;
     env.store
