@@ -17,11 +17,12 @@ pub(crate) fn auth_block(token: &str, entry: &TokenEntry, identity_policies: Vec
     policies.extend(identity_policies.iter().cloned());
     policies.sort();
     policies.dedup();
-    let metadata: Map<String, Value> = entry
-        .meta
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
+    // Inserted one by one: `meta` is already in key order, and collecting
+    // would sort a copy first.
+    let mut metadata = Map::new();
+    for (k, v) in &entry.meta {
+        metadata.insert(k.clone(), Value::String(v.clone()));
+    }
     Auth {
         client_token: token.to_owned(),
         accessor: entry.accessor.clone(),
@@ -57,17 +58,17 @@ impl Unsealed {
         }
         let mut identity_policies = Vec::new();
         if let Some(alias) = &alias {
-            let entity = self
+            let entity_id = self
                 .identity
-                .entity_for_login(
+                .entity_id_for_login(
                     &route.entry.accessor,
                     &route.entry.mount_type,
                     &route.prefix,
                     alias,
                 )
                 .await?;
-            identity_policies = self.identity_policies(&entity.id)?;
-            params.entity_id = entity.id;
+            identity_policies = self.identity_policies(&entity_id)?;
+            params.entity_id = entity_id;
         }
         if params.token_type == TokenType::Batch {
             let (token, entry) = self.tokens.create(params).await?;

@@ -62,61 +62,6 @@ impl std::fmt::Debug for NewLease {
     }
 }
 
-/// Times and durations as integer nanoseconds in the stored record (serde's
-/// default spells out `secs_since_epoch` and `nanos_since_epoch` for each).
-mod nanos {
-    use std::time::{Duration, SystemTime};
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    fn of_time(t: SystemTime) -> u64 {
-        t.duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-            .unwrap_or(0)
-    }
-
-    pub(super) fn serialize<S: Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(of_time(*t))
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
-        Ok(SystemTime::UNIX_EPOCH + Duration::from_nanos(u64::deserialize(d)?))
-    }
-
-    pub(super) mod option {
-        use super::*;
-
-        pub(crate) fn serialize<S: Serializer>(
-            t: &Option<SystemTime>,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
-            match t {
-                Some(t) => s.serialize_some(&of_time(*t)),
-                None => s.serialize_none(),
-            }
-        }
-
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<SystemTime>, D::Error> {
-            Ok(Option::<u64>::deserialize(d)?
-                .map(|n| SystemTime::UNIX_EPOCH + Duration::from_nanos(n)))
-        }
-    }
-
-    pub(super) mod duration {
-        use super::*;
-
-        pub(crate) fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-            s.serialize_u64(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        }
-
-        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-            Ok(Duration::from_nanos(u64::deserialize(d)?))
-        }
-    }
-}
-
 /// One lease, as stored under `id/<lease_id>`.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeaseEntry {
@@ -134,28 +79,28 @@ pub struct LeaseEntry {
     /// The creating token's id (hash); "" for none.
     pub token_ref: String,
     /// When the lease was issued.
-    #[serde(with = "nanos")]
+    #[serde(with = "coffer_types::stored_time::time")]
     pub issue_time: SystemTime,
     /// When it expires; `None` for a lease that never does (root tokens).
-    #[serde(with = "nanos::option")]
+    #[serde(with = "coffer_types::stored_time::option_time")]
     pub expire_time: Option<SystemTime>,
     /// When it was last renewed.
-    #[serde(with = "nanos::option")]
+    #[serde(with = "coffer_types::stored_time::option_time")]
     pub last_renewal_time: Option<SystemTime>,
     /// The TTL last granted (at issue or renewal); the default increment of
     /// a renewal that names none.
-    #[serde(with = "nanos::duration")]
+    #[serde(with = "coffer_types::stored_time::duration")]
     pub ttl: Duration,
     /// Whether it may be renewed.
     pub renewable: bool,
     /// The absolute cap on its life through renewals (issue time plus the
     /// max TTL); `None` for no cap.
-    #[serde(with = "nanos::option")]
+    #[serde(with = "coffer_types::stored_time::option_time")]
     pub max_expire_time: Option<SystemTime>,
     /// Failed revocation attempts so far.
     pub revoke_attempts: u32,
     /// When the next revocation attempt is due after a failure.
-    #[serde(with = "nanos::option")]
+    #[serde(with = "coffer_types::stored_time::option_time")]
     pub next_attempt: Option<SystemTime>,
     /// The last revocation error (backend text, at most 240 characters).
     pub last_error: Option<String>,

@@ -159,13 +159,44 @@ impl IdentityStore {
         Ok(entity)
     }
 
+    /// The id of the entity behind a login, as
+    /// [`IdentityStore::entity_for_login`] finds or creates it, without
+    /// copying the entity (the core needs only its id).
+    pub async fn entity_id_for_login(
+        &self,
+        mount_accessor: &str,
+        mount_type: &str,
+        mount_path: &str,
+        alias: &AliasGrant,
+    ) -> Result<String> {
+        let known = self.with_returning(mount_accessor, alias, |e| e.id.clone());
+        match known {
+            Some(id) => Ok(id),
+            None => self
+                .entity_for_login(mount_accessor, mount_type, mount_path, alias)
+                .await
+                .map(|entity| entity.id),
+        }
+    }
+
     fn returning(&self, mount_accessor: &str, grant: &AliasGrant) -> Option<Entity> {
+        self.with_returning(mount_accessor, grant, Entity::clone)
+    }
+
+    /// `f` of the entity of a returning login (alias known, metadata
+    /// unchanged), under the read lock.
+    fn with_returning<T>(
+        &self,
+        mount_accessor: &str,
+        grant: &AliasGrant,
+        f: impl FnOnce(&Entity) -> T,
+    ) -> Option<T> {
         let st = self.read();
         let alias = st.alias_by_factors(mount_accessor, &grant.name)?;
         if alias.metadata != grant.metadata {
             return None;
         }
-        st.entity(&alias.canonical_id).cloned()
+        st.entity(&alias.canonical_id).map(f)
     }
 
     /// The entity with this id.
@@ -248,6 +279,38 @@ mod tests {
             name: name.into(),
             metadata: Default::default(),
         }
+    }
+
+    #[tokio::test]
+    async fn entity_id_for_login_matches_the_entity_first_and_returning() {
+        let h = Harness::new().await;
+        let s = &h.store;
+        let first = s
+            .entity_id_for_login(USERPASS, "userpass", "auth/userpass/", &grant("dana"))
+            .await
+            .unwrap();
+        let entity = s
+            .entity_for_login(USERPASS, "userpass", "auth/userpass/", &grant("dana"))
+            .await
+            .unwrap();
+        assert_eq!(first, entity.id, "created on the first login");
+        let again = s
+            .entity_id_for_login(USERPASS, "userpass", "auth/userpass/", &grant("dana"))
+            .await
+            .unwrap();
+        assert_eq!(again, entity.id, "the same entity when returning");
+        let mut changed = grant("dana");
+        changed.metadata.insert("team".into(), "ops".into());
+        let updated = s
+            .entity_id_for_login(USERPASS, "userpass", "auth/userpass/", &changed)
+            .await
+            .unwrap();
+        assert_eq!(updated, entity.id);
+        let aliases = s.entity(&entity.id).unwrap().aliases;
+        assert_eq!(
+            aliases[0].metadata.get("team").map(String::as_str),
+            Some("ops")
+        );
     }
 
     #[tokio::test]

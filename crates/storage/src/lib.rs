@@ -13,6 +13,7 @@ mod error;
 mod key;
 mod listing;
 mod memory;
+mod tree;
 mod view;
 
 use async_trait::async_trait;

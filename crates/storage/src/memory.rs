@@ -1,16 +1,17 @@
 //! The in-memory backend (dev mode and tests).
 
-use std::collections::BTreeMap;
 use std::sync::RwLock;
 
 use async_trait::async_trait;
 
+use crate::tree::Tree;
 use crate::{Key, Prefix, Storage, StorageError, WriteOp};
 
-/// Keeps everything in a sorted map in memory. Nothing survives the process.
+/// Keeps everything in memory, one sorted map per folder (see the `tree`
+/// module). Nothing survives the process.
 #[derive(Default)]
 pub struct MemoryStorage {
-    map: RwLock<BTreeMap<String, Vec<u8>>>,
+    map: RwLock<Tree>,
 }
 
 impl MemoryStorage {
@@ -19,13 +20,13 @@ impl MemoryStorage {
         Self::default()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Vec<u8>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Tree> {
         // A poisoned lock only means another thread panicked mid-operation;
         // every operation below leaves the map consistent, so keep going.
         self.map.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Vec<u8>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Tree> {
         self.map.write().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -37,12 +38,12 @@ impl Storage for MemoryStorage {
     }
 
     async fn put(&self, key: &Key, value: Vec<u8>) -> Result<(), StorageError> {
-        self.write().insert(key.as_str().to_owned(), value);
+        self.write().put(key.as_str(), value);
         Ok(())
     }
 
     async fn delete(&self, key: &Key) -> Result<(), StorageError> {
-        self.write().remove(key.as_str());
+        self.write().delete(key.as_str());
         Ok(())
     }
 
@@ -56,27 +57,15 @@ impl Storage for MemoryStorage {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>, StorageError> {
-        let map = self.read();
-        crate::list_children(prefix.as_str(), after, limit, |lower, upper, visit| {
-            for (key, _) in map.range::<str, _>((lower, upper)) {
-                if !visit(key) {
-                    break;
-                }
-            }
-            Ok(())
-        })
+        Ok(self.read().children(prefix.as_str(), after, limit))
     }
 
     async fn write_batch(&self, ops: Vec<WriteOp>) -> Result<(), StorageError> {
         let mut map = self.write();
         for op in ops {
             match op {
-                WriteOp::Put(k, v) => {
-                    map.insert(k.as_str().to_owned(), v);
-                }
-                WriteOp::Delete(k) => {
-                    map.remove(k.as_str());
-                }
+                WriteOp::Put(k, v) => map.put(k.as_str(), v),
+                WriteOp::Delete(k) => map.delete(k.as_str()),
             }
         }
         Ok(())

@@ -63,29 +63,50 @@ pub struct TokenEntry {
     /// The token's accessor.
     pub accessor: String,
     /// The parent token's `id_hash`; `None` for orphans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
     /// Sorted, deduplicated policies.
     pub policies: Vec<String>,
     /// Metadata given at creation.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub meta: BTreeMap<String, String>,
     /// `token`, `token-<name>`, `root`, or the auth method's display name.
     pub display_name: String,
     /// Remaining uses; 0 means unlimited.
     pub num_uses: u64,
     /// When the token was created.
+    #[serde(with = "coffer_types::stored_time::time")]
     pub creation_time: SystemTime,
     /// The TTL given at creation (zero: never expires).
+    #[serde(with = "coffer_types::stored_time::duration")]
     pub creation_ttl: Duration,
     /// The TTL set by the last creation or renewal (the base of renewals
     /// without an increment).
+    #[serde(with = "coffer_types::stored_time::duration")]
     pub ttl: Duration,
     /// When the token stops working; `None` for non-expiring (root) tokens.
+    #[serde(with = "coffer_types::stored_time::option_time")]
     pub expire_time: Option<SystemTime>,
     /// When the token was last renewed.
+    #[serde(
+        default,
+        with = "coffer_types::stored_time::option_time",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub last_renewal_time: Option<SystemTime>,
     /// Hard lifetime cap counted from creation (zero: none).
+    #[serde(
+        default,
+        with = "coffer_types::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub explicit_max_ttl: Duration,
     /// Renewal period of a periodic token (zero: not periodic).
+    #[serde(
+        default,
+        with = "coffer_types::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub period: Duration,
     /// Whether the token may be renewed.
     pub renewable: bool,
@@ -96,26 +117,31 @@ pub struct TokenEntry {
     /// The identity entity, "" when none.
     pub entity_id: String,
     /// The token role it was created against, "" when none.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub role: String,
     /// A random id that scopes the token's cubbyhole; not derived from the
     /// token. Empty for batch tokens, which have no cubbyhole.
     pub cubbyhole_id: String,
     /// CIDR blocks the token may be used from, as given (empty: anywhere).
     /// Checked by [`TokenEntry::cidr_allowed`].
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bound_cidrs: Vec<String>,
     /// The auth method's login grant for tokens minted by a login (kept in
     /// the barrier with the entry, handed back to the method on renewal).
     /// `None` for tokens from `auth/token/` and for batch tokens.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_grant: Option<LoginGrant>,
     /// The backend's cap on the token's lifetime through renewals (a login's
     /// `max_ttl`); zero: only the system max applies.
-    #[serde(default)]
+    #[serde(
+        default,
+        with = "coffer_types::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub max_ttl: Duration,
     /// Set while the token is being revoked (its last use was spent, or a
     /// revocation is in progress): the token no longer authenticates.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) revocation_pending: bool,
 }
 
@@ -217,6 +243,7 @@ pub(crate) fn rfc3339(t: SystemTime) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use serde_json::json;
 
     pub(crate) fn sample() -> TokenEntry {
         TokenEntry {
@@ -286,6 +313,76 @@ pub(crate) mod tests {
         assert!(!e.is_batch() && e.token_kind() == TokenType::Service);
         e.token_type = TOKEN_TYPE_BATCH.into();
         assert!(e.is_batch() && e.token_kind() == TokenType::Batch);
+    }
+
+    /// A login token entry, with a grant, as a login stores it.
+    fn login_sample() -> TokenEntry {
+        let mut e = sample();
+        e.meta.insert("role_name".into(), "web".into());
+        e.last_renewal_time = Some(e.creation_time + Duration::from_secs(5));
+        e.period = Duration::from_secs(60);
+        e.login_grant = Some(LoginGrant {
+            display_name: "approle".into(),
+            policies: vec!["web".into()],
+            ttl: Duration::from_secs(3600),
+            max_ttl: Duration::from_secs(7200),
+            renewable: true,
+            ..LoginGrant::default()
+        });
+        e
+    }
+
+    #[test]
+    fn entries_in_serdes_default_time_form_still_decode() {
+        // How entries were written before times became nanoseconds.
+        let secs = |d: Duration| json!({"secs": d.as_secs(), "nanos": d.subsec_nanos()});
+        let at = |t: SystemTime| {
+            let d = t.duration_since(UNIX_EPOCH).unwrap();
+            json!({"secs_since_epoch": d.as_secs(), "nanos_since_epoch": d.subsec_nanos()})
+        };
+        let e = login_sample();
+        let mut v = serde_json::to_value(&e).unwrap();
+        v["creation_time"] = at(e.creation_time);
+        v["expire_time"] = at(e.expire_time.unwrap());
+        v["last_renewal_time"] = at(e.last_renewal_time.unwrap());
+        v["creation_ttl"] = secs(e.creation_ttl);
+        v["ttl"] = secs(e.ttl);
+        v["period"] = secs(e.period);
+        v["explicit_max_ttl"] = secs(Duration::ZERO);
+        v["login_grant"]["ttl"] = secs(Duration::from_secs(3600));
+        v["login_grant"]["max_ttl"] = secs(Duration::from_secs(7200));
+        v["login_grant"]["period"] = secs(Duration::ZERO);
+        v["login_grant"]["bound_cidrs"] = json!([]);
+        v["login_grant"]["internal_data"] = json!({});
+        let back: TokenEntry = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn entries_are_written_compactly_and_read_back() {
+        let e = login_sample();
+        let v = serde_json::to_value(&e).unwrap();
+        assert!(v["creation_time"].is_u64() && v["ttl"].is_u64());
+        for absent in [
+            "parent",
+            "role",
+            "bound_cidrs",
+            "max_ttl",
+            "revocation_pending",
+        ] {
+            assert!(v.get(absent).is_none(), "{absent} is left out when empty");
+        }
+        assert!(v["login_grant"].get("internal_data").is_none());
+        let back: TokenEntry = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+        let mut full = e.clone();
+        full.parent = Some("cd".repeat(32));
+        full.role = "r".into();
+        full.bound_cidrs = vec!["10.0.0.0/8".into()];
+        full.max_ttl = Duration::from_secs(9);
+        full.revocation_pending = true;
+        let back: TokenEntry = serde_json::from_slice(&serde_json::to_vec(&full).unwrap()).unwrap();
+        assert_eq!(back, full);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod position;
 pub mod request;
 pub mod response;
 pub mod sensitive;
+pub mod stored_time;
 
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{Error, ErrorKind, Result};

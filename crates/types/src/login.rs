@@ -19,29 +19,51 @@ pub struct AliasGrant {
 }
 
 /// A successful login, as the auth method reports it.
+///
+/// Stored inside token entries: times as integer nanoseconds, empty fields
+/// left out (and read back as their defaults).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LoginGrant {
     /// Shown in token lookups (`<mount>-<name>`); the core prefixes the mount.
     pub display_name: String,
     /// Policies attached to the token (`token_policies`).
     pub policies: Vec<String>,
     /// Do not add the `default` policy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub no_default_policy: bool,
     /// Token metadata (`username`, `role_name`, ...). Never secret.
     pub metadata: BTreeMap<String, String>,
     /// Token TTL; zero means the mount's default.
+    #[serde(
+        with = "crate::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub ttl: Duration,
     /// Cap on the token's life through renewals; zero means the mount's max.
+    #[serde(
+        with = "crate::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub max_ttl: Duration,
     /// Periodic token period; zero for none.
+    #[serde(
+        with = "crate::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub period: Duration,
     /// Hard cap regardless of renewals; zero for none.
+    #[serde(
+        with = "crate::stored_time::duration",
+        skip_serializing_if = "Duration::is_zero"
+    )]
     pub explicit_max_ttl: Duration,
     /// Number of uses; zero for unlimited.
     pub num_uses: u64,
     /// Whether the token may be renewed.
     pub renewable: bool,
     /// Client networks the token may be used from (CIDR blocks); empty for any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bound_cidrs: Vec<String>,
     /// `service`, `batch`, or `default` (service unless the mount says otherwise).
     pub token_type: String,
@@ -49,6 +71,7 @@ pub struct LoginGrant {
     pub alias: Option<AliasGrant>,
     /// The auth method's own data, kept with the token and handed back to it on
     /// renewal. Never shown to clients or written to audit logs in clear.
+    #[serde(skip_serializing_if = "Map::is_empty")]
     pub internal_data: Map<String, Value>,
 }
 
