@@ -96,13 +96,13 @@ async fn attempt(env: &Env<'_>) -> Result<Option<Response>> {
     // exclusive lock, as Vault's per-secret-id read and write locks do.
     {
         let _shared = env.lock.read().await;
-        if let Checked::Granted(response) = check(env, &creds, Access::Shared).await? {
-            return Ok(response);
+        if let Checked::Granted(grant) = check(env, &creds, Access::Shared).await? {
+            return Ok(granted(grant));
         }
     }
     let _exclusive = env.lock.write().await;
     match check(env, &creds, Access::Exclusive).await? {
-        Checked::Granted(response) => Ok(response),
+        Checked::Granted(grant) => Ok(granted(grant)),
         // Under the exclusive lock every change is allowed, so this cannot
         // happen; refuse rather than grant.
         Checked::NeedsExclusive => Err(AppRoleError::InvalidCredentials.into()),
@@ -127,8 +127,8 @@ enum Access {
 
 /// What a login check decided, when it did not fail.
 enum Checked {
-    /// The login succeeds with this answer.
-    Granted(Option<Response>),
+    /// The login succeeds with this grant.
+    Granted(Box<LoginGrant>),
     /// The login must change a record: check again under the exclusive lock.
     NeedsExclusive,
 }
@@ -171,10 +171,15 @@ async fn check(env: &Env<'_>, creds: &Credentials<'_>, access: Access) -> Result
         }
     }
 
-    Ok(Checked::Granted(Some(Response {
-        login: Some(Box::new(grant(&role, verified))),
+    Ok(Checked::Granted(Box::new(grant(&role, verified))))
+}
+
+/// The answer to a successful login.
+fn granted(grant: Box<LoginGrant>) -> Option<Response> {
+    Some(Response {
+        login: Some(grant),
         ..Response::default()
-    })))
+    })
 }
 
 /// The role whose role id is `role_id`, compared in constant time.
