@@ -296,7 +296,9 @@ pub(crate) fn targets(rows: &[Row]) -> Vec<(String, String, bool)> {
             r.rps >= 10_000.0,
         ));
     }
-    if let Some(r) = find("approle-login")
+    // Judged in memory, as the other ratios: on redb every login
+    // is a durable commit, and its rate is the disk's (reported, not judged).
+    if let Some(r) = find("approle-login").filter(|r| r.storage != "redb")
         && let Some(x) = r.ratio_to_ceiling
     {
         out.push((
@@ -383,6 +385,36 @@ mod tests {
         let text = table(&rows);
         assert!(text.contains("MISSED  kv2-read"), "{text}");
         assert!(text.contains("met     token-lookup-self"), "{text}");
+    }
+
+    #[test]
+    fn logins_are_judged_in_memory_and_writes_on_redb() {
+        let on = |storage: &str| {
+            let mut rows = vec![
+                row("ceiling", 100.0),
+                row("kv2-write", 12_000.0),
+                row("approle-login", 30.0),
+            ];
+            for r in &mut rows[1..] {
+                r.storage = storage.into();
+            }
+            add_ratios(&mut rows);
+            targets(&rows)
+                .into_iter()
+                .map(|(what, _, met)| (what, met))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            on("inmem"),
+            [("approle-login >= 0.25 x ceiling".to_owned(), true)]
+        );
+        assert_eq!(
+            on("redb"),
+            [(
+                "kv2-write on redb >= 10,000 durable writes/s".to_owned(),
+                true
+            )]
+        );
     }
 
     #[test]
