@@ -60,8 +60,11 @@ fn token(headers: &HeaderMap) -> Option<Sensitive> {
         .map(|t| Sensitive::new(t.trim()))
 }
 
-/// Builds the request. `body` is the raw body (already size-limited).
-pub(crate) fn decode(
+/// Builds the request from the wire: method, URI (`/v1/...`), headers and
+/// the raw body (already size-limited). Pure: no I/O and no core, so it is
+/// also the entry point of the `decode` fuzz target (`fuzz/`). Every
+/// malformed input is an [`Error`] with a 4xx status, never a panic.
+pub fn decode(
     method: &Method,
     uri: &Uri,
     headers: &HeaderMap,

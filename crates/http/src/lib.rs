@@ -10,5 +10,6 @@ mod render;
 mod serve;
 mod tls;
 
+pub use decode::decode as decode_request;
 pub use serve::{ConnInfo, ListenerOptions, MAX_REQUEST_SIZE, respond, serve, serve_with};
 pub use tls::{TlsError, TlsSettings, load_tls_config};
