@@ -5,7 +5,9 @@
 //! local default), checks that something listens there, and returns the URL.
 //! When nothing does, the test is skipped with a printed reason (`None`),
 //! unless `COFFER_REQUIRE_SERVICES=1` (set by `.ci/run`), where it panics so
-//! the run fails instead of passing quietly.
+//! the run fails instead of passing quietly. Every other environment skip
+//! (no tmpfs, no server binary, ...) goes through the same rule:
+//! [`skip_or_fail`] and [`require_environment`].
 //!
 //! Tests that must prove a password works (or stopped working) start a
 //! [`PgCluster`]: a throwaway PostgreSQL server where every connection needs
@@ -102,25 +104,64 @@ fn reachable(url: &str, port: u16) -> Result<(), String> {
     Err(last)
 }
 
-/// The service's URL if it is reachable. Otherwise prints why the calling
-/// test is skipped and returns `None`, or panics when
-/// [`services_required`].
-pub fn require(service: Service, test: &str) -> Option<String> {
-    let url = service.url();
-    match reachable(&url, default_port(service)) {
-        Ok(()) => Some(url),
-        Err(why) if services_required() => panic!(
-            "{test}: {service:?} is required (COFFER_REQUIRE_SERVICES=1) but unreachable at {}: {why}",
-            service.env_var()
-        ),
+/// The one rule for a test that cannot run here: prints
+/// `SKIPPED <test>: <why>` and returns, or panics when
+/// [`services_required`] (under `COFFER_REQUIRE_SERVICES=1` nothing may
+/// skip). Every environment skip of the suite goes through it (or through
+/// [`require_environment`], [`require`] and [`PgCluster`]'s `*_or_skip`).
+///
+/// # Panics
+///
+/// When [`services_required`].
+pub fn skip_or_fail(test: &str, why: &str) {
+    match skip_verdict(services_required(), test, why) {
+        Ok(skipped) => eprintln!("{skipped}"),
+        Err(failure) => panic!("{failure}"),
+    }
+}
+
+/// What [`skip_or_fail`] does: `Ok(line to print)` to skip, `Err(panic
+/// message)` when skips are forbidden.
+fn skip_verdict(required: bool, test: &str, why: &str) -> Result<String, String> {
+    if required {
+        Err(format!(
+            "{test}: cannot run here, and COFFER_REQUIRE_SERVICES=1 forbids skipping: {why}"
+        ))
+    } else {
+        Ok(format!("SKIPPED {test}: {why}"))
+    }
+}
+
+/// `Some(value)` when what the test needs from its environment is there;
+/// otherwise [`skip_or_fail`] with the error as the reason, and `None`.
+///
+/// # Panics
+///
+/// When `needed` is an error and [`services_required`].
+pub fn require_environment<T, E: std::fmt::Display>(test: &str, needed: Result<T, E>) -> Option<T> {
+    match needed {
+        Ok(value) => Some(value),
         Err(why) => {
-            eprintln!(
-                "SKIPPED {test}: {service:?} unreachable ({why}); set {} or start it",
-                service.env_var()
-            );
+            skip_or_fail(test, &why.to_string());
             None
         }
     }
+}
+
+/// The service's URL if it is reachable. Otherwise prints why the calling
+/// test is skipped and returns `None`, or panics when
+/// [`services_required`] (see [`skip_or_fail`]).
+pub fn require(service: Service, test: &str) -> Option<String> {
+    let url = service.url();
+    let needed = reachable(&url, default_port(service))
+        .map(|()| url)
+        .map_err(|why| {
+            format!(
+                "{service:?} unreachable at {} ({why}); set it or start the service",
+                service.env_var()
+            )
+        });
+    require_environment(test, needed)
 }
 
 #[cfg(test)]
@@ -142,6 +183,19 @@ mod tests {
             Some(("localhost".into(), 3307))
         );
         assert_eq!(host_port("nonsense", 1), None);
+    }
+
+    #[test]
+    fn skips_are_failures_when_services_are_required() {
+        assert_eq!(
+            skip_verdict(false, "t", "no tmpfs"),
+            Ok("SKIPPED t: no tmpfs".to_owned())
+        );
+        let failure = skip_verdict(true, "t", "no tmpfs").unwrap_err();
+        assert!(failure.starts_with("t: "), "{failure}");
+        assert!(failure.contains("COFFER_REQUIRE_SERVICES=1"), "{failure}");
+        assert!(failure.ends_with("no tmpfs"), "{failure}");
+        assert_eq!(require_environment::<_, String>("t", Ok(7)), Some(7));
     }
 
     #[test]

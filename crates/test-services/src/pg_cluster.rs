@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use crate::pg_tools::{
     encode_userinfo, free_port, os_user_ids, random_alphanumeric, run, server_bin_dir,
 };
-use crate::services_required;
+use crate::require_environment;
 
 /// How many ports to try when another process takes the free port first.
 const START_ATTEMPTS: usize = 5;
@@ -56,7 +56,8 @@ impl PgCluster {
     /// [`start`](Self::start) for a test: when the machine cannot run a
     /// cluster (no PostgreSQL server binaries, no `postgres` OS user), prints
     /// why `test` is skipped and returns `None`, or panics when
-    /// [`services_required`]. A cluster that fails to start panics.
+    /// [`crate::services_required`] ([`crate::skip_or_fail`]). A cluster
+    /// that fails to start panics.
     pub fn start_or_skip(test: &str) -> Option<PgCluster> {
         Self::launch_or_skip(test, None)
     }
@@ -110,15 +111,9 @@ impl PgCluster {
     }
 
     fn launch_or_skip(test: &str, tls: Option<(&str, &str)>) -> Option<PgCluster> {
-        if let Err(why) = prerequisites() {
-            if services_required() {
-                panic!(
-                    "{test}: a PostgreSQL cluster is required (COFFER_REQUIRE_SERVICES=1): {why}"
-                );
-            }
-            eprintln!("SKIPPED {test}: cannot start a PostgreSQL cluster ({why})");
-            return None;
-        }
+        let needed =
+            prerequisites().map_err(|why| format!("cannot start a PostgreSQL cluster ({why})"));
+        require_environment(test, needed)?;
         match Self::launch(tls) {
             Ok(cluster) => Some(cluster),
             Err(e) => panic!("{test}: the PostgreSQL cluster did not start: {e}"),
