@@ -42,4 +42,41 @@ def test_leases_api(client):
         client.sys.renew_lease("secret/creds/nope/abc")
     with pytest.raises(hvac.exceptions.InvalidPath):
         client.sys.list_leases("secret/")
-    client.sys.revoke_prefix("secret/creds/")
+
+
+def test_revoke_prefix_revokes_the_logins_under_it(client):
+    """Tokens from logins are leases under `auth/<mount>/login/<user>/`:
+    revoking a prefix revokes those tokens and no others."""
+    for mount in ("hvac-rp-a", "hvac-rp-b"):
+        client.sys.enable_auth_method("userpass", path=mount)
+        client.auth.userpass.create_or_update_user("rita", password="pw", mount_point=mount)
+    try:
+        def login(mount):
+            c = hvac.Client(url=client.url)
+            c.auth.userpass.login("rita", "pw", mount_point=mount)
+            return c
+
+        doomed = [login("hvac-rp-a") for _ in range(2)]
+        kept = login("hvac-rp-b")
+        listed = client.sys.list_leases("auth/hvac-rp-a/login/rita/")["data"]["keys"]
+        assert len(listed) == 2, listed
+        for c in (*doomed, kept):
+            assert c.auth.token.lookup_self()["data"]["path"].startswith("auth/hvac-rp-")
+
+        client.sys.revoke_prefix("auth/hvac-rp-a/login")
+
+        for c in doomed:
+            with pytest.raises(hvac.exceptions.Forbidden):
+                c.auth.token.lookup_self()
+        with pytest.raises(hvac.exceptions.InvalidPath):
+            client.sys.list_leases("auth/hvac-rp-a/login/rita/")
+        # The other mount's login, and the caller's own token, are untouched.
+        assert kept.auth.token.lookup_self()["data"]["path"] == "auth/hvac-rp-b/login/rita"
+        assert len(client.sys.list_leases("auth/hvac-rp-b/login/rita/")["data"]["keys"]) == 1
+        assert client.auth.token.lookup_self()["data"]["id"] == client.token
+        # A prefix with nothing under it is not an error, and revokes nothing.
+        client.sys.revoke_prefix("secret/creds/")
+        assert kept.auth.token.lookup_self()["data"]["path"] == "auth/hvac-rp-b/login/rita"
+    finally:
+        for mount in ("hvac-rp-a", "hvac-rp-b"):
+            client.sys.disable_auth_method(mount)
