@@ -214,6 +214,10 @@ impl IdentityBackend {
 
 #[async_trait]
 impl Backend for IdentityBackend {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, _ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

@@ -8,7 +8,7 @@ use coffer_storage::View;
 use coffer_types::{Error, LeaseData, LoginGrant, Request, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::Clock;
+use crate::{Clock, PathDef};
 
 /// A mount's configuration as the backend sees it.
 #[derive(Clone, Debug, Default)]
@@ -64,6 +64,14 @@ pub trait Backend: Send + Sync {
     /// Paths that need no token or need `sudo`.
     fn special_paths(&self) -> SpecialPaths {
         SpecialPaths::default()
+    }
+
+    /// The backend's declared paths, in matching order: what
+    /// `sys/internal/specs/openapi` documents and what the bad-request corpus
+    /// is generated from. Backends with a [`crate::PathTable`] return its
+    /// declarations; the default declares nothing.
+    fn paths(&self) -> Vec<&PathDef> {
+        Vec::new()
     }
 
     /// Called when the mount is removed, before its storage is deleted.

@@ -117,6 +117,10 @@ impl Default for AppRole {
 
 #[async_trait]
 impl Backend for AppRole {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

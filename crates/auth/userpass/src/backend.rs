@@ -63,6 +63,10 @@ fn warn_ignored(resp: Option<Response>, ignored: Vec<String>) -> Option<Response
 
 #[async_trait]
 impl Backend for Userpass {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

@@ -1,5 +1,6 @@
 //! `sys/internal/ui/mounts`: what the CLI asks to learn a mount's type and
-//! KV version. Needs a valid token; shows only mounts the token can use.
+//! KV version, and `sys/internal/specs/openapi` (see [`super::openapi`]).
+//! Both need a valid token and show only mounts the token can use.
 
 use coffer_types::{Error, Operation, Request, Response, Result};
 use serde_json::{Map, Value};
@@ -10,7 +11,9 @@ use crate::unsealed::Unsealed;
 
 /// Whether this `sys/` path skips the ACL check (it does its own filtering).
 pub(crate) fn acl_exempt(relative: &str) -> bool {
-    relative == "internal/ui/mounts" || relative.starts_with("internal/ui/mounts/")
+    relative == "internal/ui/mounts"
+        || relative.starts_with("internal/ui/mounts/")
+        || relative == "internal/specs/openapi"
 }
 
 /// Dispatches `sys/internal/*`.
@@ -21,6 +24,9 @@ pub(super) async fn handle(
     req: &Request,
 ) -> Result<Option<Response>> {
     allow(req.op(), &[Operation::Read])?;
+    if relative == "internal/specs/openapi" {
+        return Ok(Some(super::openapi::document(unsealed, caller)));
+    }
     let rest = match relative.strip_prefix("internal/ui/mounts") {
         Some(rest) => rest.trim_start_matches('/'),
         None => return Err(Error::not_found()),

@@ -2,8 +2,10 @@
 //! file; this module dispatches.
 
 mod capabilities;
+mod declared;
 mod internal;
 mod mounts;
+mod openapi;
 mod policies;
 mod status;
 

@@ -131,6 +131,10 @@ impl Call<'_> {
 
 #[async_trait]
 impl Backend for DatabaseBackend {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

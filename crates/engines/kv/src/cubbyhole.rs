@@ -97,6 +97,10 @@ pub async fn destroy_scope(storage: &View, scope: &str) -> Result<()> {
 
 #[async_trait]
 impl Backend for Cubbyhole {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

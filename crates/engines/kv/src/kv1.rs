@@ -71,6 +71,10 @@ impl Default for KvV1 {
 
 #[async_trait]
 impl Backend for KvV1 {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

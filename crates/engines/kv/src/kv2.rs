@@ -145,6 +145,10 @@ fn is_bad_data_path(route: Route, path: &str) -> bool {
 
 #[async_trait]
 impl Backend for KvV2 {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {

@@ -145,6 +145,10 @@ pub(crate) fn list_response(keys: Vec<String>) -> Result<Option<Response>> {
 
 #[async_trait]
 impl Backend for TokenBackend {
+    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
+        self.table.declarations().collect()
+    }
+
     async fn handle(&self, _ctx: &Context, req: &Request) -> Result<Option<Response>> {
         if req.op() == Operation::Help {
             return self.table.help(&req.path).map(Some);

@@ -1,0 +1,593 @@
+//! The client-facing `sys/` paths declared as data, in the shape every
+//! backend declares its own ([`PathDef`] with typed [`FieldDef`]s).
+//!
+//! `sys/` is not a backend yet: its handlers parse paths and bodies by hand,
+//! so nothing declares what they accept. This table does, for two readers:
+//! `sys/internal/specs/openapi` documents the `sys/` paths from it, and the
+//! bad-request corpus (`crates/cli/tests/e2e_bad_requests.rs`), generated
+//! from that document, sends wrong types and out-of-range values to every
+//! field listed here. Types follow Vault's API documentation for each path.
+//!
+//! Issue 13 makes `sys/` a backend with real declarations; they replace this
+//! table, and this file goes.
+
+use coffer_sdk::{FieldDef, FieldType, PathDef};
+use coffer_types::Operation::{self, Delete, List, Read, Update};
+
+const READ: &[Operation] = &[Read];
+const UPDATE: &[Operation] = &[Update];
+const READ_UPDATE: &[Operation] = &[Read, Update];
+const READ_UPDATE_DELETE: &[Operation] = &[Read, Update, Delete];
+const UPDATE_DELETE: &[Operation] = &[Update, Delete];
+const LIST: &[Operation] = &[List];
+
+const fn f(name: &'static str, kind: FieldType, description: &'static str) -> FieldDef {
+    FieldDef::new(name, kind, description)
+}
+
+const fn path(
+    pattern: &'static str,
+    fields: &'static [FieldDef],
+    operations: &'static [Operation],
+    synopsis: &'static str,
+) -> PathDef {
+    PathDef {
+        pattern,
+        fields,
+        operations,
+        existence_check: false,
+        synopsis,
+        description: "",
+    }
+}
+
+/// The `config` object of `sys/mounts/:path` and `sys/auth/:path`, and the
+/// body of their `tune` endpoints. Nested fields are declared by the mount
+/// endpoints as the object `config`; the tune endpoints take them flat.
+const TUNE_FIELDS: &[FieldDef] = &[
+    f(
+        "default_lease_ttl",
+        FieldType::Duration,
+        "The default lease duration, or \"system\".",
+    ),
+    f(
+        "max_lease_ttl",
+        FieldType::Duration,
+        "The maximum lease duration, or \"system\".",
+    ),
+    f(
+        "description",
+        FieldType::String,
+        "Human-friendly description.",
+    ),
+    f(
+        "force_no_cache",
+        FieldType::Bool,
+        "Whether to disable caching.",
+    ),
+    f(
+        "listing_visibility",
+        FieldType::String,
+        "\"unauth\", \"hidden\" or empty.",
+    ),
+    f(
+        "audit_non_hmac_request_keys",
+        FieldType::StringList,
+        "Request keys the audit devices do not HMAC.",
+    ),
+    f(
+        "audit_non_hmac_response_keys",
+        FieldType::StringList,
+        "Response keys the audit devices do not HMAC.",
+    ),
+    f(
+        "passthrough_request_headers",
+        FieldType::StringList,
+        "Request headers passed to the backend.",
+    ),
+    f(
+        "allowed_response_headers",
+        FieldType::StringList,
+        "Response headers the backend may set.",
+    ),
+    f("options", FieldType::Map, "Mount options (KV's version)."),
+];
+
+const MOUNT_FIELDS: &[FieldDef] = &[
+    f(
+        "type",
+        FieldType::String,
+        "The type of the backend (\"kv\", \"userpass\", ...).",
+    ),
+    f(
+        "description",
+        FieldType::String,
+        "Human-friendly description.",
+    ),
+    f(
+        "config",
+        FieldType::Map,
+        "Configuration: default_lease_ttl, max_lease_ttl, force_no_cache, ...",
+    ),
+    f("options", FieldType::Map, "Mount options (KV's version)."),
+    f("local", FieldType::Bool, "A local mount (not replicated)."),
+    f(
+        "seal_wrap",
+        FieldType::Bool,
+        "Seal-wrap the mount's storage.",
+    ),
+    f(
+        "external_entropy_access",
+        FieldType::Bool,
+        "Access to external entropy.",
+    ),
+];
+
+const POLICY_FIELDS: &[FieldDef] = &[f(
+    "policy",
+    FieldType::String,
+    "The policy document (HCL or JSON).",
+)];
+
+const LEGACY_POLICY_FIELDS: &[FieldDef] = &[
+    f(
+        "policy",
+        FieldType::String,
+        "The policy document (HCL or JSON).",
+    ),
+    f(
+        "rules",
+        FieldType::String,
+        "The policy document (legacy name).",
+    ),
+];
+
+const AUDIT_FIELDS: &[FieldDef] = &[
+    f(
+        "type",
+        FieldType::String,
+        "The type of the audit device (file, socket, syslog).",
+    ),
+    f(
+        "description",
+        FieldType::String,
+        "Human-friendly description.",
+    ),
+    f(
+        "options",
+        FieldType::Map,
+        "Device options (file_path, format, hmac_accessor, ...).",
+    ),
+    f("local", FieldType::Bool, "A local device (not replicated)."),
+];
+
+const INIT_FIELDS: &[FieldDef] = &[
+    f(
+        "secret_shares",
+        FieldType::Int,
+        "Number of key shares to split the root key into.",
+    ),
+    f(
+        "secret_threshold",
+        FieldType::Int,
+        "Number of shares needed to reconstruct the root key.",
+    ),
+    f(
+        "stored_shares",
+        FieldType::Int,
+        "Number of shares to store (auto-unseal only).",
+    ),
+    f(
+        "pgp_keys",
+        FieldType::StringList,
+        "PGP public keys to encrypt the shares with.",
+    ),
+    f(
+        "root_token_pgp_key",
+        FieldType::String,
+        "PGP public key to encrypt the root token with.",
+    ),
+    f(
+        "recovery_shares",
+        FieldType::Int,
+        "Number of recovery key shares (auto-unseal only).",
+    ),
+    f(
+        "recovery_threshold",
+        FieldType::Int,
+        "Number of recovery shares needed (auto-unseal only).",
+    ),
+];
+
+const UNSEAL_FIELDS: &[FieldDef] = &[
+    f(
+        "key",
+        FieldType::String,
+        "One unseal key share (hex or base64).",
+    ),
+    f("reset", FieldType::Bool, "Discard the shares given so far."),
+    f("migrate", FieldType::Bool, "Seal migration in progress."),
+];
+
+const REKEY_INIT_FIELDS: &[FieldDef] = &[
+    f("secret_shares", FieldType::Int, "Number of new key shares."),
+    f(
+        "secret_threshold",
+        FieldType::Int,
+        "Number of new shares needed to unseal.",
+    ),
+    f(
+        "pgp_keys",
+        FieldType::StringList,
+        "PGP public keys to encrypt the new shares with.",
+    ),
+    f("backup", FieldType::Bool, "Store PGP-encrypted shares."),
+    f(
+        "require_verification",
+        FieldType::Bool,
+        "Require the new shares to be verified before they take effect.",
+    ),
+];
+
+const NONCE_KEY_FIELDS: &[FieldDef] = &[
+    f("key", FieldType::String, "One key share."),
+    f("nonce", FieldType::String, "The operation's nonce."),
+];
+
+const GENERATE_ROOT_FIELDS: &[FieldDef] = &[
+    f(
+        "otp",
+        FieldType::String,
+        "A base64 one-time pad (omit to have one generated).",
+    ),
+    f(
+        "pgp_key",
+        FieldType::String,
+        "PGP public key to encrypt the new root token with.",
+    ),
+];
+
+const CAPABILITIES_FIELDS: &[FieldDef] = &[
+    f(
+        "path",
+        FieldType::StringList,
+        "Paths to check (legacy name).",
+    ),
+    f("paths", FieldType::StringList, "Paths to check."),
+    f("token", FieldType::String, "The token to check."),
+];
+
+const CAPABILITIES_SELF_FIELDS: &[FieldDef] = &[
+    f(
+        "path",
+        FieldType::StringList,
+        "Paths to check (legacy name).",
+    ),
+    f("paths", FieldType::StringList, "Paths to check."),
+];
+
+const CAPABILITIES_ACCESSOR_FIELDS: &[FieldDef] = &[
+    f(
+        "path",
+        FieldType::StringList,
+        "Paths to check (legacy name).",
+    ),
+    f("paths", FieldType::StringList, "Paths to check."),
+    f("accessor", FieldType::String, "The accessor of the token."),
+];
+
+const LEASE_ID_FIELDS: &[FieldDef] = &[f("lease_id", FieldType::String, "The lease id.")];
+
+const RENEW_FIELDS: &[FieldDef] = &[
+    f("lease_id", FieldType::String, "The lease id."),
+    f(
+        "increment",
+        FieldType::Duration,
+        "The requested extension of the lease.",
+    ),
+];
+
+const REVOKE_FIELDS: &[FieldDef] = &[
+    f("lease_id", FieldType::String, "The lease id."),
+    f(
+        "sync",
+        FieldType::Bool,
+        "Revoke before answering (default true).",
+    ),
+];
+
+const SYNC_FIELDS: &[FieldDef] = &[f(
+    "sync",
+    FieldType::Bool,
+    "Revoke before answering (default true).",
+)];
+
+const TOKEN_FIELDS: &[FieldDef] = &[f("token", FieldType::String, "A wrapping token.")];
+
+const PASSWORD_POLICY_FIELDS: &[FieldDef] = &[f(
+    "policy",
+    FieldType::String,
+    "The password policy document (HCL).",
+)];
+
+const RATE_LIMIT_FIELDS: &[FieldDef] = &[
+    f(
+        "path",
+        FieldType::String,
+        "The mount or path the quota applies to.",
+    ),
+    f(
+        "rate",
+        FieldType::Int,
+        "Requests allowed per interval (positive).",
+    ),
+    f(
+        "interval",
+        FieldType::Duration,
+        "The interval of the rate (default 1s).",
+    ),
+    f(
+        "block_interval",
+        FieldType::Duration,
+        "How long a client over the limit is refused.",
+    ),
+    f(
+        "role",
+        FieldType::String,
+        "Login role the quota applies to.",
+    ),
+    f(
+        "inheritable",
+        FieldType::Bool,
+        "Whether child namespaces inherit the quota.",
+    ),
+];
+
+const QUOTA_CONFIG_FIELDS: &[FieldDef] = &[
+    f(
+        "rate_limit_exempt_paths",
+        FieldType::StringList,
+        "Paths no rate limit quota applies to.",
+    ),
+    f(
+        "enable_rate_limit_audit_logging",
+        FieldType::Bool,
+        "Audit requests refused by a quota.",
+    ),
+    f(
+        "enable_rate_limit_response_headers",
+        FieldType::Bool,
+        "Send rate limit headers.",
+    ),
+];
+
+const AUDIT_HASH_FIELDS: &[FieldDef] = &[f("input", FieldType::String, "The string to hash.")];
+
+/// The client-facing `sys/` paths, relative to `sys/`, in the order
+/// Coffer's hand-written dispatch matches them.
+pub(crate) const SYS_PATHS: &[PathDef] = &[
+    path("mounts", &[], READ, "List the mounted secrets engines."),
+    path(
+        "mounts/:path/tune",
+        TUNE_FIELDS,
+        READ_UPDATE,
+        "Tune a secrets engine.",
+    ),
+    path(
+        "mounts/:path",
+        MOUNT_FIELDS,
+        READ_UPDATE_DELETE,
+        "Enable, read or disable a secrets engine.",
+    ),
+    path("auth", &[], READ, "List the enabled auth methods."),
+    path(
+        "auth/:path/tune",
+        TUNE_FIELDS,
+        READ_UPDATE,
+        "Tune an auth method.",
+    ),
+    path(
+        "auth/:path",
+        MOUNT_FIELDS,
+        READ_UPDATE_DELETE,
+        "Enable, read or disable an auth method.",
+    ),
+    path("policies/acl", &[], LIST, "List the ACL policies."),
+    path(
+        "policies/acl/:name",
+        POLICY_FIELDS,
+        READ_UPDATE_DELETE,
+        "Write, read or delete an ACL policy.",
+    ),
+    path("policy", &[], READ, "List the ACL policies (legacy)."),
+    path(
+        "policy/:name",
+        LEGACY_POLICY_FIELDS,
+        READ_UPDATE_DELETE,
+        "Write, read or delete an ACL policy (legacy).",
+    ),
+    path("audit", &[], READ, "List the enabled audit devices."),
+    path(
+        "audit/:path",
+        AUDIT_FIELDS,
+        UPDATE_DELETE,
+        "Enable or disable an audit device.",
+    ),
+    path(
+        "audit-hash/:path",
+        AUDIT_HASH_FIELDS,
+        UPDATE,
+        "Hash a string with an audit device's salt.",
+    ),
+    path(
+        "init",
+        INIT_FIELDS,
+        READ_UPDATE,
+        "Initialize a new server, or read whether it is.",
+    ),
+    path(
+        "unseal",
+        UNSEAL_FIELDS,
+        UPDATE,
+        "Give one unseal key share.",
+    ),
+    path("seal-status", &[], READ, "The seal status."),
+    path("seal", &[], UPDATE, "Seal the server."),
+    path(
+        "rekey/init",
+        REKEY_INIT_FIELDS,
+        &[Read, Update, Delete],
+        "Start, read or cancel a rekey.",
+    ),
+    path(
+        "rekey/update",
+        NONCE_KEY_FIELDS,
+        UPDATE,
+        "Give one key share for a rekey.",
+    ),
+    path(
+        "generate-root/attempt",
+        GENERATE_ROOT_FIELDS,
+        &[Read, Update, Delete],
+        "Start, read or cancel a root token generation.",
+    ),
+    path(
+        "generate-root/update",
+        NONCE_KEY_FIELDS,
+        UPDATE,
+        "Give one key share for a root token generation.",
+    ),
+    path(
+        "capabilities",
+        CAPABILITIES_FIELDS,
+        UPDATE,
+        "A token's capabilities on paths.",
+    ),
+    path(
+        "capabilities-self",
+        CAPABILITIES_SELF_FIELDS,
+        UPDATE,
+        "The caller's capabilities on paths.",
+    ),
+    path(
+        "capabilities-accessor",
+        CAPABILITIES_ACCESSOR_FIELDS,
+        UPDATE,
+        "The capabilities on paths of the token with an accessor.",
+    ),
+    path("leases/lookup", LEASE_ID_FIELDS, UPDATE, "Look up a lease."),
+    path(
+        "leases/lookup/*prefix",
+        &[],
+        LIST,
+        "List the leases under a prefix.",
+    ),
+    path(
+        "leases/renew/:lease_id",
+        RENEW_FIELDS,
+        UPDATE,
+        "Renew a lease.",
+    ),
+    path("leases/renew", RENEW_FIELDS, UPDATE, "Renew a lease."),
+    path(
+        "leases/revoke/:lease_id",
+        REVOKE_FIELDS,
+        UPDATE,
+        "Revoke a lease.",
+    ),
+    path("leases/revoke", REVOKE_FIELDS, UPDATE, "Revoke a lease."),
+    path(
+        "leases/revoke-prefix/*prefix",
+        SYNC_FIELDS,
+        UPDATE,
+        "Revoke every lease under a prefix.",
+    ),
+    path(
+        "leases/revoke-force/*prefix",
+        &[],
+        UPDATE,
+        "Revoke every lease under a prefix, ignoring errors.",
+    ),
+    path("leases/tidy", &[], UPDATE, "Tidy the lease store."),
+    path(
+        "wrapping/lookup",
+        TOKEN_FIELDS,
+        &[Read, Update],
+        "Look up a wrapping token.",
+    ),
+    path(
+        "wrapping/unwrap",
+        TOKEN_FIELDS,
+        UPDATE,
+        "Unwrap a wrapped response.",
+    ),
+    path(
+        "wrapping/rewrap",
+        TOKEN_FIELDS,
+        UPDATE,
+        "Rewrap a wrapped response under a new token.",
+    ),
+    path(
+        "policies/password/:name",
+        PASSWORD_POLICY_FIELDS,
+        READ_UPDATE_DELETE,
+        "Write, read or delete a password policy.",
+    ),
+    path(
+        "policies/password/:name/generate",
+        &[],
+        READ,
+        "Generate a password from a password policy.",
+    ),
+    path(
+        "quotas/config",
+        QUOTA_CONFIG_FIELDS,
+        READ_UPDATE,
+        "The quota configuration.",
+    ),
+    path(
+        "quotas/rate-limit",
+        &[],
+        LIST,
+        "List the rate limit quotas.",
+    ),
+    path(
+        "quotas/rate-limit/:name",
+        RATE_LIMIT_FIELDS,
+        READ_UPDATE_DELETE,
+        "Write, read or delete a rate limit quota.",
+    ),
+    path(
+        "rotation",
+        &[],
+        &[Read, List],
+        "Every scheduled rotation, its last and next run.",
+    ),
+    path(
+        "rotation/run/*id",
+        &[],
+        UPDATE,
+        "Run a scheduled rotation now.",
+    ),
+    path("key-status", &[], READ, "The barrier's key term."),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_declaration_is_well_formed() {
+        assert!(SYS_PATHS.len() >= 40);
+        let mut seen = std::collections::HashSet::new();
+        for p in SYS_PATHS {
+            assert!(seen.insert(p.pattern), "{} declared twice", p.pattern);
+            assert!(!p.operations.is_empty(), "{} has no operation", p.pattern);
+            assert!(!p.pattern.starts_with('/') && !p.pattern.ends_with('/'));
+            let mut names = std::collections::HashSet::new();
+            for field in p.fields {
+                assert!(names.insert(field.name), "{}: {}", p.pattern, field.name);
+            }
+        }
+    }
+}
