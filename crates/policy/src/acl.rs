@@ -593,4 +593,35 @@ mod tests {
             proptest::prop_assert_eq!(indexed, scanned);
         }
     }
+
+    /// Regression (issue 12, part 8): merging the required parameters of N
+    /// blocks for one path scanned the list merged so far for each name,
+    /// O(N²). Counted, not timed: 20,000 blocks used to compare 2·10⁸ names.
+    #[test]
+    fn duplicate_paths_merge_in_linear_work() {
+        let n = 20_000;
+        let text: String = (0..n)
+            .map(|i| {
+                format!(
+                    "path \"secret/app\" {{\n  capabilities = [\"read\"]\n  \
+                     required_parameters = [\"R{i}\", \"common\"]\n}}\n"
+                )
+            })
+            .collect();
+        let policy = Policy::parse("dup", &text).unwrap();
+        crate::work::take();
+        let acl = Acl::new(&[&policy]).unwrap();
+        let steps = crate::work::take();
+        assert!(steps <= 2 * 2 * n, "{steps} steps for {n} blocks");
+        // Vault's merge is unchanged: names lowercased, deduplicated, in
+        // the order first written, the first missing one reported.
+        let perms = acl.exact.get("secret/app").unwrap();
+        assert_eq!(perms.params.required_names().len(), n + 1);
+        assert_eq!(perms.params.required_names()[..3], ["r0", "common", "r1"]);
+        let data = json!({"r0": 1, "common": 1});
+        assert_eq!(
+            acl.authorize("secret/app", Read, data.as_object()).reason,
+            Some(DenyReason::MissingRequiredParameter("r1".into()))
+        );
+    }
 }

@@ -25,6 +25,7 @@ mod capability;
 mod context;
 pub mod default_policy;
 mod error;
+mod lines;
 pub mod matching;
 mod params;
 mod parse;
@@ -32,6 +33,7 @@ mod parse_json;
 mod policy;
 mod rules;
 mod template;
+mod work;
 
 pub use acl::Acl;
 pub use authorization::{Authorization, DenyReason};

@@ -2,9 +2,10 @@
 //! `required_parameters`): compiled values, Vault's merge rules and checks.
 
 use crate::authorization::DenyReason;
+use crate::work;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Vault's `GlobbedStringsMatch`: a leading and/or trailing `*` in values
 /// of two characters or more.
@@ -127,8 +128,11 @@ type ParamMap = HashMap<String, Vec<ParamValue>>;
 pub(crate) struct ParamConstraints {
     allowed: ParamMap,
     denied: ParamMap,
-    /// Lowercased, deduplicated.
+    /// Lowercased, deduplicated, in the order first written.
     required: Vec<String>,
+    /// The names in `required`, so that merging N rules for one path
+    /// stays linear (a scan of `required` per name was quadratic).
+    required_seen: HashSet<String>,
 }
 
 fn compile_map(map: &BTreeMap<String, Vec<Value>>) -> ParamMap {
@@ -163,10 +167,18 @@ impl ParamConstraints {
         merge_map(&mut self.denied, compile_map(denied));
         for p in required {
             let p = p.to_lowercase();
-            if !self.required.contains(&p) {
+            work::add(1);
+            if !self.required_seen.contains(&p) {
+                self.required_seen.insert(p.clone());
                 self.required.push(p);
             }
         }
+    }
+
+    /// The required parameter names, in the order first written.
+    #[cfg(test)]
+    pub(crate) fn required_names(&self) -> &[String] {
+        &self.required
     }
 
     /// Drops allowed/denied parameters (a deny rule took over).
