@@ -15,6 +15,7 @@ mod flags_compat;
 mod hardening;
 mod input;
 mod kv_data;
+mod logging;
 mod output;
 mod server;
 mod token_helper;

@@ -17,15 +17,11 @@ const DEV_LISTEN_ADDRESS: &str = "127.0.0.1:8200";
 /// stored): besides `cache_size`, it never holds more than this.
 const PHYSICAL_CACHE_BYTES: usize = 32 << 20;
 
+/// Installs the log subscriber: `COFFER_LOG`, else `level`, else `info`;
+/// the targets that would print secrets stay off whatever the filter says
+/// (see [`crate::logging`]).
 fn init_logging(level: Option<&str>) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("COFFER_LOG")
-        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level.unwrap_or("info")))
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    crate::logging::init(level);
 }
 
 /// Resolves when the process is asked to stop (Ctrl-C or SIGTERM).
