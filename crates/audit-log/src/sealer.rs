@@ -46,9 +46,7 @@ struct CheckpointLine<'a> {
 
 /// Formats a time as RFC 3339 in UTC with nanoseconds, like Vault's records.
 pub(crate) fn format_time(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    coffer_types::timestamp::rfc3339(t)
 }
 
 /// Seals records of one device's log. Holds the log head, which the caller

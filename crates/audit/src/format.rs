@@ -5,10 +5,9 @@
 use std::time::SystemTime;
 
 use coffer_sdk::time::rfc3339;
+use coffer_types::timestamp::rfc3339_seconds;
 use coffer_types::{Auth, Operation, Response, WrapInfo};
 use serde_json::{Map, Value};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::hash::{elide_list_response, hash_map};
 use crate::{AuditAuth, AuditRequest, AuditResponse, FormatOptions, Salt};
@@ -37,14 +36,6 @@ fn put(map: &mut Map<String, Value>, key: &str, value: Value) {
 
 fn strings(list: &[String]) -> Value {
     Value::Array(list.iter().cloned().map(Value::String).collect())
-}
-
-/// Go's `time.RFC3339` (whole seconds), used for `token_issue_time`.
-fn rfc3339_seconds(t: SystemTime) -> String {
-    let secs = OffsetDateTime::from(t).replace_nanosecond(0);
-    secs.ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| rfc3339(t))
 }
 
 impl<'a> Formatter<'a> {

@@ -1,6 +1,7 @@
 //! [`ExpirationManager`]: loading, registering, reading and the atomic
 //! record-plus-index writes every other operation goes through.
 
+use coffer_types::duration::time_after;
 use std::collections::BTreeSet;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Weak};
@@ -132,11 +133,11 @@ impl ExpirationManager {
             None
         } else {
             ttl = ttl.min(new.max_ttl);
-            Some(now + new.max_ttl)
+            Some(time_after(now, new.max_ttl))
         };
         let expire_time = match (new.kind, ttl.is_zero()) {
             (LeaseKind::Token, true) => None,
-            _ => Some(now + ttl),
+            _ => Some(time_after(now, ttl)),
         };
         Ok(LeaseEntry {
             lease_id,
@@ -169,7 +170,8 @@ impl ExpirationManager {
         };
         let now = self.clock.now();
         let mut new = old.clone();
-        let mut expire = (!(ttl.is_zero() && old.kind == LeaseKind::Token)).then(|| now + ttl);
+        let mut expire =
+            (!(ttl.is_zero() && old.kind == LeaseKind::Token)).then(|| time_after(now, ttl));
         if let (Some(e), Some(cap)) = (expire, old.max_expire_time) {
             expire = Some(e.min(cap));
         }

@@ -1,5 +1,6 @@
 //! Renewing a lease: Vault's checks, the max-TTL cap, and the backend call.
 
+use coffer_types::duration::time_after;
 use std::time::Duration;
 
 use coffer_types::format_duration;
@@ -79,7 +80,7 @@ impl ExpirationManager {
 
         let mut renewed = entry.clone();
         renewed.ttl = ttl;
-        renewed.expire_time = Some(now + ttl);
+        renewed.expire_time = Some(time_after(now, ttl));
         renewed.last_renewal_time = Some(now);
         self.commit(Some(&entry), Some(&renewed)).await?;
         Ok((renewed, warnings))

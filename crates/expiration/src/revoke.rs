@@ -1,6 +1,7 @@
 //! Revoking leases: one, by prefix, by token, lazily, and what happens when
 //! the backend fails (the lease is kept and retried with back-off).
 
+use coffer_types::duration::time_after;
 use std::time::{Duration, SystemTime};
 
 use coffer_types::{Error, ErrorKind};
@@ -233,7 +234,7 @@ impl ExpirationManager {
             Outcome::Irrevocable
         } else {
             failed.last_error = Some(truncate(describe(err)));
-            failed.next_attempt = Some(now + revoke_backoff(failed.revoke_attempts));
+            failed.next_attempt = Some(time_after(now, revoke_backoff(failed.revoke_attempts)));
             Outcome::Failed
         };
         tracing::warn!(

@@ -1,19 +1,8 @@
 //! Timestamps as Vault prints them: RFC 3339 in UTC with up to nine
 //! fractional digits, trailing zeros trimmed (Go's `time.RFC3339Nano`).
+//! The formatting lives in `coffer_types::timestamp`; backends reach it here.
 
-use std::time::SystemTime;
-
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
-
-/// `t` as Vault prints `creation_time` (`2017-07-25T20:29:22.614756844Z`).
-/// A time outside what RFC 3339 can show (before year 0, after 9999) can only
-/// come from a corrupt record; it prints as the Unix epoch rather than fail.
-pub fn rfc3339(t: SystemTime) -> String {
-    OffsetDateTime::from(t)
-        .format(&Rfc3339)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
-}
+pub use coffer_types::timestamp::rfc3339;
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
 //! Token creation: fresh `hvs.` tokens and root tokens (batch tokens are
 //! made in `batch.rs`).
 
+use coffer_types::duration::time_after;
 use std::time::Duration;
 
 use coffer_crypto::{random_alphanumeric, random_token};
@@ -250,7 +251,7 @@ impl TokenStore {
             creation_time: now,
             creation_ttl: ttl,
             ttl,
-            expire_time: (!ttl.is_zero()).then(|| now + ttl),
+            expire_time: (!ttl.is_zero()).then(|| time_after(now, ttl)),
             last_renewal_time: None,
             explicit_max_ttl: params.explicit_max_ttl,
             period: params.period,

@@ -235,9 +235,7 @@ pub(crate) fn unix_secs(t: SystemTime) -> u64 {
 
 /// RFC 3339 with nanoseconds in UTC, as Vault prints times.
 pub(crate) fn rfc3339(t: SystemTime) -> String {
-    time::OffsetDateTime::from(t)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    coffer_types::timestamp::rfc3339(t)
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Token lifetimes: Vault's `framework.CalculateTTL`, applied at creation and
 //! at renewal.
 
+use coffer_types::duration::time_after;
 use std::time::{Duration, SystemTime};
 
 use coffer_types::format_duration;
@@ -97,8 +98,8 @@ pub(crate) fn calculate_ttl(
             ));
             period = max_ttl;
         }
-        let until =
-            (!input.explicit_max_ttl.is_zero()).then(|| input.start + input.explicit_max_ttl);
+        let until = (!input.explicit_max_ttl.is_zero())
+            .then(|| time_after(input.start, input.explicit_max_ttl));
         (period, until)
     } else {
         let ttl = if !input.increment.is_zero() {
@@ -108,7 +109,7 @@ pub(crate) fn calculate_ttl(
         } else {
             limits.default_ttl
         };
-        (ttl, Some(input.start + max_ttl))
+        (ttl, Some(time_after(input.start, max_ttl)))
     };
     if let Some(max_valid_time) = max_valid_time {
         let max_valid_ttl = match max_valid_time.duration_since(input.now) {

@@ -1,5 +1,6 @@
 //! Use counting and renewal.
 
+use coffer_types::duration::time_after;
 use std::time::Duration;
 
 use crate::ttl::{TtlInput, calculate_ttl, nonzero_min};
@@ -124,7 +125,7 @@ impl TokenStore {
             current.login_grant = Some(grant);
         }
         current.ttl = ttl;
-        current.expire_time = Some(now + ttl);
+        current.expire_time = Some(time_after(now, ttl));
         current.last_renewal_time = Some(now);
         self.save(&current).await?;
         Ok((current, warnings))

@@ -14,8 +14,9 @@ pub mod request;
 pub mod response;
 pub mod sensitive;
 pub mod stored_time;
+pub mod timestamp;
 
-pub use duration::{DurationError, format_duration, parse_duration};
+pub use duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
 pub use error::{Error, ErrorKind, Result};
 pub use login::{AliasGrant, LeaseData, LoginGrant};
 pub use operation::Operation;

@@ -1,6 +1,7 @@
 //! `creds/:name`: a new database user under a lease; the lease's renewal
 //! and revocation.
 
+use coffer_types::duration::time_after;
 use std::time::Duration;
 
 use coffer_database_plugin::NewUser;
@@ -83,7 +84,7 @@ pub(crate) async fn issue(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
         .create_user(&NewUser {
             username: &username,
             password: &password,
-            expiration: now + ttl,
+            expiration: time_after(now, ttl),
             creation_statements: &role.creation_statements,
             rollback_statements: &role.rollback_statements,
         })
@@ -168,7 +169,7 @@ pub(crate) async fn renew(
     plugin
         .renew_user(
             username,
-            ctx.clock.now() + increment,
+            time_after(ctx.clock.now(), increment),
             &role.renew_statements,
         )
         .await?;

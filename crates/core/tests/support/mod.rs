@@ -1,0 +1,72 @@
+//! A dev-mode core on a manual clock, driven with the root token, for the
+//! hardening tests.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use coffer_core::{Core, CoreConfig};
+use coffer_sdk::ManualClock;
+use coffer_storage::MemoryStorage;
+use coffer_types::{Operation, Request, Response, Result};
+use serde_json::{Map, Value};
+
+/// An unsealed in-memory core and its root token.
+pub struct Harness {
+    pub core: Arc<Core>,
+    pub clock: Arc<ManualClock>,
+    pub root: String,
+}
+
+impl Harness {
+    pub async fn dev() -> Self {
+        let clock = Arc::new(ManualClock::starting_now());
+        let config = CoreConfig {
+            clock: clock.clone(),
+            ..CoreConfig::default()
+        };
+        let core = Core::new(Arc::new(MemoryStorage::new()), config);
+        let init = core.dev_init(None).await.unwrap();
+        Self {
+            core,
+            clock,
+            root: init.root_token.expose().to_owned(),
+        }
+    }
+
+    /// `op path` with `data` and `token` (none when `None`).
+    pub async fn call(
+        &self,
+        token: Option<&str>,
+        op: Operation,
+        path: &str,
+        data: Value,
+    ) -> Result<Response> {
+        let data: Map<String, Value> = data.as_object().cloned().unwrap_or_default();
+        let mut req = Request::new(op, path).with_data(data);
+        if let Some(t) = token {
+            req = req.with_token(t);
+        }
+        self.core.handle(req).await
+    }
+
+    /// `op path` with `data` as root.
+    pub async fn root(&self, op: Operation, path: &str, data: Value) -> Result<Response> {
+        self.call(Some(&self.root.clone()), op, path, data).await
+    }
+}
+
+/// The HTTP status a result would be answered with.
+pub fn status(r: &Result<Response>) -> u16 {
+    match r {
+        Ok(resp) => resp.status.unwrap_or(200),
+        Err(e) => e.status(),
+    }
+}
+
+/// The error text of a failed result ("" on success).
+pub fn error_text(r: &Result<Response>) -> String {
+    match r {
+        Ok(_) => String::new(),
+        Err(e) => e.to_string(),
+    }
+}
