@@ -8,12 +8,12 @@ const BASE: Duration = Duration::from_secs(10);
 const MAX: Duration = Duration::from_secs(3600);
 
 /// The delay before the next attempt after `attempts` consecutive failures
-/// (`attempts >= 1`): 10s, 20s, 40s, ... capped at the schedule's `period`
-/// and at one hour, and never below one second.
-pub(crate) fn delay(attempts: u32, period: Duration) -> Duration {
+/// (`attempts >= 1`): 10s, 20s, 40s, ... up to one hour. It grows whatever
+/// the job's schedule: a job with a short period that keeps failing (an
+/// unreachable database) must not be retried every few seconds for ever.
+pub(crate) fn delay(attempts: u32) -> Duration {
     let exp = attempts.saturating_sub(1).min(20);
-    let raw = BASE.saturating_mul(1u32 << exp);
-    raw.min(period).min(MAX).max(Duration::from_secs(1))
+    BASE.saturating_mul(1u32 << exp).min(MAX)
 }
 
 #[cfg(test)]
@@ -22,13 +22,11 @@ mod tests {
 
     #[test]
     fn doubles_and_caps() {
-        let day = Duration::from_secs(86_400);
-        assert_eq!(delay(1, day), Duration::from_secs(10));
-        assert_eq!(delay(2, day), Duration::from_secs(20));
-        assert_eq!(delay(4, day), Duration::from_secs(80));
-        assert_eq!(delay(30, day), MAX);
-        assert_eq!(delay(u32::MAX, day), MAX);
-        assert_eq!(delay(5, Duration::from_secs(60)), Duration::from_secs(60));
-        assert_eq!(delay(1, Duration::ZERO), Duration::from_secs(1));
+        assert_eq!(delay(0), Duration::from_secs(10));
+        assert_eq!(delay(1), Duration::from_secs(10));
+        assert_eq!(delay(2), Duration::from_secs(20));
+        assert_eq!(delay(4), Duration::from_secs(80));
+        assert_eq!(delay(30), MAX);
+        assert_eq!(delay(u32::MAX), MAX);
     }
 }

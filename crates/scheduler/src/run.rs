@@ -1,6 +1,7 @@
 //! Running jobs: the periodic tick (with catch-up, the window and back-off)
 //! and on-demand runs.
 
+use coffer_types::duration::time_after;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -54,7 +55,7 @@ const FALLBACK: Duration = Duration::from_secs(3600);
 fn next_scheduled(job: &JobState, now: SystemTime) -> SystemTime {
     job.schedule.next_after(now).unwrap_or_else(|e| {
         tracing::warn!(id = %job.id, error = %e, "scheduled job has no next run time; retrying in an hour");
-        ceil_secs(now + FALLBACK)
+        ceil_secs(time_after(now, FALLBACK))
     })
 }
 
@@ -65,7 +66,7 @@ fn window_missed(job: &JobState, now: SystemTime) -> bool {
         return false;
     }
     match (&job.schedule, job.schedule.window()) {
-        (Schedule::Cron { .. }, Some(window)) => job.next_run + window < now,
+        (Schedule::Cron { .. }, Some(window)) => time_after(job.next_run, window) < now,
         _ => false,
     }
 }
@@ -206,8 +207,7 @@ impl Scheduler {
             Err(err) => {
                 new.attempts = new.attempts.saturating_add(1);
                 new.last_error = Some(err.to_string());
-                let period = new.schedule.period_hint(now).unwrap_or(FALLBACK);
-                new.next_run = ceil_secs(now + backoff::delay(new.attempts, period));
+                new.next_run = ceil_secs(time_after(now, backoff::delay(new.attempts)));
                 tracing::warn!(
                     id = %new.id,
                     kind = %new.kind,
@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(job.attempts, 2);
         assert_eq!(job.next_run, clock.now() + Duration::from_secs(20));
 
-        // Many failures: capped at the period (one hour), never dropped.
+        // Many failures: capped at one hour, never dropped.
         for _ in 0..12 {
             clock.advance(HOUR);
             assert_eq!(s.tick(&runner).await.unwrap().failed.len(), 1);
@@ -358,6 +358,34 @@ mod tests {
         assert_eq!(job.last_error, None);
         assert_eq!(job.last_success, Some(clock.now()));
         assert_eq!(job.next_run, clock.now() + HOUR);
+    }
+
+    #[tokio::test]
+    async fn a_short_period_does_not_cap_the_back_off() {
+        // A job every 2 s against an unreachable database (a period stored
+        // before the 5 s minimum existed) used to be retried every 2 s.
+        let store = storage();
+        let (clock, s) = setup(&store).await;
+        let runner = Counter::default();
+        runner.fail.store(true, Ordering::SeqCst);
+        s.upsert(JobSpec {
+            id: "root".into(),
+            kind: "root-rotation".into(),
+            schedule: Schedule::Every(Duration::from_secs(2)),
+        })
+        .await
+        .unwrap();
+        let mut delays = Vec::new();
+        for _ in 0..10 {
+            let job = s.get("root").await.unwrap().unwrap();
+            clock.advance(job.next_run.duration_since(clock.now()).unwrap());
+            assert_eq!(s.tick(&runner).await.unwrap().failed.len(), 1);
+            let job = s.get("root").await.unwrap().unwrap();
+            delays.push(job.next_run.duration_since(clock.now()).unwrap().as_secs());
+        }
+        assert_eq!(delays, [10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600]);
+        // Ten attempts in about two and a half hours, not 4,500.
+        assert_eq!(runner.runs.load(Ordering::SeqCst), 10);
     }
 
     #[tokio::test]

@@ -63,6 +63,11 @@ pub(crate) fn seconds(fields: &FieldData<'_>, name: &str) -> Result<Option<u64>>
     Ok(fields.get_duration(name)?.map(|d| d.as_secs()))
 }
 
+/// Vault's shortest `rotation_period` for static roles, applied to root
+/// rotation too: a shorter period against an unreachable database is a
+/// retry storm.
+pub(crate) const MIN_ROTATION_PERIOD: u64 = 5;
+
 /// A rotation schedule from `rotation_period`, `rotation_schedule` and
 /// `rotation_window`, merged over `old`, checked as Vault does: the period
 /// and the schedule exclude each other (a zero period or an empty schedule

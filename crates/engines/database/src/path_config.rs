@@ -409,7 +409,11 @@ async fn write(
             config.options.insert((*option).to_owned(), v.clone());
         }
     }
-    config.rotation = crate::fields::rotation_from(&fields, Some(&config.rotation), 1)?;
+    config.rotation = crate::fields::rotation_from(
+        &fields,
+        Some(&config.rotation),
+        crate::fields::MIN_ROTATION_PERIOD,
+    )?;
     if let Some(v) = fields.get_bool("disable_automated_rotation")? {
         config.disable_automated_rotation = v;
     }

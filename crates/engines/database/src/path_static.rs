@@ -13,9 +13,6 @@ use crate::rotation::{self, JOB_STATIC_ROTATION, static_job};
 use crate::store::{self, Kind};
 use crate::{Call, DatabaseBackend};
 
-/// Vault's shortest `rotation_period` for static roles.
-const MIN_ROTATION_PERIOD: u64 = 5;
-
 const NAME: FieldDef = FieldDef::new("name", FieldType::String, "Name of the static role.");
 
 const FIELDS: &[FieldDef] = &[
@@ -206,7 +203,7 @@ async fn write(
     let rotation = crate::fields::rotation_from(
         &fields,
         old.as_ref().map(|r| &r.rotation),
-        MIN_ROTATION_PERIOD,
+        crate::fields::MIN_ROTATION_PERIOD,
     )?;
     if rotation.period.is_none() && rotation.schedule.is_none() {
         return Err(Error::invalid(
