@@ -143,9 +143,12 @@ impl<'a> Sys<'a> {
     }
 
     /// `DELETE sys/rekey/init`: cancels a rekey.
-    pub async fn rekey_cancel(&self, target: RekeyTarget) -> Result<()> {
+    pub async fn rekey_cancel(&self, target: RekeyTarget, nonce: &str) -> Result<()> {
         let path = format!("{}/init", target.prefix());
-        self.call(Method::DELETE, &path, None).await.map(drop)
+        let body = json!({ "nonce": nonce });
+        self.call(Method::DELETE, &path, Some(&body))
+            .await
+            .map(drop)
     }
 
     /// `PUT sys/rekey/update` with one existing key share.
@@ -198,8 +201,9 @@ impl<'a> Sys<'a> {
     }
 
     /// `DELETE sys/generate-root/attempt`.
-    pub async fn generate_root_cancel(&self) -> Result<()> {
-        self.call(Method::DELETE, "sys/generate-root/attempt", None)
+    pub async fn generate_root_cancel(&self, nonce: &str) -> Result<()> {
+        let body = json!({ "nonce": nonce });
+        self.call(Method::DELETE, "sys/generate-root/attempt", Some(&body))
             .await
             .map(drop)
     }

@@ -81,6 +81,17 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             Ok(Response::raw(body, 200))
         }
         ("generate-root/attempt", Operation::Delete) => {
+            // Unauthenticated, so only whoever knows the attempt's nonce may
+            // cancel it (as Vault 1.17.18 and later).
+            let given = req
+                .get_str("nonce")
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| Error::invalid("missing required parameter 'nonce'"))?;
+            if let Some(state) = guard.as_ref()
+                && !coffer_crypto::ct_eq(given.as_bytes(), state.nonce.as_bytes())
+            {
+                return Err(Error::invalid(format!("incorrect nonce supplied: {given}")));
+            }
             *guard = None;
             Ok(Response::default())
         }

@@ -122,6 +122,12 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             Ok(Response::raw(status(core, guard.as_ref()).await?, 200))
         }
         ("rekey/init", Operation::Delete) => {
+            // Unauthenticated, so only whoever knows the operation's nonce
+            // may cancel it (as Vault 1.17.18 and later).
+            body_str(req, "nonce")?;
+            if let Some(state) = guard.as_ref() {
+                check_nonce(&state.nonce, req)?;
+            }
             *guard = None;
             Ok(Response::default())
         }
@@ -206,6 +212,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             let state = guard
                 .as_mut()
                 .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            check_nonce(&state.nonce, req)?;
             let pending = state
                 .pending
                 .as_mut()

@@ -67,7 +67,23 @@ pub async fn run(ctx: &Ctx, client: &Client, args: GenerateRootArgs) -> Result<(
         return print_status(ctx, &status);
     }
     if args.cancel {
-        sys.generate_root_cancel()
+        // The server wants the attempt's nonce: -nonce, or the one the
+        // status shows.
+        let nonce = match &args.nonce {
+            Some(n) => n.clone(),
+            None => text(
+                &sys.generate_root_status()
+                    .await
+                    .context("Error reading root generation status")?,
+                "nonce",
+            ),
+        };
+        if nonce.is_empty() {
+            ctx.out
+                .success("Success! Root token generation canceled (if it was started)");
+            return Ok(());
+        }
+        sys.generate_root_cancel(&nonce)
             .await
             .context("Error canceling root token generation")?;
         ctx.out

@@ -86,7 +86,23 @@ pub async fn run(ctx: &Ctx, client: &Client, args: RekeyArgs) -> Result<()> {
         return print_status(ctx, &status);
     }
     if args.cancel {
-        sys.rekey_cancel(target)
+        // The server wants the operation's nonce: -nonce, or the one the
+        // status shows.
+        let nonce = match &args.nonce {
+            Some(n) => n.clone(),
+            None => text(
+                &sys.rekey_status(target)
+                    .await
+                    .context("Error reading rekey status")?,
+                "nonce",
+            ),
+        };
+        if nonce.is_empty() {
+            ctx.out
+                .success("Success! Canceled rekeying (if it was started)");
+            return Ok(());
+        }
+        sys.rekey_cancel(target, &nonce)
             .await
             .context("Error canceling rekey")?;
         ctx.out
