@@ -2,7 +2,7 @@
 //! validated once at enable time.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::AuditError;
@@ -175,7 +175,14 @@ fn parse_file(options: &BTreeMap<String, String>) -> Result<SinkOptions, AuditEr
     let target = match path.as_str() {
         "stdout" => FileTarget::Stdout,
         "discard" => FileTarget::Discard,
-        p => FileTarget::Path(PathBuf::from(p)),
+        // A relative name would land wherever the server was started.
+        p if Path::new(p).is_absolute() => FileTarget::Path(PathBuf::from(p)),
+        p => {
+            return Err(AuditError::Invalid(format!(
+                "file_path must be an absolute path, \"stdout\" or \"discard\", not {:?}",
+                p.chars().take(256).collect::<String>()
+            )));
+        }
     };
     let mode = match options.get("mode").map(String::as_str) {
         None | Some("") => Some(0o600),
@@ -311,7 +318,20 @@ mod tests {
         );
         let err = DeviceOptions::parse("file", &opts(&[])).unwrap_err();
         assert_eq!(err.to_string(), "file_path is required");
-        assert!(DeviceOptions::parse("file", &opts(&[("file_path", "x"), ("mode", "9")])).is_err());
+        assert!(
+            DeviceOptions::parse("file", &opts(&[("file_path", "/x"), ("mode", "9")])).is_err()
+        );
+    }
+
+    #[test]
+    fn file_path_is_absolute_or_a_keyword() {
+        // Numbers and booleans given as options arrive as "123" and "true":
+        // they used to create files of that name in the working directory.
+        for bad in ["123", "true", "audit.log", "./audit.log", "../x"] {
+            let err = DeviceOptions::parse("file", &opts(&[("file_path", bad)])).unwrap_err();
+            assert!(err.to_string().contains("absolute path"), "{bad}: {err}");
+        }
+        assert!(DeviceOptions::parse("file", &opts(&[("file_path", "/var/log/a.log")])).is_ok());
     }
 
     #[test]

@@ -129,7 +129,12 @@ impl Unsealed {
     /// TTL bounds). On success the request carries the path relative to its
     /// mount.
     pub(crate) async fn admit(&self, mut req: Request) -> Result<Admitted> {
-        let full_path = std::mem::take(&mut req.path);
+        let mut full_path = std::mem::take(&mut req.path);
+        // Vault lists a folder: `LIST secret/metadata/dir` is a listing of
+        // `secret/metadata/dir/`, and the policy is checked on that path.
+        if req.op() == Operation::List && !full_path.is_empty() && !full_path.ends_with('/') {
+            full_path.push('/');
+        }
         let route = self.router().lookup(&full_path);
         let relative = route
             .as_ref()
@@ -233,7 +238,12 @@ impl Unsealed {
         if spent_last_use && let Some(entry) = &caller.entry {
             Box::pin(self.tokens.revoke_tree(entry)).await?;
         }
-        Ok(response?.unwrap_or_default())
+        match response? {
+            Some(response) => Ok(response),
+            // Vault answers a read that found nothing with 404 and no message.
+            None if req.op() == Operation::Read => Err(Error::not_found()),
+            None => Ok(Response::default()),
+        }
     }
 
     /// Completes a backend's answer: mints the token of a login, registers

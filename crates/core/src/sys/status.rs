@@ -65,6 +65,17 @@ pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
                     )));
                 }
             }
+            // Typed like the rest (a negative count is a 400); stored and
+            // recovery shares belong to auto-unseal seals, which this server
+            // does not have yet.
+            for name in ["recovery_shares", "recovery_threshold"] {
+                field_u32(req, name)?;
+            }
+            if field_u32(req, "stored_shares")?.is_some_and(|n| n > 0) {
+                return Err(Error::invalid(
+                    "stored keys are not supported by the current seal type",
+                ));
+            }
             let shares = field_u32(req, "secret_shares")?
                 .ok_or_else(|| Error::invalid("secret_shares must be specified"))?;
             let threshold = field_u32(req, "secret_threshold")?
