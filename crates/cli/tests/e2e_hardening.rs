@@ -62,3 +62,33 @@ fn dev_server_never_dumps_core() {
     );
     assert!(core_limit_is_zero(server.pid()));
 }
+
+#[test]
+fn dev_server_survives_sighup() {
+    // A log rotation signals the server with SIGHUP; its default action
+    // would kill a process with no handler.
+    let home = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(
+        &["-dev", "-dev-listen-address=127.0.0.1:0"],
+        home.path(),
+        false,
+    );
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &server.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !server.output().contains("SIGHUP: audit devices reopened") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no SIGHUP handling: {}",
+            server.output()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(
+        support::raw_status(&server.addr, "GET", "/v1/sys/health", ""),
+        200
+    );
+}
