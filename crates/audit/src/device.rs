@@ -195,7 +195,11 @@ impl Device {
 
     /// When a write submitted at `start` must have completed.
     pub(crate) fn deadline_from(&self, start: Instant) -> Instant {
-        start + self.deadline
+        // Checked: a configured timeout is at most Go's ~292 years, but no
+        // configuration may make a clock addition panic.
+        start
+            .checked_add(self.deadline)
+            .unwrap_or_else(|| start + Duration::from_secs(365 * 86_400))
     }
 
     /// Waits for a submitted write until `deadline`.
@@ -218,7 +222,7 @@ impl Device {
         self.tx
             .try_send(Command::Reopen(reply))
             .map_err(|_| self.fail("cannot reach the device's writer"))?;
-        let deadline = Instant::now() + self.deadline;
+        let deadline = self.deadline_from(Instant::now());
         match tokio::time::timeout_at(deadline, rx).await {
             Ok(Ok(Ok(()))) => {
                 let mut shared = lock(&self.shared);
