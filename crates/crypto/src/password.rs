@@ -107,13 +107,22 @@ pub fn verify_password(password: &[u8], phc: &str) -> bool {
 /// comparison), for logins naming an unknown user, so failures take the same
 /// time whether or not the user exists.
 pub fn verify_against_dummy(password: &[u8]) {
-    const DUMMY_SALT: &[u8; SALT_LEN] = b"coffer-dummy-slt";
+    let out = dummy_hash(password);
+    // The result is discarded: only the time spent matters.
+    let _ = std::hint::black_box(ct_eq(&out, &[0u8; OUTPUT_LEN]));
+}
+
+/// The salt of [`verify_against_dummy`]'s computation.
+const DUMMY_SALT: &[u8; SALT_LEN] = b"coffer-dummy-slt";
+
+/// The Argon2id output [`verify_against_dummy`] computes (zeros if Argon2
+/// refused); separate so tests can check it is a real hash at full cost.
+fn dummy_hash(password: &[u8]) -> [u8; OUTPUT_LEN] {
     let mut out = [0u8; OUTPUT_LEN];
     if let Ok(a) = argon2(ACTIVE_PARAMS) {
-        // The result is discarded: only the time spent matters.
         let _ = a.hash_password_into(password, DUMMY_SALT, &mut out);
     }
-    let _ = std::hint::black_box(ct_eq(&out, &[0u8; OUTPUT_LEN]));
+    out
 }
 
 #[cfg(test)]
@@ -187,9 +196,29 @@ mod tests {
         assert!(!verify_password(b"pW", &phc));
     }
 
+    /// The PHC string of the dummy computation for `password`, with the
+    /// parameters `real` (a hash made by [`hash_password`]) was made with.
+    fn dummy_phc(password: &[u8], real: &str) -> String {
+        use argon2::password_hash::Output;
+        let params = real.split('$').nth(3).unwrap();
+        let salt = SaltString::encode_b64(DUMMY_SALT).unwrap();
+        let out = Output::new(&dummy_hash(password)).unwrap();
+        format!("$argon2id$v=19${params}${salt}${out}")
+    }
+
     #[test]
-    fn dummy_verification_runs() {
-        verify_against_dummy(b"whatever");
-        verify_against_dummy(b"");
+    fn dummy_verification_costs_a_real_verification() {
+        // The dummy is one full Argon2id computation with the parameters of
+        // real hashes: its output verifies as a hash made with them (a
+        // skipped, failed or cheaper computation would not).
+        let real = hash_password(b"pw").unwrap();
+        for password in [&b"whatever"[..], b"", b"pw"] {
+            let phc = dummy_phc(password, &real);
+            assert!(verify_password(password, &phc), "{phc}");
+            assert!(!verify_password(b"other", &phc), "{phc}");
+            verify_against_dummy(password);
+        }
+        assert_ne!(dummy_hash(b"a"), dummy_hash(b"b"));
+        assert_ne!(dummy_hash(b""), [0u8; OUTPUT_LEN]);
     }
 }
