@@ -114,8 +114,25 @@ async fn queued_writes_share_commits_and_all_succeed() {
         let store = store.clone();
         async move { store.put(&key(&format!("g/{i:03}")), vec![1; 100]).await }
     });
+    assert_eq!(store.commits(), 0);
     for r in futures_join(writes).await {
         r.unwrap();
+    }
+    // On this single-threaded runtime the 200 puts are queued in one pass
+    // of the scheduler (microseconds), while every commit is an fsync: the
+    // writer thread can only have taken a few groups. One commit per write
+    // (no grouping) gives exactly 200; allow up to half of that so a loaded
+    // machine that preempts the queueing task cannot break the test.
+    let commits = store.commits();
+    assert!(
+        (1..=100).contains(&commits),
+        "{commits} commits for 200 queued writes: they did not share commits"
+    );
+    for i in [0, 199] {
+        assert_eq!(
+            store.get(&key(&format!("g/{i:03}"))).await.unwrap(),
+            Some(vec![1; 100])
+        );
     }
     let page = store
         .list_page(&Prefix::new("g").unwrap(), Some("g/050"), 3)
