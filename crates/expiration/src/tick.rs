@@ -339,14 +339,54 @@ mod tests {
         assert_eq!(h.keys().await, ["meta/format"]);
     }
 
+    /// How long the spawned loop gets to act or to stop: far beyond its
+    /// one-second period on a loaded machine, so only a loop that never
+    /// acts or never stops fails (rather than hanging the run).
+    const LOOP_BOUND: Duration = Duration::from_secs(60);
+
+    /// Waits (bounded) until the handler has revoked `lease_id`.
+    async fn revoked_within_bound(h: &Harness, lease_id: &str) -> bool {
+        let deadline = tokio::time::Instant::now() + LOOP_BOUND;
+        while tokio::time::Instant::now() < deadline {
+            if h.handler.revoked().iter().any(|l| l == lease_id) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
     #[tokio::test]
-    async fn spawn_stops_on_shutdown() {
+    async fn spawn_revokes_then_stops_on_shutdown() {
         let h = Harness::new().await;
+        let due = h.mgr.register(secret("db/creds/a", 5)).await.unwrap();
+        h.clock.advance(Duration::from_secs(5));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = h.mgr.spawn(async move {
             let _ = rx.await;
         });
+        // The loop runs: the due lease is revoked without a manual tick.
+        assert!(
+            revoked_within_bound(&h, &due.lease_id).await,
+            "the spawned loop never revoked the due lease"
+        );
         tx.send(()).unwrap();
-        task.await.unwrap();
+        tokio::time::timeout(LOOP_BOUND, task)
+            .await
+            .expect("the loop did not stop on shutdown")
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn spawn_stops_when_the_manager_is_dropped() {
+        let h = Harness::new().await;
+        let task = h.mgr.spawn(std::future::pending());
+        let Harness { mgr, handler, .. } = h;
+        drop(mgr);
+        tokio::time::timeout(LOOP_BOUND, task)
+            .await
+            .expect("the loop outlived its manager")
+            .unwrap();
+        assert!(handler.revoked().is_empty());
     }
 }
