@@ -10,6 +10,17 @@
 //! generates on rotation are known to nobody, so the output is also searched
 //! for the shape of the statements that would carry them (`PASSWORD '`,
 //! `IDENTIFIED BY`, `SETUSER`).
+//!
+//! Every other kind of secret Coffer holds gets a canary too: KV values,
+//! userpass passwords, AppRole secret ids (generated, custom and wrapped),
+//! wrapped responses (one unwrapped to prove its content, one left in
+//! storage), the root token, created tokens (one with a custom id) and
+//! login tokens, and the unseal key. Error responses are provoked on
+//! purpose (wrong password, bad secret id, a revoked token, a used wrapping
+//! token, a malformed body, a wrong database password) and each body is
+//! scanned. Storage is every file of the redb directory, scanned as bytes;
+//! the audit log (a `file` device) must hold the canaries only as HMACs,
+//! and does hold their HMACs (`sys/audit-hash`).
 
 mod support;
 
@@ -182,6 +193,33 @@ impl Client {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, json)
+    }
+
+    /// PUT of raw bytes (a malformed body).
+    async fn put_raw(&mut self, path: &str, body: String) -> u16 {
+        let mut req = self.http.put(format!("{}/v1/{path}", self.addr)).body(body);
+        if let Some(t) = &self.token {
+            req = req.header("X-Vault-Token", t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        self.errors.push((format!("PUT {path} (raw)"), text));
+        status
+    }
+
+    /// Like [`send`](Self::send), with `token` instead of the client's.
+    async fn as_token(
+        &mut self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let saved = self.token.replace(token.to_owned());
+        let out = self.send(method, path, body, None).await;
+        self.token = saved;
+        out
     }
 
     async fn get(&mut self, path: &str) -> (u16, Value) {
@@ -358,6 +396,208 @@ fn the_scanner_finds_planted_secrets_in_every_form() {
             .find(b"canary-control-012345678 and hmac-sha256:00ff")
             .is_empty()
     );
+}
+
+// ---------------------------------------------------------------------------
+// KV, wrapping, userpass, AppRole, tokens.
+
+/// A KV v2 value, read back, and two wrapped reads of it: one unwrapped
+/// (its content is the canary), one left in storage. Returns the value.
+async fn kv_part(c: &mut Client, secrets: &mut Secrets) -> String {
+    c.ok(
+        "sys/mounts/secret",
+        json!({"type": "kv", "options": {"version": "2"}}),
+    )
+    .await;
+    let value = canary("kv");
+    secrets.add("KV value", &value);
+    c.ok("secret/data/leak", json!({"data": {"password": value}}))
+        .await;
+    let (status, body) = c.get("secret/data/leak").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["data"]["password"], value.as_str());
+
+    let mut wrapping_tokens = Vec::new();
+    for i in 0..2 {
+        let (status, body) = c.send("GET", "secret/data/leak", None, Some("300s")).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body["data"].is_null(), "a wrapped response carried data");
+        let token = body["wrap_info"]["token"].as_str().unwrap().to_owned();
+        secrets.add(&format!("wrapping token {i} (KV read)"), &token);
+        wrapping_tokens.push(token);
+    }
+    let (status, body) = c
+        .put("sys/wrapping/unwrap", json!({"token": wrapping_tokens[0]}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["data"]["password"], value.as_str());
+    // A wrapping token works once.
+    let (status, _) = c
+        .put("sys/wrapping/unwrap", json!({"token": wrapping_tokens[0]}))
+        .await;
+    assert!((400..500).contains(&status), "{status}");
+    // The second wrapped response stays stored until its TTL: it is in the
+    // storage scanned at the end.
+    let (status, body) = c
+        .put("sys/wrapping/lookup", json!({"token": wrapping_tokens[1]}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    value
+}
+
+/// A userpass password that logs in, and a wrong one that does not.
+/// Returns the password.
+async fn userpass_part(c: &mut Client, secrets: &mut Secrets) -> String {
+    c.ok("sys/auth/userpass", json!({"type": "userpass"})).await;
+    let password = canary("userpass");
+    secrets.add("userpass password", &password);
+    c.ok(
+        "auth/userpass/users/alice",
+        json!({"password": password, "token_policies": "default"}),
+    )
+    .await;
+    let (status, body) = c
+        .put("auth/userpass/login/alice", json!({"password": password}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    secrets.add(
+        "userpass login token",
+        body["auth"]["client_token"].as_str().unwrap(),
+    );
+    let wrong = canary("userpass-wrong");
+    secrets.add("wrong userpass password", &wrong);
+    let (status, _) = c
+        .put("auth/userpass/login/alice", json!({"password": wrong}))
+        .await;
+    assert!((400..500).contains(&status), "{status}");
+    // A body that is not JSON, with a password in it.
+    let broken = canary("userpass-malformed");
+    secrets.add("password in a malformed body", &broken);
+    let status = c
+        .put_raw(
+            "auth/userpass/users/bob",
+            format!("{{\"password\": \"{broken}"),
+        )
+        .await;
+    assert_eq!(status, 400);
+    password
+}
+
+/// AppRole secret ids: generated, custom and wrapped, each logging in; and a
+/// bad one that does not. Returns the custom secret id.
+async fn approle_part(c: &mut Client, secrets: &mut Secrets) -> String {
+    c.ok("sys/auth/approle", json!({"type": "approle"})).await;
+    c.ok(
+        "auth/approle/role/leak",
+        json!({"token_policies": "default"}),
+    )
+    .await;
+    let (status, body) = c.get("auth/approle/role/leak/role-id").await;
+    assert_eq!(status, 200, "{body}");
+    let role_id = body["data"]["role_id"].as_str().unwrap().to_owned();
+
+    let generated = c.ok("auth/approle/role/leak/secret-id", json!({})).await["data"]["secret_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.add("AppRole generated secret id", &generated);
+    let custom = canary("approle-custom");
+    secrets.add("AppRole custom secret id", &custom);
+    c.ok(
+        "auth/approle/role/leak/custom-secret-id",
+        json!({"secret_id": custom}),
+    )
+    .await;
+    let (status, body) = c
+        .send(
+            "PUT",
+            "auth/approle/role/leak/secret-id",
+            Some(json!({})),
+            Some("300s"),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let wrapping = body["wrap_info"]["token"].as_str().unwrap().to_owned();
+    secrets.add("wrapping token (AppRole secret id)", &wrapping);
+    let (status, body) = c
+        .put("sys/wrapping/unwrap", json!({"token": wrapping}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let wrapped = body["data"]["secret_id"].as_str().unwrap().to_owned();
+    secrets.add("AppRole wrapped secret id", &wrapped);
+
+    for (i, secret_id) in [&generated, &custom, &wrapped].into_iter().enumerate() {
+        let (status, body) = c
+            .put(
+                "auth/approle/login",
+                json!({"role_id": role_id, "secret_id": secret_id}),
+            )
+            .await;
+        assert_eq!(status, 200, "AppRole login {i}: {body}");
+        secrets.add(
+            &format!("AppRole login token {i}"),
+            body["auth"]["client_token"].as_str().unwrap(),
+        );
+    }
+    let bad = canary("approle-bad");
+    secrets.add("bad AppRole secret id", &bad);
+    let (status, _) = c
+        .put(
+            "auth/approle/login",
+            json!({"role_id": role_id, "secret_id": bad}),
+        )
+        .await;
+    assert!((400..500).contains(&status), "{status}");
+    custom
+}
+
+/// Tokens: one with a custom id, one generated; the generated one is
+/// revoked and then used.
+async fn token_part(c: &mut Client, secrets: &mut Secrets) {
+    let custom = canary("token-id");
+    secrets.add("token with a custom id", &custom);
+    let body = c
+        .ok(
+            "auth/token/create",
+            json!({"id": custom, "policies": ["default"]}),
+        )
+        .await;
+    assert_eq!(body["auth"]["client_token"], custom.as_str(), "{body}");
+    let (status, body) = c
+        .as_token(&custom, "GET", "auth/token/lookup-self", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // The default policy cannot read the KV secret.
+    let (status, _) = c.as_token(&custom, "GET", "secret/data/leak", None).await;
+    assert_eq!(status, 403);
+
+    let created = c
+        .ok("auth/token/create", json!({"policies": ["default"]}))
+        .await["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    secrets.add("created token", &created);
+    let (status, body) = c
+        .as_token(&created, "GET", "auth/token/lookup-self", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    c.ok("auth/token/revoke", json!({"token": created})).await;
+    let (status, _) = c.as_token(&created, "GET", "secret/data/leak", None).await;
+    assert_eq!(status, 403, "a revoked token still works");
+    let (status, _) = c
+        .as_token(&created, "GET", "auth/token/lookup-self", None)
+        .await;
+    assert_eq!(status, 403, "a revoked token still works");
+}
+
+/// The audit device's HMAC of `input`.
+async fn audit_hmac(c: &mut Client, input: &str) -> String {
+    let (status, body) = c.put("sys/audit-hash/file", json!({"input": input})).await;
+    assert_eq!(status, 200, "{body}");
+    let hash = body["data"]["hash"].as_str().unwrap().to_owned();
+    assert!(hash.starts_with("hmac-sha256:"), "{hash}");
+    hash
 }
 
 // ---------------------------------------------------------------------------
@@ -645,6 +885,11 @@ async fn scenario(services: Services, cleanup: Arc<Mutex<Cleanup>>) {
     )
     .await;
 
+    let kv_value = kv_part(&mut c, &mut secrets).await;
+    let userpass_password = userpass_part(&mut c, &mut secrets).await;
+    let custom_secret_id = approle_part(&mut c, &mut secrets).await;
+    token_part(&mut c, &mut secrets).await;
+
     c.ok("sys/mounts/database", json!({"type": "database"}))
         .await;
     if let Some(cluster) = &services.pg {
@@ -659,6 +904,22 @@ async fn scenario(services: Services, cleanup: Arc<Mutex<Cleanup>>) {
     // Dynamic users go before the server does.
     c.ok("sys/leases/revoke-prefix/database/creds", json!({}))
         .await;
+
+    // The audit log holds the canaries as HMACs: read it before asking for
+    // the HMACs, since that request is audited (with its input HMAC-ed) too.
+    let audit_before_hashing = String::from_utf8(std::fs::read(&audit_log).unwrap()).unwrap();
+    for (what, secret) in [
+        ("KV value", kv_value.as_str()),
+        ("userpass password", &userpass_password),
+        ("AppRole custom secret id", &custom_secret_id),
+        ("root token", &root),
+    ] {
+        let hash = audit_hmac(&mut c, secret).await;
+        assert!(
+            audit_before_hashing.contains(&hash),
+            "the audit log does not hold the HMAC of the {what}"
+        );
+    }
 
     let output = server.stop();
     drop(services.pg);
@@ -707,7 +968,14 @@ async fn scenario(services: Services, cleanup: Arc<Mutex<Cleanup>>) {
         lower.contains(" debug ") || lower.contains(" trace "),
         "the server did not log at debug/trace"
     );
-    assert!(storage_bytes > 0, "no storage file");
+    // The store scanned is the real one: token entries are in it, under
+    // their hashes.
+    assert!(
+        files_under(&storage_dir)
+            .iter()
+            .any(|(_, bytes)| bytes.windows(13).any(|w| w == b"sys/token/id/")),
+        "no token entry in the storage scanned ({storage_bytes} bytes)"
+    );
     assert!(
         String::from_utf8_lossy(&audit).contains("hmac-sha256:"),
         "the audit log has no HMAC-ed value"
