@@ -316,10 +316,11 @@ const RATE_LIMIT_FIELDS: &[FieldDef] = &[
         FieldType::String,
         "The mount or path the quota applies to.",
     ),
+    // A float in Vault (any positive number), which no FieldType says.
     f(
         "rate",
-        FieldType::Int,
-        "Requests allowed per interval (positive).",
+        FieldType::Any,
+        "Requests allowed per interval (a positive number).",
     ),
     f(
         "interval",
