@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use coffer_database_plugin::{ConnectionSettings, NewUser, PluginError, PluginFactory};
 use coffer_database_redis::RedisFactory;
-use coffer_test_services::services_required;
+use coffer_test_services::skip_or_fail;
 use coffer_types::Sensitive;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use serde_json::{Map, Value, json};
@@ -44,11 +44,7 @@ fn start_tls_redis() -> Option<TlsRedis> {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        assert!(
-            !services_required(),
-            "redis-server is required (COFFER_REQUIRE_SERVICES=1) but not on PATH"
-        );
-        eprintln!("SKIPPED redis TLS test: no redis-server binary on PATH");
+        skip_or_fail("redis TLS test", "no redis-server binary on PATH");
         return None;
     }
     let dir = tempfile::tempdir().expect("tempdir");
@@ -102,7 +98,8 @@ fn start_tls_redis() -> Option<TlsRedis> {
         ca_pem: ca.pem(),
         _dir: dir,
     };
-    let deadline = Instant::now() + Duration::from_secs(10);
+    // Starts in milliseconds; a loaded machine gets a wide margin.
+    let deadline = Instant::now() + Duration::from_secs(60);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "redis-server did not start");
         std::thread::sleep(Duration::from_millis(50));
@@ -186,9 +183,12 @@ async fn tls_settings_against_a_private_tls_redis() {
             .connect(&settings(port, "", "", tls))
             .await
             .expect("connect is lazy");
-        let started = Instant::now();
-        let err = plugin.verify().await.expect_err(what);
+        // Refused by the handshake at once; the plugin's connect timeout is
+        // 10 s. The bound only catches a connect that never gives up.
+        let err = tokio::time::timeout(Duration::from_secs(120), plugin.verify())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: still connecting after 120 s"))
+            .expect_err(what);
         assert!(matches!(err, PluginError::Connect(_)), "{what}: {err}");
-        assert!(started.elapsed() < Duration::from_secs(15), "{what}");
     }
 }
