@@ -214,6 +214,14 @@ pub(crate) fn pg_config_url(port: u16) -> String {
     )
 }
 
+/// The connection URL form the engine takes, for the server at the host and
+/// port of `url` (the one `require` returned).
+pub(crate) fn pg_config_url_of(url: &str) -> String {
+    let (host, port) = coffer_test_services::host_port(url, 5432)
+        .expect("the test PostgreSQL URL has a host and port");
+    format!("postgresql://{{{{username}}}}:{{{{password}}}}@{host}:{port}/postgres?sslmode=disable")
+}
+
 /// Whether a role exists.
 pub(crate) async fn pg_role_exists(admin: &tokio_postgres::Client, name: &str) -> bool {
     admin

@@ -4,18 +4,16 @@ use coffer_test_services::{Service, require};
 use coffer_types::Operation;
 use serde_json::json;
 
-use super::harness::{Harness, pg_config_url};
+use super::harness::{Harness, pg_config_url, pg_config_url_of};
 
 #[tokio::test]
 async fn config_lifecycle_hides_the_root_password() {
-    if require(
+    let Some(url) = require(
         Service::Postgres,
         "config_lifecycle_hides_the_root_password",
-    )
-    .is_none()
-    {
+    ) else {
         return;
-    }
+    };
     let h = Harness::new().await;
     // Trust authentication: any password connects, so a canary is safe here.
     let canary = "canary-root-pw-7f3a9c";
@@ -24,7 +22,7 @@ async fn config_lifecycle_hides_the_root_password() {
             "config/pg",
             json!({
                 "plugin_name": "postgresql-database-plugin",
-                "connection_url": pg_config_url(5432),
+                "connection_url": pg_config_url_of(&url),
                 "username": "postgres",
                 "password": canary,
                 "allowed_roles": "app-*,reader",
@@ -41,7 +39,7 @@ async fn config_lifecycle_hides_the_root_password() {
     assert_eq!(data["connection_details"]["max_open_connections"], 3);
     assert_eq!(
         data["connection_details"]["connection_url"],
-        pg_config_url(5432)
+        pg_config_url_of(&url)
     );
     assert_eq!(data["verify_connection"], true);
     let text = serde_json::to_string(&data).unwrap();
@@ -76,20 +74,20 @@ async fn config_lifecycle_hides_the_root_password() {
 
 #[tokio::test]
 async fn bad_configs_are_400s_and_store_nothing() {
-    if require(Service::Postgres, "bad_configs_are_400s_and_store_nothing").is_none() {
+    let Some(url) = require(Service::Postgres, "bad_configs_are_400s_and_store_nothing") else {
         return;
-    }
+    };
     let h = Harness::new().await;
     let good = json!({
         "plugin_name": "postgresql-database-plugin",
-        "connection_url": pg_config_url(5432),
+        "connection_url": pg_config_url_of(&url),
         "username": "postgres",
         "password": "x",
         "allowed_roles": "*",
     });
     let cases = [
         (
-            json!({"connection_url": pg_config_url(5432)}),
+            json!({"connection_url": pg_config_url_of(&url)}),
             "empty plugin name",
         ),
         (

@@ -7,7 +7,9 @@ use coffer_test_services::{PgCluster, Service, require};
 use coffer_types::Operation;
 use serde_json::json;
 
-use super::harness::{Harness, pg_admin, pg_config_url, pg_login, pg_role_exists, s, unique};
+use super::harness::{
+    Harness, pg_admin, pg_config_url, pg_config_url_of, pg_login, pg_role_exists, s, unique,
+};
 
 #[tokio::test]
 async fn creds_create_renew_and_revoke_users() {
@@ -21,7 +23,7 @@ async fn creds_create_renew_and_revoke_users() {
         "config/pg",
         json!({
             "plugin_name": "postgresql-database-plugin",
-            "connection_url": pg_config_url(5432),
+            "connection_url": pg_config_url_of(&url),
             "username": "postgres",
             "password": "unused-under-trust",
             "allowed_roles": "app",
@@ -117,7 +119,7 @@ async fn bad_roles_and_statements_leave_nothing_behind() {
         "config/pg",
         json!({
             "plugin_name": "postgresql-database-plugin",
-            "connection_url": pg_config_url(5432),
+            "connection_url": pg_config_url_of(&url),
             "username": "postgres",
             "password": "unused",
             "allowed_roles": ["app", "broken"],

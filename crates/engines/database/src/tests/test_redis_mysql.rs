@@ -25,13 +25,15 @@ async fn redis_acl_users_under_leases() {
     let Some(url) = require(Service::Redis, "redis_acl_users_under_leases") else {
         return;
     };
+    let (host, port) = coffer_test_services::host_port(&url, 6379)
+        .expect("the test Redis URL has a host and port");
     let h = Harness::new().await;
     h.write(
         "config/cache",
         json!({
             "plugin_name": "redis-database-plugin",
-            "host": "127.0.0.1",
-            "port": 6379,
+            "host": host,
+            "port": port,
             "username": "default",
             "password": "",
             "allowed_roles": "reader",
