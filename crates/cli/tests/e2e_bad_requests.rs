@@ -68,6 +68,12 @@ const KNOWN: &[(&str, &str, &str, &str)] = &[
         "",
     ),
     (
+        "sys/rekey/init ignores a require_verification that is not a boolean and starts a rekey (Vault: 400); crates/core/src/rekey.rs",
+        "POST",
+        "sys/rekey/init",
+        "require_verification",
+    ),
+    (
         "sys/unseal ignores a migrate that is not a boolean (Vault: 400); crates/core/src/sys/status.rs",
         "POST",
         "sys/unseal",
@@ -247,8 +253,9 @@ async fn prepare(t: &Target) {
     .await;
 }
 
-/// Mounts, auth methods, policies (with their text), KV entries and
-/// userpass users: what no bad request may change.
+/// Mounts, auth methods, policies (with their text), KV entries, userpass
+/// users, AppRole roles, database connections, audit devices and quotas:
+/// what no bad request may change.
 async fn snapshot(t: &Target) -> Value {
     let data = |v: Value| v["data"].clone();
     let mounts = data(t.ok("GET", "sys/mounts", None).await);
@@ -272,6 +279,10 @@ async fn snapshot(t: &Target) -> Value {
     }
     let kv1 = data(t.ok("GET", "kv1/state/c", None).await);
     let users = data(t.ok("LIST", "auth/userpass/users", None).await);
+    let audit = data(t.ok("GET", "sys/audit", None).await);
+    let (_, db_configs) = t.call("LIST", "database/config", None).await;
+    let (_, roles) = t.call("LIST", "auth/approle/role", None).await;
+    let (_, quotas) = t.call("LIST", "sys/quotas/rate-limit", None).await;
     json!({
         "mounts": mounts,
         "auth": auth,
@@ -280,6 +291,10 @@ async fn snapshot(t: &Target) -> Value {
         "kv": kv,
         "kv1": kv1,
         "users": users,
+        "audit": audit,
+        "database_configs": db_configs["data"],
+        "approle_roles": roles["data"],
+        "quotas": quotas["data"],
     })
 }
 
@@ -464,14 +479,32 @@ async fn run(t: Target, mode: &str, read_timeout: Duration) {
     let started = Instant::now();
     let slow = tokio::spawn(slow_body(t.host.clone(), read_timeout));
     let results = replay(&t, &cases, raws).await;
-    let slow = slow.await.unwrap();
     let elapsed = started.elapsed();
+    let slow = slow.await.unwrap();
     println!("{mode}: slow body: {slow:?}");
 
     let after = snapshot(&t).await;
     let (status, _) = t.call("GET", "sys/health", None).await;
     let output = t.server.output();
 
+    // COFFER_CORPUS_REPORT=DIR writes every request and its answer, to review
+    // what the server said (not only whether it was a 4xx).
+    if let Some(dir) = std::env::var_os("COFFER_CORPUS_REPORT") {
+        let lines: String = results
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}\t{}\t{}\t{}\t{}\n",
+                    r.label,
+                    r.method,
+                    r.path.chars().take(120).collect::<String>(),
+                    r.body.chars().take(80).collect::<String>(),
+                    r.outcome.describe()
+                )
+            })
+            .collect();
+        std::fs::write(PathBuf::from(dir).join(format!("{mode}.tsv")), lines).unwrap();
+    }
     let mut unexpected = Vec::new();
     let mut expected = Vec::new();
     let mut five_xx = 0;
