@@ -65,6 +65,8 @@ pub(crate) struct DeviceSetup {
     pub spec: SealerSpec,
     /// The deadline of file and syslog writes.
     pub deadline: Duration,
+    /// The local syslog socket of `syslog` devices.
+    pub syslog_socket: PathBuf,
 }
 
 /// An enabled device.
@@ -112,6 +114,7 @@ impl Device {
             stored,
             spec,
             deadline,
+            syslog_socket,
         } = setup;
         let prefix = options.format.prefix.clone();
         let mut startup_problems = Vec::new();
@@ -129,7 +132,7 @@ impl Device {
                 startup_problems.push(format!("at start-up: {problem}"));
             }
         }
-        let sink = sink::open(&options.sink).map_err(AuditError::Setup)?;
+        let sink = sink::open(&options.sink, &syslog_socket).map_err(AuditError::Setup)?;
         let sealer = spec
             .sealer(stored.head.clone())
             .map_err(AuditError::Internal)?;

@@ -3,6 +3,7 @@
 //! devices, persists log heads, and answers `sys/audit*`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use crate::broker::AuditBroker;
 use crate::device::{Device, DeviceEntry, DeviceSetup, StoredHead};
 use crate::options::DEVICE_TYPES;
+use crate::sink::DEFAULT_SYSLOG_SOCKET;
 use crate::writer::SealerSpec;
 use crate::{AuditError, AuditRequest, AuditResponse, DeviceOptions, Salt, store};
 
@@ -41,6 +43,9 @@ pub struct AuditManagerOptions {
     pub write_deadline: Duration,
     /// How often changed log heads are persisted to the barrier.
     pub persist_interval: Duration,
+    /// The local syslog socket `syslog` devices write to (`/dev/log`;
+    /// tests point it at a socket of their own).
+    pub syslog_socket: PathBuf,
 }
 
 impl Default for AuditManagerOptions {
@@ -51,6 +56,7 @@ impl Default for AuditManagerOptions {
             checkpoint_policy: CheckpointPolicy::default(),
             write_deadline: Duration::from_secs(5),
             persist_interval: Duration::from_secs(1),
+            syslog_socket: PathBuf::from(DEFAULT_SYSLOG_SOCKET),
         }
     }
 }
@@ -83,6 +89,12 @@ impl AuditManagerOptions {
     /// Builder: how often log heads are persisted.
     pub fn with_persist_interval(mut self, interval: Duration) -> Self {
         self.persist_interval = interval;
+        self
+    }
+
+    /// Builder: the local syslog socket (default `/dev/log`).
+    pub fn with_syslog_socket(mut self, socket: impl Into<PathBuf>) -> Self {
+        self.syslog_socket = socket.into();
         self
     }
 }
@@ -441,6 +453,7 @@ impl Inner {
             salt,
             stored,
             deadline: self.options.write_deadline,
+            syslog_socket: self.options.syslog_socket.clone(),
         };
         tokio::task::spawn_blocking(move || Device::start(setup))
             .await

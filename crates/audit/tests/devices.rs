@@ -367,11 +367,19 @@ async fn declared_devices_cannot_be_disabled_and_api_enable_can_be_forbidden() {
 
 #[tokio::test]
 async fn syslog_without_a_local_socket_fails_on_enable() {
-    if std::path::Path::new("/dev/log").exists() {
-        println!("skipping: /dev/log exists here, so enabling syslog succeeds");
-        return;
-    }
-    let mgr = manager(&memory(), AuditManagerOptions::default()).await;
+    // The socket is the test's own path (never the machine's /dev/log, which
+    // exists on some machines and not on others), so this always runs.
+    assert_eq!(
+        AuditManagerOptions::default().syslog_socket,
+        std::path::Path::new("/dev/log")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("log");
+    let mgr = manager(
+        &memory(),
+        AuditManagerOptions::default().with_syslog_socket(&missing),
+    )
+    .await;
     let err = call(
         &mgr,
         Operation::Update,
@@ -381,9 +389,57 @@ async fn syslog_without_a_local_socket_fails_on_enable() {
     .await
     .unwrap_err();
     assert_eq!(err.status(), 400);
-    assert!(
-        err.messages()[0].contains("no local syslog socket at \"/dev/log\""),
-        "{err}"
+    let expected = format!(
+        "no local syslog socket at {:?}",
+        missing.display().to_string()
     );
+    assert!(err.messages()[0].contains(&expected), "{err}");
     assert!(mgr.devices().await.is_empty());
+}
+
+#[tokio::test]
+async fn syslog_devices_send_sealed_records_to_the_local_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("log");
+    // The test's stand-in for the syslog daemon.
+    let daemon = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+    daemon
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mgr = manager(
+        &memory(),
+        AuditManagerOptions::default().with_syslog_socket(&path),
+    )
+    .await;
+    call(
+        &mgr,
+        Operation::Update,
+        "audit/syslog",
+        json!({"type": "syslog", "options": {"facility": "LOCAL3", "tag": "coffer-test"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(mgr.devices().await.len(), 1);
+
+    let req = request("sys-1", "secret/data/app", json!({"password": CANARY}));
+    mgr.log_request(&AuditRequest::new(&req)).await.unwrap();
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = daemon.recv(&mut buf).unwrap();
+    let msg = String::from_utf8(buf[..n].to_vec()).unwrap();
+    // LOCAL3 (19) * 8 + info (6) = 158.
+    assert!(msg.starts_with("<158>"), "{msg}");
+    let (head, record) = msg.split_once(": ").unwrap();
+    assert!(
+        head.ends_with(&format!("coffer-test[{}]", std::process::id())),
+        "{head}"
+    );
+    let record: serde_json::Value = serde_json::from_str(record).unwrap();
+    assert_eq!(record["type"], "request");
+    assert_eq!(record["seq"], 0);
+    assert_eq!(record["request"]["id"], "sys-1");
+    assert!(!msg.contains(CANARY), "{msg}");
+    assert_eq!(
+        record["request"]["data"]["password"],
+        mgr.hash("syslog/", CANARY).await.unwrap()
+    );
 }

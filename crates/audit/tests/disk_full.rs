@@ -2,7 +2,9 @@
 //! refused while it is full and accepted again once there is room, and the
 //! file stays a valid log (no partial line, no skipped sequence number).
 //!
-//! Needs root to mount a 64 KiB tmpfs; skips with a printed reason otherwise.
+//! Needs root to mount a 64 KiB tmpfs (CI runs as root); without it the
+//! test skips through `skip_or_fail`, so under `COFFER_REQUIRE_SERVICES=1`
+//! it fails instead of passing quietly.
 
 mod common;
 
@@ -12,6 +14,7 @@ use std::process::Command;
 
 use coffer_audit::{AuditError, AuditManagerOptions, AuditRequest};
 use coffer_audit_log::{PublicKey, VerifyOptions, verify};
+use coffer_test_services::require_environment;
 use serde_json::json;
 
 use common::{enable_file, manager, memory, records, request};
@@ -42,19 +45,16 @@ async fn a_full_disk_refuses_requests_until_there_is_room() {
         .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
         .arg(&mnt)
         .output();
-    match mounted {
-        Ok(out) if out.status.success() => {}
-        Ok(out) => {
-            println!(
-                "skipping disk-full test: mount -t tmpfs failed (needs root): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            return;
-        }
-        Err(e) => {
-            println!("skipping disk-full test: cannot run mount: {e}");
-            return;
-        }
+    let mounted = match mounted {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(format!(
+            "mount -t tmpfs failed (needs root): {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Err(e) => Err(format!("cannot run mount: {e}")),
+    };
+    if require_environment("a_full_disk_refuses_requests_until_there_is_room", mounted).is_none() {
+        return;
     }
     let _mount = Mount(&mnt);
     let file = mnt.join("audit.log");

@@ -6,11 +6,11 @@ mod file;
 mod socket;
 mod syslog;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub(crate) use file::FileSink;
 pub(crate) use socket::SocketSink;
-pub(crate) use syslog::SyslogSink;
+pub(crate) use syslog::{DEFAULT_SYSLOG_SOCKET, SyslogSink};
 
 use crate::options::{FileTarget, SinkOptions};
 
@@ -79,9 +79,10 @@ impl Sink for StdoutSink {
     }
 }
 
-/// Opens the sink `options` describe; fails with a clear message when the
-/// destination cannot be written (nothing is enabled then).
-pub(crate) fn open(options: &SinkOptions) -> Result<Box<dyn Sink>, String> {
+/// Opens the sink `options` describe (a syslog sink on `syslog_socket`);
+/// fails with a clear message when the destination cannot be written
+/// (nothing is enabled then).
+pub(crate) fn open(options: &SinkOptions, syslog_socket: &Path) -> Result<Box<dyn Sink>, String> {
     Ok(match options {
         SinkOptions::File { target, mode } => match target {
             FileTarget::Path(path) => Box::new(FileSink::open(path.clone(), *mode)?),
@@ -97,10 +98,8 @@ pub(crate) fn open(options: &SinkOptions) -> Result<Box<dyn Sink>, String> {
             *socket_type,
             *write_timeout,
         )?),
-        SinkOptions::Syslog { facility, tag } => Box::new(SyslogSink::open(
-            syslog::DEFAULT_SYSLOG_SOCKET.as_ref(),
-            *facility,
-            tag.clone(),
-        )?),
+        SinkOptions::Syslog { facility, tag } => {
+            Box::new(SyslogSink::open(syslog_socket, *facility, tag.clone())?)
+        }
     })
 }
