@@ -610,3 +610,73 @@ async fn bad_requests_production_mode() {
     let t = start_production().await;
     run(t, "production", Duration::from_secs(2)).await;
 }
+
+/// The document the corpus is generated from: Vault's shape, typed fields,
+/// and only the mounts the caller's policies reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_follows_the_callers_policies() {
+    let mut t = start_dev().await;
+    prepare(&t).await;
+    let doc = t.ok("GET", "sys/internal/specs/openapi", None).await;
+    assert_eq!(doc["openapi"], "3.0.2");
+    let paths = doc["paths"].as_object().unwrap();
+    for key in [
+        "/secret/data/{path}",
+        "/kv1/{path}",
+        "/database/config/{name}",
+        "/auth/userpass/users/{username}",
+        "/auth/approle/role/{role_name}",
+        "/auth/token/create",
+        "/identity/entity",
+        "/cubbyhole/{path}",
+        "/sys/mounts/{path}",
+    ] {
+        assert!(paths.contains_key(key), "{key} missing from the document");
+    }
+    let ttl = &paths["/auth/token/create"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+        ["properties"]["ttl"];
+    assert_eq!(ttl["type"], "string");
+    assert_eq!(ttl["format"], "duration");
+    assert_eq!(
+        paths["/auth/userpass/login/{username}"]["x-vault-unauthenticated"],
+        true
+    );
+
+    let token = t
+        .ok(
+            "POST",
+            "auth/token/create",
+            Some(json!({"policies": ["corpus-reader"]})),
+        )
+        .await["auth"]["client_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let root = std::mem::replace(&mut t.root, token);
+    let limited = t.ok("GET", "sys/internal/specs/openapi", None).await;
+    let keys: Vec<&String> = limited["paths"].as_object().unwrap().keys().collect();
+    // The policy and the default policy's paths, nothing else.
+    for key in [
+        "/secret/data/{path}",
+        "/auth/token/lookup-self",
+        "/sys/capabilities-self",
+    ] {
+        assert!(
+            keys.contains(&&key.to_owned()),
+            "{key} missing from {keys:?}"
+        );
+    }
+    assert!(
+        keys.iter().all(|k| !k.starts_with("/sys/mounts")
+            && !k.starts_with("/sys/policies")
+            && !k.starts_with("/database/")
+            && !k.starts_with("/auth/userpass/")
+            && !k.starts_with("/secret/metadata/")),
+        "a token limited to secret/data/* sees {keys:?}"
+    );
+    t.root = root;
+
+    let bare = wire::request("GET", "/v1/sys/internal/specs/openapi", &t.host, None, None);
+    let outcome = wire::exchange(&t.host, &bare, REQUEST_LIMIT).await;
+    assert_eq!(outcome.status(), Some(403), "{}", outcome.describe());
+}

@@ -156,14 +156,20 @@ fn path_item(def: &PathDef, special: &SpecialPaths, relative: &str) -> Value {
     Value::Object(item)
 }
 
-/// Adds every declaration of one mount at `prefix` (`secret/`).
+/// Adds every declaration of one mount at `prefix` (`secret/`) for which
+/// `visible` holds (given the path's literal part, `secret/data/`).
 fn add_mount(
     paths: &mut Map<String, Value>,
     prefix: &str,
     defs: &[&PathDef],
     special: &SpecialPaths,
+    visible: &dyn Fn(&str) -> bool,
 ) {
     for def in defs {
+        let literal = def.pattern.split([':', '*']).next().unwrap_or("");
+        if !visible(&format!("{prefix}{literal}")) {
+            continue;
+        }
         let (pattern, _) = openapi_pattern(def.pattern);
         let key = format!("/{prefix}{pattern}");
         // The first declaration that matches wins, as in the backend.
@@ -180,6 +186,8 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
         .as_ref()
         .map(|e| e.policies.as_slice())
         .unwrap_or_default();
+    // Path by path, as for mounts: only what the policies reach.
+    let visible = |literal: &str| unsealed.policies.has_access_under(policies, literal);
     let router = unsealed.router();
     let mut routes: Vec<_> = router.routes().collect();
     routes.sort_by(|a, b| a.prefix.cmp(&b.prefix));
@@ -189,7 +197,13 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
             continue;
         }
         match &route.backend {
-            Some(backend) => add_mount(&mut paths, &route.prefix, &backend.paths(), &route.special),
+            Some(backend) => add_mount(
+                &mut paths,
+                &route.prefix,
+                &backend.paths(),
+                &route.special,
+                &visible,
+            ),
             None => {
                 let defs: Vec<&PathDef> = super::declared::SYS_PATHS.iter().collect();
                 let special = SpecialPaths {
@@ -199,7 +213,7 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
                         .collect(),
                     root: super::SUDO_PATHS.iter().map(|s| (*s).to_owned()).collect(),
                 };
-                add_mount(&mut paths, &route.prefix, &defs, &special);
+                add_mount(&mut paths, &route.prefix, &defs, &special, &visible);
             }
         }
     }
@@ -209,7 +223,7 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
             "title": "Coffer API (HashiCorp Vault API)",
             "description": "HTTP API that gives you full access to Coffer. All API routes are prefixed with `/v1/`.",
             "version": super::VERSION,
-            "license": {"name": "Apache-2.0 OR MIT"},
+            "license": {"name": "MPL-2.0"},
         },
         "paths": paths,
         "components": {"schemas": {}},
@@ -259,7 +273,10 @@ mod tests {
             root: vec!["roles/*".into()],
         };
         let mut paths = Map::new();
-        add_mount(&mut paths, "db/", &[&def], &special);
+        add_mount(&mut paths, "db/", &[&def], &special, &|_| true);
+        let mut hidden = Map::new();
+        add_mount(&mut hidden, "db/", &[&def], &special, &|p| p != "db/roles/");
+        assert!(hidden.is_empty());
         let item = &paths["/db/roles/{name}"];
         assert_eq!(item["x-vault-sudo"], true);
         assert_eq!(item["x-vault-createSupported"], true);
