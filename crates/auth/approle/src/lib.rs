@@ -223,9 +223,50 @@ mod tests {
         );
     }
 
-    #[test]
-    fn debug_shows_no_secrets() {
-        let shown = format!("{:?}", AppRole::new());
+    #[tokio::test]
+    async fn debug_shows_no_secrets() {
+        // After a login the backend holds everything it ever holds: the
+        // salt loaded and records decoded in its cache.
+        let h = Harness::new();
+        h.call(Operation::Update, "role/web", json!({}))
+            .await
+            .unwrap();
+        let role_id = h.role_id("web").await;
+        let resp = h
+            .call(Operation::Update, "role/web/secret-id", json!({}))
+            .await
+            .unwrap()
+            .unwrap();
+        let data = resp.data.unwrap();
+        let secret_id = data["secret_id"].as_str().unwrap().to_owned();
+        let accessor = data["secret_id_accessor"].as_str().unwrap().to_owned();
+        h.login(&role_id, &secret_id, None).await.unwrap();
+        assert!(h.backend.salt.initialized(), "the salt is not loaded");
+        assert!(!h.backend.records.is_empty(), "no records are cached");
+        let salt = coffer_storage::Storage::get(
+            &*h.mem,
+            &coffer_storage::Key::new("auth/test-mount/salt").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        assert_eq!(salt.len(), 32);
+
+        let shown = format!("{:?} {:#?}", h.backend, h.backend);
         assert!(shown.contains("AppRole"));
+        let salt_hex: String = salt.iter().map(|b| format!("{b:02x}")).collect();
+        // `[u8]`'s Debug form, without the closing bracket: any run of bytes.
+        let salt_list = format!("{:?}", &salt[..8]);
+        let salt_list = salt_list.trim_end_matches(']');
+        for (what, secret) in [
+            ("secret id", secret_id.as_str()),
+            ("role id", role_id.as_str()),
+            ("secret id accessor", accessor.as_str()),
+            ("salt (hex)", salt_hex.as_str()),
+            ("salt (bytes)", salt_list),
+        ] {
+            // The message leaves the output out: it would print the secret.
+            assert!(!shown.contains(secret), "Debug shows the {what}");
+        }
     }
 }
