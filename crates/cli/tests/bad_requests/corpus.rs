@@ -123,7 +123,7 @@ pub const OVERSIZE: usize = 32 * 1024 * 1024 + 1;
 /// Where oversize bodies are sent (each costs 32 MiB of transfer).
 const OVERSIZE_PATHS: &[&str] = &[
     "sys/mounts/corpus-x",
-    "secret/data/corpus-x",
+    "secret/data/state/a",
     "auth/token/create",
 ];
 
@@ -173,8 +173,30 @@ const CONTEXT: &[(&str, &str, &str)] = &[
         "corpus-x",
         r#"{"password":"corpus-password"}"#,
     ),
-    ("/secret/data/{path}", "corpus-x", r#"{"data":{"a":"b"}}"#),
+    // An entry that exists (PATCH needs one): a bad value taken by
+    // mistake would change it, which the state comparison sees.
+    ("/secret/data/{path}", "state/a", r#"{"data":{"a":"b"}}"#),
+    ("/secret/metadata/{path}", "state/a", "{}"),
     ("/kv1/{path}", "corpus-x", r#"{"a":"b"}"#),
+];
+
+/// Object fields whose members are another path's fields: the mount
+/// endpoints' `config` takes the TTLs and lists `tune` takes (not its
+/// `description` and `options`, which Vault ignores inside `config`).
+/// (path, field, the path whose fields it nests, fields left out.)
+const NESTED: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "/sys/mounts/{path}",
+        "config",
+        "/sys/mounts/{path}/tune",
+        &["description", "options"],
+    ),
+    (
+        "/sys/auth/{path}",
+        "config",
+        "/sys/auth/{path}/tune",
+        &["description", "options"],
+    ),
 ];
 
 /// Values Vault accepts for a field in the context given above, so they
@@ -182,6 +204,8 @@ const CONTEXT: &[(&str, &str, &str)] = &[
 const ACCEPTED: &[(&str, &str, &str)] = &[
     // A Redis option: the PostgreSQL plugin of the base ignores it.
     ("/database/config/{name}", "port", "-1"),
+    // `version` selects what a read returns; a write ignores it.
+    ("/secret/data/{path}", "version", "-1"),
 ];
 
 /// `{"field":value, <base without field>}`: the base's own value of the
@@ -329,6 +353,30 @@ pub fn generate(doc: &Value) -> Vec<Case> {
                             continue;
                         }
                         let body = with_base(name, &value, base);
+                        if ops.contains(&"patch") {
+                            let patch =
+                                Case::new(kind, "PATCH", target.clone(), Some(body.clone()));
+                            cases.push(patch);
+                        }
+                        cases.push(Case::new(kind, "POST", target.clone(), Some(body)));
+                    }
+                }
+            }
+            for (_, field, source, left_out) in NESTED.iter().filter(|n| n.0 == key) {
+                let source = &paths[*source]["post"]["requestBody"]["content"]["application/json"]
+                    ["schema"]["properties"];
+                let Some(members) = source.as_object() else {
+                    continue;
+                };
+                let mut names: Vec<&String> = members
+                    .keys()
+                    .filter(|n| !left_out.contains(&n.as_str()))
+                    .collect();
+                names.sort();
+                for name in names {
+                    for (kind, value) in bad_values(&members[name]) {
+                        let inner = format!("{{{}:{value}}}", json!(name));
+                        let body = with_base(field, &inner, base);
                         cases.push(Case::new(kind, "POST", target.clone(), Some(body)));
                     }
                 }
@@ -369,6 +417,9 @@ pub fn generate(doc: &Value) -> Vec<Case> {
         for index in 0..params {
             for (kind, value) in TRAVERSAL {
                 let path = fill(key, Some((index, value)));
+                if reads && lists {
+                    cases.push(Case::new(kind, "LIST", path.clone(), None));
+                }
                 let case = if reads {
                     Case::new(kind, "GET", path, None)
                 } else if lists {

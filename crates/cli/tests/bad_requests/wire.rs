@@ -146,8 +146,14 @@ pub fn request(
     }
     let mut bytes = match body {
         Some(b) => {
+            // Vault takes a PATCH only as a JSON merge patch.
+            let content_type = if method == "PATCH" {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
             out.push_str(&format!(
-                "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
                 b.len()
             ));
             let mut bytes = out.into_bytes();
