@@ -57,6 +57,15 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             if guard.is_some() {
                 return Err(Error::invalid("root generation already in progress"));
             }
+            for name in ["pgp_key", "otp"] {
+                if req
+                    .data
+                    .get(name)
+                    .is_some_and(|v| !(v.is_null() || v.is_string()))
+                {
+                    return Err(Error::invalid(format!("'{name}' must be a string")));
+                }
+            }
             if req.get_str("pgp_key").is_some_and(|s| !s.is_empty()) {
                 return Err(Error::invalid(
                     "pgp_key is not supported by this server yet",

@@ -108,10 +108,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             let shares = body_u32(req, "secret_shares")?;
             let threshold = body_u32(req, "secret_threshold")?;
             keys::validate_shares(shares, threshold)?;
-            let require_verification = matches!(
-                req.data.get("require_verification"),
-                Some(Value::Bool(true))
-            ) || req.get_str("require_verification") == Some("true");
+            let require_verification = crate::sys::status::field_bool(req, "require_verification")?;
             *guard = Some(RekeyState {
                 nonce: nonce()?,
                 new_config: SealConfig::shamir(shares, threshold),

@@ -127,3 +127,34 @@ async fn init_fields_are_typed() {
     let r = init(json!({"secret_shares": 1, "secret_threshold": 1, "stored_shares": 0})).await;
     assert!(r.is_ok(), "{}", error_text(&r));
 }
+
+#[tokio::test]
+async fn operator_flags_are_typed() {
+    let h = Harness::dev().await;
+    let cases = [
+        (
+            "sys/rekey/init",
+            json!({"secret_shares": 1, "secret_threshold": 1, "require_verification": {"a": 1}}),
+        ),
+        (
+            "sys/rekey/init",
+            json!({"secret_shares": 1, "secret_threshold": 1, "require_verification": [true]}),
+        ),
+        ("sys/generate-root/attempt", json!({"otp": 12})),
+        ("sys/generate-root/attempt", json!({"pgp_key": {"k": "v"}})),
+        ("sys/unseal", json!({"key": "x", "migrate": "maybe"})),
+        ("sys/unseal", json!({"reset": 3})),
+    ];
+    for (path, body) in cases {
+        let r = h.call(None, Operation::Update, path, body.clone()).await;
+        assert_eq!(status(&r), 400, "{path} {body}: {}", error_text(&r));
+    }
+    // Nothing was started by the refused requests.
+    for path in ["sys/rekey/init", "sys/generate-root/attempt"] {
+        let r = h
+            .call(None, Operation::Read, path, json!({}))
+            .await
+            .unwrap();
+        assert_eq!(r.raw.unwrap()["started"], json!(false), "{path}");
+    }
+}

@@ -7,7 +7,7 @@ mod internal;
 mod mounts;
 mod openapi;
 mod policies;
-mod status;
+pub(crate) mod status;
 
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
 

@@ -37,7 +37,9 @@ fn field_u32(req: &Request, name: &str) -> Result<Option<u32>> {
     }
 }
 
-fn field_bool(req: &Request, name: &str) -> Result<bool> {
+/// A boolean body field (`true`/`false`, or those words as strings);
+/// anything else is a 400.
+pub(crate) fn field_bool(req: &Request, name: &str) -> Result<bool> {
     match req.data.get(name) {
         None | Some(Value::Null) => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
@@ -104,6 +106,8 @@ pub(super) async fn seal_status(core: &Core, op: Operation) -> Result<Response> 
 pub(super) async fn unseal(core: &Core, req: &Request) -> Result<Response> {
     allow(req.op(), &[Operation::Update])?;
     let reset = field_bool(req, "reset")?;
+    // Seal migration does not exist here; the flag is still typed.
+    field_bool(req, "migrate")?;
     let key = match req.data.get("key") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.as_str()),
