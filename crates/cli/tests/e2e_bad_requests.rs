@@ -230,6 +230,19 @@ async fn prepare(t: &Target) {
     }
     t.ok("POST", "kv1/state/c", Some(json!({"v": "gamma"})))
         .await;
+    // Roles the generated cases aim at (corpus.rs, EXISTING).
+    t.ok(
+        "POST",
+        "auth/approle/role/corpus-role",
+        Some(json!({"token_ttl": "1h", "token_policies": "corpus-reader"})),
+    )
+    .await;
+    t.ok(
+        "POST",
+        "auth/token/roles/corpus-role",
+        Some(json!({"allowed_policies": "corpus-reader", "token_ttl": "1h"})),
+    )
+    .await;
     t.ok(
         "POST",
         "auth/userpass/users/corpus-user",
@@ -239,8 +252,8 @@ async fn prepare(t: &Target) {
 }
 
 /// Mounts, auth methods, policies (with their text), KV entries, userpass
-/// users, AppRole roles, database connections, audit devices and quotas:
-/// what no bad request may change.
+/// users, AppRole and token roles (and the two roles' settings), database
+/// connections, audit devices and quotas: what no bad request may change.
 async fn snapshot(t: &Target) -> Value {
     let data = |v: Value| v["data"].clone();
     let mounts = data(t.ok("GET", "sys/mounts", None).await);
@@ -265,6 +278,8 @@ async fn snapshot(t: &Target) -> Value {
     let kv1 = data(t.ok("GET", "kv1/state/c", None).await);
     let users = data(t.ok("LIST", "auth/userpass/users", None).await);
     let audit = data(t.ok("GET", "sys/audit", None).await);
+    let approle_role = data(t.ok("GET", "auth/approle/role/corpus-role", None).await);
+    let token_role = data(t.ok("GET", "auth/token/roles/corpus-role", None).await);
     let (_, db_configs) = t.call("LIST", "database/config", None).await;
     let (_, roles) = t.call("LIST", "auth/approle/role", None).await;
     let (_, quotas) = t.call("LIST", "sys/quotas/rate-limit", None).await;
@@ -277,6 +292,8 @@ async fn snapshot(t: &Target) -> Value {
         "kv1": kv1,
         "users": users,
         "audit": audit,
+        "approle_role": approle_role,
+        "token_role": token_role,
         "database_configs": db_configs["data"],
         "approle_roles": roles["data"],
         "quotas": quotas["data"],

@@ -180,6 +180,14 @@ const CONTEXT: &[(&str, &str, &str)] = &[
     ("/kv1/{path}", "corpus-x", r#"{"a":"b"}"#),
 ];
 
+/// Parameter values naming objects the test creates first, for the paths
+/// under a prefix (so a role's sub-paths find their role): (prefix, value).
+const EXISTING: &[(&str, &str)] = &[
+    ("/auth/approle/role/{role_name}", "corpus-role"),
+    ("/auth/token/create/{role_name}", "corpus-role"),
+    ("/auth/token/roles/{role_name}", "corpus-role"),
+];
+
 /// Object fields whose members are another path's fields: the mount
 /// endpoints' `config` takes the TTLs and lists `tune` takes (not its
 /// `description` and `options`, which Vault ignores inside `config`).
@@ -332,8 +340,10 @@ pub fn generate(doc: &Value) -> Vec<Case> {
         let reads = ops.contains(&"read");
         let lists = ops.contains(&"list");
         let context = CONTEXT.iter().find(|(k, _, _)| k == key);
-        let target = match context {
-            Some((_, value, _)) if !value.is_empty() => fill_with(key, value, None),
+        let existing = EXISTING.iter().find(|(prefix, _)| key.starts_with(prefix));
+        let target = match (context, existing) {
+            (Some((_, value, _)), _) if !value.is_empty() => fill_with(key, value, None),
+            (_, Some((_, value))) => fill_with(key, value, None),
             _ => fill(key, None),
         };
         let base = context.map_or("{}", |(_, _, base)| *base);
