@@ -335,16 +335,34 @@ struct Sent {
     body: String,
     expect: Option<u16>,
     may_close: bool,
+    /// The answer must be `{"errors":[...]}`: every request that reaches
+    /// the server's handler (not HTTP-level refusals of malformed framing,
+    /// which hyper answers with an empty body, as Go's server does for Vault).
+    vault_errors: bool,
     outcome: Outcome,
 }
 
 impl Sent {
     fn passed(&self) -> bool {
-        match (self.outcome.status(), self.expect) {
+        let status_ok = match (self.outcome.status(), self.expect) {
             (Some(s), Some(e)) => s == e,
             (Some(s), None) => (400..500).contains(&s),
             (None, _) => self.may_close && matches!(self.outcome, Outcome::Closed),
-        }
+        };
+        status_ok && (!self.vault_errors || self.has_vault_errors())
+    }
+
+    /// The body is Vault's error shape, `{"errors":[...]}`, or Vault's 404
+    /// envelope with a warning (KV v2's answer to a path outside its API).
+    fn has_vault_errors(&self) -> bool {
+        let Outcome::Answer { status, body } = &self.outcome else {
+            return false;
+        };
+        let Ok(v) = serde_json::from_str::<Value>(body) else {
+            return false;
+        };
+        v.get("errors").is_some_and(Value::is_array)
+            || (*status == 404 && v["warnings"].as_array().is_some_and(|w| !w.is_empty()))
     }
 
     fn known(&self) -> Option<&'static str> {
@@ -382,6 +400,7 @@ async fn replay(t: &Target, cases: &[Case], raws: Vec<raw::RawCase>) -> Vec<Sent
             body: body.as_deref().map(excerpt).unwrap_or_default(),
             expect: c.expect,
             may_close: false,
+            vault_errors: true,
             outcome: Outcome::TimedOut,
         };
         jobs.push((sent, bytes));
@@ -399,6 +418,7 @@ async fn replay(t: &Target, cases: &[Case], raws: Vec<raw::RawCase>) -> Vec<Sent
             body: String::new(),
             expect: None,
             may_close: r.may_close,
+            vault_errors: false,
             outcome: Outcome::TimedOut,
         };
         jobs.push((sent, r.bytes));
