@@ -97,6 +97,13 @@ pub fn decode(
             }
             Err(e) => return Err(Error::invalid(format!("failed to parse JSON input: {e}"))),
         }
+    } else if op == Operation::Delete
+        && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body)
+    {
+        // Vault ignores DELETE bodies on logical paths, but its operator
+        // endpoints read one (the nonce that cancels a rekey or a root
+        // generation): a JSON object is taken, anything else ignored.
+        data = map;
     }
     if matches!(
         op,
@@ -183,6 +190,18 @@ mod tests {
         let r = req("GET", "/v1/secret/data/a?version=3", "").unwrap();
         assert_eq!(r.data["version"], "3");
         assert_eq!(r.path, "secret/data/a");
+    }
+
+    #[test]
+    fn delete_takes_a_json_object_body_and_ignores_others() {
+        let r = req("DELETE", "/v1/sys/rekey/init", r#"{"nonce":"n1"}"#).unwrap();
+        assert_eq!(r.get_str("nonce"), Some("n1"));
+        let r = req("DELETE", "/v1/sys/rekey/init?nonce=n2", "").unwrap();
+        assert_eq!(r.get_str("nonce"), Some("n2"));
+        for junk in ["{not json", "[1]", "\"s\""] {
+            let r = req("DELETE", "/v1/secret/data/a", junk).unwrap();
+            assert!(r.data.is_empty(), "{junk}");
+        }
     }
 
     #[test]
