@@ -289,6 +289,24 @@ fn operator_init_unseal_rotate() {
     cli.ok(&["kv", "put", "secret/a", "b=c"]);
     assert_eq!(cli.ok(&["kv", "get", "-field=b", "secret/a"]).trim(), "c");
 
+    // Cancelling through the CLI sends the operation's nonce (the server
+    // refuses a cancel without it).
+    anon.json(&["operator", "generate-root", "-init", "-format=json"]);
+    anon.ok(&["operator", "generate-root", "-cancel"]);
+    let status = anon.json(&["operator", "generate-root", "-status", "-format=json"]);
+    assert_eq!(status["started"], false, "{status}");
+    anon.json(&[
+        "operator",
+        "rekey",
+        "-init",
+        "-key-shares=3",
+        "-key-threshold=2",
+        "-format=json",
+    ]);
+    anon.ok(&["operator", "rekey", "-cancel"]);
+    let status = anon.json(&["operator", "rekey", "-status", "-format=json"]);
+    assert_eq!(status["started"], false, "{status}");
+
     // generate-root through the CLI: init, two shares, decode with the OTP.
     let attempt = anon.json(&["operator", "generate-root", "-init", "-format=json"]);
     let otp = attempt["otp"].as_str().unwrap().to_owned();
