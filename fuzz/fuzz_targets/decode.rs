@@ -3,10 +3,11 @@
 //! `coffer_types::Request`. The input reads like an HTTP/1.1 head: a first
 //! line `METHOD URI`, header lines `name: value`, a blank line, then the
 //! body. Whatever hyper would accept must decode or be refused with a 4xx,
-//! never panic, and the client token must never show in the request's
-//! `Debug` output.
+//! never panic, and the request's `Debug` output must not depend on the
+//! client token's value.
 #![no_main]
 
+use coffer_types::Sensitive;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
 use libfuzzer_sys::fuzz_target;
 
@@ -61,17 +62,20 @@ fuzz_target!(|data: &[u8]| {
             );
         }
         Ok(mut request) => {
+            // The token's Debug form must not depend on its value: the same
+            // request with another token prints exactly the same. (A plain
+            // "does the output contain the token" check is wrong for short
+            // tokens such as "ac", found in "[redacted]".)
             let Some(token) = request.client_token.as_ref().map(|t| t.expose().to_owned()) else {
                 return;
             };
-            if token.is_empty() {
-                return;
-            }
             let shown = format!("{request:?}");
-            request.client_token = None;
-            let without = format!("{request:?}");
+            let other = if token == "x" { "y" } else { "x" };
+            request.client_token = Some(Sensitive::new(other));
+            let substituted = format!("{request:?}");
+            // `assert!`, not `assert_eq!`: a failure must not print the token.
             assert!(
-                !shown.contains(&token) || without.contains(&token),
+                shown == substituted,
                 "the client token shows in the request's Debug output"
             );
         }
