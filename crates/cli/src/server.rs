@@ -174,6 +174,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         let options = coffer_http::ListenerOptions {
             tls,
             x_forwarded_for_authorized: forwarded,
+            read_timeout: listener.http_read_timeout,
         };
         servers.push(tokio::spawn(coffer_http::serve_with(
             tcp,

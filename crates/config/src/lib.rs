@@ -23,7 +23,7 @@ mod value;
 
 pub use error::ConfigError;
 pub use model::{
-    AuditDeviceConfig, DEFAULT_CACHE_SIZE, DEFAULT_LEASE_TTL, DEFAULT_REDB_PAGE_CACHE_MB,
-    ListenerConfig, ServerConfig, StorageConfig,
+    AuditDeviceConfig, DEFAULT_CACHE_SIZE, DEFAULT_HTTP_READ_TIMEOUT, DEFAULT_LEASE_TTL,
+    DEFAULT_REDB_PAGE_CACHE_MB, ListenerConfig, ServerConfig, StorageConfig,
 };
 pub use source::{load, parse_hcl, parse_json};

@@ -13,6 +13,7 @@ const KNOWN: &[&str] = &[
     "tls_client_ca_file",
     "tls_require_and_verify_client_cert",
     "x_forwarded_for_authorized_addrs",
+    "http_read_timeout",
 ];
 
 /// Reads one `listener "tcp"` stanza, adding a warning per unsupported
@@ -53,6 +54,9 @@ pub(crate) fn parse_tcp(
             value::check_ip_or_cidr(addr, &k)?;
         }
         listener.x_forwarded_for_authorized_addrs = addrs;
+    }
+    if let Some(v) = body.get("http_read_timeout") {
+        listener.http_read_timeout = value::duration(v, &key("http_read_timeout"))?;
     }
     if !listener.tls_disable
         && (listener.tls_cert_file.is_none() || listener.tls_key_file.is_none())
@@ -153,6 +157,43 @@ mod tests {
         let (got, _) =
             tcp(json!({"tls_disable": 1, "x_forwarded_for_authorized_addrs": ["proxy.local"]}));
         assert!(matches!(got, Err(ConfigError::InvalidValue { .. })));
+    }
+
+    #[test]
+    fn http_read_timeout_takes_durations_and_seconds() {
+        let timeout = |v: Value| tcp(json!({"tls_disable": 1, "http_read_timeout": v})).0;
+        assert_eq!(
+            tcp(json!({"tls_disable": 1})).0.unwrap().http_read_timeout,
+            std::time::Duration::from_secs(30)
+        );
+        for (v, secs) in [
+            (json!("2s"), 2),
+            (json!("1m30s"), 90),
+            (json!(45), 45),
+            (json!("45"), 45),
+            (json!("0s"), 0),
+        ] {
+            assert_eq!(
+                timeout(v.clone()).unwrap().http_read_timeout,
+                std::time::Duration::from_secs(secs),
+                "{v}"
+            );
+        }
+        for bad in [
+            json!("abc"),
+            json!("-1s"),
+            json!(-1),
+            json!(true),
+            json!([1]),
+        ] {
+            let err = timeout(bad.clone()).unwrap_err();
+            assert!(matches!(err, ConfigError::InvalidValue { .. }), "{bad}");
+            let msg = err.to_string();
+            assert!(
+                msg.contains("listener \"tcp\" on 127.0.0.1:8200: http_read_timeout"),
+                "{bad}: {msg}"
+            );
+        }
     }
 
     #[test]

@@ -84,7 +84,14 @@ pub struct ListenerConfig {
     /// `x_forwarded_for_authorized_addrs`: IPs or CIDRs whose
     /// `X-Forwarded-For` header is trusted.
     pub x_forwarded_for_authorized_addrs: Vec<String>,
+    /// `http_read_timeout`: the longest a whole request (headers and body)
+    /// may take to arrive ([`DEFAULT_HTTP_READ_TIMEOUT`] when unset; zero
+    /// means no limit, as in Vault).
+    pub http_read_timeout: Duration,
 }
+
+/// Vault's default `http_read_timeout`: 30 s.
+pub const DEFAULT_HTTP_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Default for ListenerConfig {
     fn default() -> Self {
@@ -96,6 +103,7 @@ impl Default for ListenerConfig {
             tls_client_ca_file: None,
             tls_require_and_verify_client_cert: false,
             x_forwarded_for_authorized_addrs: Vec::new(),
+            http_read_timeout: DEFAULT_HTTP_READ_TIMEOUT,
         }
     }
 }

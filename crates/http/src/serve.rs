@@ -6,7 +6,9 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use coffer_core::Core;
@@ -15,10 +17,13 @@ use coffer_types::Error;
 use futures::FutureExt as _;
 use http_body_util::{BodyExt as _, Limited};
 use hyper::Method;
-use hyper::body::Incoming;
+use hyper::body::{Body as _, Incoming};
+use hyper::header::{self, HeaderValue};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
 use crate::render::HttpResponse;
@@ -29,6 +34,14 @@ pub const MAX_REQUEST_SIZE: usize = 32 * 1024 * 1024;
 
 /// How long a TLS handshake may take before the connection is dropped.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Vault's default `http_read_timeout`: the whole request, headers and
+/// body, must arrive within 30 s of its first byte.
+pub(crate) const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long the request headers may take (and how long an idle keep-alive
+/// connection is kept), hyper's header read timeout.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Facts about the connection a request arrived on.
 #[derive(Clone, Debug)]
@@ -42,8 +55,9 @@ pub struct ConnInfo {
     pub forwarded_for_trusted: Arc<Vec<CidrBlock>>,
 }
 
-/// How a listener serves: TLS, and which proxies may set `X-Forwarded-For`.
-#[derive(Clone, Debug, Default)]
+/// How a listener serves: TLS, which proxies may set `X-Forwarded-For`, and
+/// how long a request may take to arrive.
+#[derive(Clone, Debug)]
 pub struct ListenerOptions {
     /// TLS configuration; `None` serves plain HTTP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
@@ -52,6 +66,22 @@ pub struct ListenerOptions {
     /// and a request carrying that header from anyone else is refused, as
     /// Vault does by default. Empty: the header is ignored.
     pub x_forwarded_for_authorized: Vec<CidrBlock>,
+    /// `http_read_timeout`: the longest a whole request (headers and body)
+    /// may take to arrive, counted from its first byte. A request whose
+    /// body is still incomplete then is answered 408 and its connection
+    /// closed; it never reaches the core. Zero: no limit (as in Vault).
+    pub read_timeout: Duration,
+}
+
+impl Default for ListenerOptions {
+    /// Plain HTTP, no trusted proxies, Vault's 30 s read timeout.
+    fn default() -> Self {
+        Self {
+            tls: None,
+            x_forwarded_for_authorized: Vec::new(),
+            read_timeout: DEFAULT_READ_TIMEOUT,
+        }
+    }
 }
 
 /// The client address a request is attributed to, honouring
@@ -79,14 +109,26 @@ fn client_address(info: &ConnInfo, headers: &hyper::HeaderMap) -> Result<std::ne
 
 /// Answers one HTTP request for `core`: every `/v1/` path goes through
 /// [`Core::handle`]. A panic while handling becomes a 500 in Vault's error
-/// shape; the connection and the server carry on.
+/// shape; the connection and the server carry on. A body declared larger
+/// than [`MAX_REQUEST_SIZE`] is refused (413) before any of it is read. No
+/// read deadline applies here; the listeners of [`serve_with`] set one.
 pub async fn respond(
     core: Arc<Core>,
     info: Option<&ConnInfo>,
     request: hyper::Request<Incoming>,
 ) -> HttpResponse {
+    respond_by(core, info, request, None).await
+}
+
+/// [`respond`], with the body to be read in full by `deadline`.
+async fn respond_by(
+    core: Arc<Core>,
+    info: Option<&ConnInfo>,
+    request: hyper::Request<Incoming>,
+    deadline: Option<Instant>,
+) -> HttpResponse {
     let head = request.method() == Method::HEAD;
-    match AssertUnwindSafe(handle(core, info, request))
+    match AssertUnwindSafe(handle(core, info, request, deadline))
         .catch_unwind()
         .await
     {
@@ -98,21 +140,61 @@ pub async fn respond(
     }
 }
 
+/// A refusal sent before the body was read in full: the connection is
+/// closed after it, as its unread rest cannot be skipped safely.
+fn refuse_and_close(err: &Error, status: Option<hyper::StatusCode>, head: bool) -> HttpResponse {
+    let mut resp = render::error(err, head);
+    if let Some(status) = status {
+        *resp.status_mut() = status;
+    }
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+/// 408 for a request that did not arrive within `http_read_timeout`.
+fn read_timed_out(head: bool) -> HttpResponse {
+    let err = Error::invalid(
+        "http: request read timed out: the request did not arrive in full within the \
+         listener's http_read_timeout",
+    );
+    refuse_and_close(&err, Some(hyper::StatusCode::REQUEST_TIMEOUT), head)
+}
+
+fn too_large() -> Error {
+    Error::new(
+        coffer_types::ErrorKind::PayloadTooLarge,
+        "http: request body too large",
+    )
+}
+
 async fn handle(
     core: Arc<Core>,
     info: Option<&ConnInfo>,
     request: hyper::Request<Incoming>,
+    deadline: Option<Instant>,
 ) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let head = parts.method == Method::HEAD;
-    let body = match Limited::new(body, MAX_REQUEST_SIZE).collect().await {
+    // A declared Content-Length is known exactly: refuse it unread.
+    if usize::try_from(body.size_hint().lower()).map_or(true, |n| n > MAX_REQUEST_SIZE) {
+        return refuse_and_close(&too_large(), None, head);
+    }
+    let collect = Limited::new(body, MAX_REQUEST_SIZE).collect();
+    let collected = match deadline {
+        // Headers that took the whole timeout leave the body no time (as
+        // Go's ReadTimeout, which covers both, would).
+        Some(deadline) if Instant::now() >= deadline => return read_timed_out(head),
+        Some(deadline) => match tokio::time::timeout_at(deadline, collect).await {
+            Ok(collected) => collected,
+            Err(_) => return read_timed_out(head),
+        },
+        None => collect.await,
+    };
+    let body = match collected {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            let err = Error::new(
-                coffer_types::ErrorKind::PayloadTooLarge,
-                "http: request body too large",
-            );
-            return render::error(&err, head);
+            return refuse_and_close(&too_large(), None, head);
         }
         Err(_) => {
             return render::error(&Error::invalid("failed to read the request body"), head);
@@ -171,6 +253,7 @@ pub async fn serve_with(
 ) -> std::io::Result<()> {
     let acceptor = options.tls.map(TlsAcceptor::from);
     let trusted = Arc::new(options.x_forwarded_for_authorized);
+    let read_timeout = Some(options.read_timeout).filter(|t| !t.is_zero());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -198,7 +281,7 @@ pub async fn serve_with(
                         peer_certificates: Arc::new(Vec::new()),
                         forwarded_for_trusted: trusted,
                     };
-                    serve_connection(TokioIo::new(stream), core, info, watcher).await;
+                    serve_connection(stream, core, info, read_timeout, watcher).await;
                 }
                 Some(acceptor) => {
                     let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream))
@@ -225,7 +308,7 @@ pub async fn serve_with(
                         peer_certificates: Arc::new(certs),
                         forwarded_for_trusted: trusted,
                     };
-                    serve_connection(TokioIo::new(tls), core, info, watcher).await;
+                    serve_connection(tls, core, info, read_timeout, watcher).await;
                 }
             }
         });
@@ -240,25 +323,240 @@ pub async fn serve_with(
     Ok(())
 }
 
-async fn serve_connection<I>(
-    io: I,
+async fn serve_connection<S>(
+    stream: S,
     core: Arc<Core>,
     info: ConnInfo,
+    read_timeout: Option<Duration>,
     watcher: hyper_util::server::graceful::Watcher,
 ) where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let info = Arc::new(info);
+    let clock = Arc::new(RequestClock::default());
+    let io = TokioIo::new(Clocked {
+        inner: stream,
+        clock: clock.clone(),
+        read_timeout,
+        headers_deadline: None,
+    });
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
         let core = core.clone();
         let info = info.clone();
-        async move { Ok::<_, Infallible>(respond(core, Some(&info), req).await) }
+        let reading = RequestReading::begin(clock.clone());
+        let deadline = read_timeout.and_then(|t| reading.started.checked_add(t));
+        async move {
+            let response = respond_by(core, Some(&info), req, deadline).await;
+            drop(reading);
+            Ok::<_, Infallible>(response)
+        }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(HEADER_READ_TIMEOUT)
         .serve_connection(io, service);
     if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// When the request being received on a connection started: the arrival
+/// of its first byte, so that `http_read_timeout` covers the headers as
+/// well as the body, as Vault's (Go's) `ReadTimeout` does.
+#[derive(Debug, Default)]
+struct RequestClock {
+    state: Mutex<ClockState>,
+}
+
+#[derive(Debug, Default)]
+struct ClockState {
+    /// When the first byte after the last request arrived.
+    first_byte: Option<Instant>,
+    /// A request is being handled: the bytes read now are its body.
+    handling: bool,
+}
+
+impl RequestClock {
+    fn lock(&self) -> std::sync::MutexGuard<'_, ClockState> {
+        // The state is two plain fields, valid whatever a panicking holder
+        // did, so a poisoned lock is used as is.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// When the request whose headers are being read must have arrived:
+    /// `None` between requests (nothing read yet) and while one is handled
+    /// (its body's deadline is the handler's).
+    fn headers_deadline(&self, read_timeout: Duration) -> Option<Instant> {
+        let state = self.lock();
+        state
+            .first_byte
+            .filter(|_| !state.handling)
+            .and_then(|t| t.checked_add(read_timeout))
+    }
+
+    /// Bytes arrived: between requests, they start the next one.
+    fn saw_bytes(&self) {
+        let mut state = self.lock();
+        if !state.handling && state.first_byte.is_none() {
+            state.first_byte = Some(Instant::now());
+        }
+    }
+}
+
+/// A request being handled on a connection; dropping it (the response is
+/// ready, or the connection is gone) lets the next bytes start a request.
+struct RequestReading {
+    clock: Arc<RequestClock>,
+    /// When the request's first byte arrived (now, when its bytes were
+    /// read together with the previous request's, pipelined).
+    started: Instant,
+}
+
+impl RequestReading {
+    fn begin(clock: Arc<RequestClock>) -> Self {
+        let started = {
+            let mut state = clock.lock();
+            state.handling = true;
+            state.first_byte.take().unwrap_or_else(Instant::now)
+        };
+        Self { clock, started }
+    }
+}
+
+impl Drop for RequestReading {
+    fn drop(&mut self) {
+        let mut state = self.clock.lock();
+        state.handling = false;
+        state.first_byte = None;
+    }
+}
+
+/// A connection's stream, noting in a [`RequestClock`] when bytes arrive,
+/// and failing a read once a request's headers have taken the whole read
+/// timeout (hyper then closes the connection, as Go's server does when its
+/// `ReadTimeout` expires before the headers are in).
+struct Clocked<S> {
+    inner: S,
+    clock: Arc<RequestClock>,
+    read_timeout: Option<Duration>,
+    /// Wakes the connection when the headers being read run out of time.
+    headers_deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> Clocked<S> {
+    /// Whether the headers being read have run out of time; if they have
+    /// not, arranges for `cx` to be woken when they do.
+    fn headers_timed_out(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(deadline) = self
+            .read_timeout
+            .and_then(|t| self.clock.headers_deadline(t))
+        else {
+            return false;
+        };
+        let sleep = self
+            .headers_deadline
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        if sleep.deadline() != deadline {
+            sleep.as_mut().reset(deadline);
+        }
+        sleep.as_mut().poll(cx).is_ready()
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Clocked<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        match polled {
+            Poll::Ready(Ok(())) if buf.filled().len() > before => self.clock.saw_bytes(),
+            Poll::Pending if self.headers_timed_out(cx) => {
+                return Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "request headers not received within http_read_timeout",
+                )));
+            }
+            _ => {}
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Clocked<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_starts_at_its_first_byte_and_its_body_moves_nothing() {
+        let clock = Arc::new(RequestClock::default());
+        // Between requests the headers have no deadline.
+        assert_eq!(clock.headers_deadline(Duration::from_secs(2)), None);
+        // Nothing read yet (pipelined bytes): the request starts now.
+        let before = Instant::now();
+        let reading = RequestReading::begin(clock.clone());
+        assert!(reading.started >= before);
+        // Body bytes while the request is handled do not start another.
+        clock.saw_bytes();
+        assert!(clock.lock().first_byte.is_none());
+        drop(reading);
+        // The first byte after it starts the next request, and later bytes
+        // (the rest of its headers) keep that start.
+        clock.saw_bytes();
+        let first = clock.lock().first_byte.unwrap();
+        clock.saw_bytes();
+        assert_eq!(clock.lock().first_byte, Some(first));
+        let t = Duration::from_secs(2);
+        assert_eq!(clock.headers_deadline(t), Some(first + t));
+        let reading = RequestReading::begin(clock.clone());
+        assert_eq!(reading.started, first);
+        assert!(clock.lock().handling);
+        // The body's deadline is the handler's, not the reader's.
+        assert_eq!(clock.headers_deadline(t), None);
+        drop(reading);
+        let state = clock.lock();
+        assert!(!state.handling && state.first_byte.is_none());
+    }
+
+    #[test]
+    fn the_default_read_timeout_is_vaults() {
+        assert_eq!(
+            ListenerOptions::default().read_timeout,
+            Duration::from_secs(30)
+        );
     }
 }
