@@ -251,6 +251,9 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
             .map(|k| k.expose())
             .unwrap_or_default(),
     );
+    // A log rotation that signals the server must not kill it (SIGHUP's
+    // default action): dev mode handles it as production does.
+    spawn_sighup_reopen(core.clone());
     coffer_http::serve(tcp, core, None, shutdown_signal()).await?;
     Ok(())
 }
