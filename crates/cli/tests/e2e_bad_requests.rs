@@ -60,20 +60,7 @@ const AUTH_METHODS: &[(&str, &str)] = &[("userpass", "userpass"), ("approle", "a
 /// Each entry: (why, method, a substring of the path, a substring of the
 /// body or of the case's name, "" for any). Empty this list as the fixes
 /// land.
-const KNOWN: &[(&str, &str, &str, &str)] = &[
-    (
-        "a declared Content-Length over the 32 MiB limit is not refused before the body is read (issue 12 item 4, listener work in progress)",
-        "POST",
-        "/v1/secret/data/corpus-x",
-        "declared Content-Length over the",
-    ),
-    (
-        "no whole-request read timeout yet (issue 12 item 4: http_read_timeout, listener work in progress)",
-        "POST",
-        "corpus-slow",
-        "",
-    ),
-];
+const KNOWN: &[(&str, &str, &str, &str)] = &[];
 
 /// Paths whose cases run one at a time (see [`replay`]).
 const SERIAL: &[&str] = &["sys/rekey/init", "sys/generate-root/attempt"];
