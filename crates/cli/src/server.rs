@@ -48,15 +48,21 @@ async fn shutdown_signal() {
 }
 
 /// Reopens file audit devices on every SIGHUP (log rotation), as Vault does.
+/// The handler is registered before this returns, so a SIGHUP sent once the
+/// server has printed its banner can never take the default action (exit).
 fn spawn_sighup_reopen(core: Arc<Core>) {
-    tokio::spawn(async move {
-        let kind = tokio::signal::unix::SignalKind::hangup();
-        let Ok(mut hup) = tokio::signal::unix::signal(kind) else {
+    let kind = tokio::signal::unix::SignalKind::hangup();
+    let mut hup = match tokio::signal::unix::signal(kind) {
+        Ok(hup) => hup,
+        Err(e) => {
             tracing::warn!(
+                error = %e,
                 "cannot listen for SIGHUP: audit files will not be reopened on rotation"
             );
             return;
-        };
+        }
+    };
+    tokio::spawn(async move {
         while hup.recv().await.is_some() {
             match core.reopen_audit_devices().await {
                 Ok(()) => tracing::info!("SIGHUP: audit devices reopened"),
@@ -136,6 +142,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     }
     let mut servers = Vec::new();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    spawn_sighup_reopen(core.clone());
     println!("==> Coffer server configuration:\n");
     println!("             Storage: {storage_type}");
     for (i, listener) in config.listeners.iter().enumerate() {
@@ -185,7 +192,6 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             },
         )));
     }
-    spawn_sighup_reopen(core.clone());
     println!(
         "\n==> Coffer server started! It is sealed until unsealed with `coffer operator unseal`."
     );
@@ -219,6 +225,10 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
         .with_context(|| format!("binding {address}"))?;
     let bound = tcp.local_addr()?;
     let core = Core::new(Arc::new(MemoryStorage::new()), CoreConfig::default());
+    // A log rotation that signals the server must not kill it (SIGHUP's
+    // default action): dev mode handles it as production does, from before
+    // the banner that tells the address.
+    spawn_sighup_reopen(core.clone());
     let init = core
         .dev_init(root_token_id.as_deref())
         .await
@@ -251,9 +261,6 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
             .map(|k| k.expose())
             .unwrap_or_default(),
     );
-    // A log rotation that signals the server must not kill it (SIGHUP's
-    // default action): dev mode handles it as production does.
-    spawn_sighup_reopen(core.clone());
     coffer_http::serve(tcp, core, None, shutdown_signal()).await?;
     Ok(())
 }
