@@ -161,6 +161,38 @@ fn read_timed_out(head: bool) -> HttpResponse {
     refuse_and_close(&err, Some(hyper::StatusCode::REQUEST_TIMEOUT), head)
 }
 
+/// The largest refused body whose rest is read and thrown away after the
+/// 413 (see [`discard`]); a larger one closes the connection at once.
+const DISCARD_LIMIT: u64 = 2 * MAX_REQUEST_SIZE as u64;
+
+/// The longest the rest of a refused body is read for, when the listener
+/// sets no earlier read deadline.
+const DISCARD_TIME: Duration = Duration::from_secs(10);
+
+/// Reads the rest of a refused body and drops it, in the background, until
+/// it ends, [`DISCARD_LIMIT`] bytes have gone by, or the request's read
+/// deadline (at most [`DISCARD_TIME`] from now) passes. Nothing is kept;
+/// when it stops early the connection closes, as the unread rest cannot be
+/// skipped.
+fn discard(mut body: Incoming, deadline: Option<Instant>) {
+    let until = Instant::now() + DISCARD_TIME;
+    let until = deadline.map_or(until, |d| d.min(until));
+    tokio::spawn(async move {
+        let drain = async {
+            let mut seen: u64 = 0;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(data) = frame.data_ref() {
+                    seen = seen.saturating_add(data.len() as u64);
+                    if seen > DISCARD_LIMIT {
+                        break;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout_at(until, drain).await;
+    });
+}
+
 fn too_large() -> Error {
     Error::new(
         coffer_types::ErrorKind::PayloadTooLarge,
@@ -176,8 +208,17 @@ async fn handle(
 ) -> HttpResponse {
     let (parts, body) = request.into_parts();
     let head = parts.method == Method::HEAD;
-    // A declared Content-Length is known exactly: refuse it unread.
-    if usize::try_from(body.size_hint().lower()).map_or(true, |n| n > MAX_REQUEST_SIZE) {
+    // A declared Content-Length is known exactly: refuse it unread. A
+    // client usually sends its body before it reads the answer: the rest of
+    // a body not far over the limit is thrown away (bounded in bytes and
+    // time) so that it reads the 413 rather than a broken pipe; a larger
+    // one closes the connection at once.
+    let declared = body.size_hint().lower();
+    if usize::try_from(declared).map_or(true, |n| n > MAX_REQUEST_SIZE) {
+        if declared <= DISCARD_LIMIT {
+            discard(body, deadline);
+            return render::error(&too_large(), head);
+        }
         return refuse_and_close(&too_large(), None, head);
     }
     let collect = Limited::new(body, MAX_REQUEST_SIZE).collect();
