@@ -31,27 +31,9 @@ async fn refused(h: &Harness, op: Operation, path: &str, body: Value) {
 #[tokio::test]
 async fn huge_durations_are_refused_everywhere() {
     let h = Harness::dev().await;
-    h.root(
-        Operation::Update,
-        "sys/auth/approle",
-        json!({"type": "approle"}),
-    )
-    .await
-    .unwrap();
-    h.root(
-        Operation::Update,
-        "sys/auth/userpass",
-        json!({"type": "userpass"}),
-    )
-    .await
-    .unwrap();
-    h.root(
-        Operation::Update,
-        "sys/mounts/database",
-        json!({"type": "database"}),
-    )
-    .await
-    .unwrap();
+    h.enable("auth/approle", "approle").await;
+    h.enable("auth/userpass", "userpass").await;
+    h.enable("database", "database").await;
     for v in huge_values() {
         for field in ["ttl", "explicit_max_ttl", "period"] {
             refused(
@@ -174,13 +156,7 @@ async fn huge_durations_are_refused_everywhere() {
 #[tokio::test]
 async fn the_largest_duration_is_accepted_and_lists_still_work() {
     let h = Harness::dev().await;
-    h.root(
-        Operation::Update,
-        "sys/mounts/database",
-        json!({"type": "database"}),
-    )
-    .await
-    .unwrap();
+    h.enable("database", "database").await;
     // The largest duration Go can hold: stored, and the rotation listing
     // (which prints the next run as RFC 3339) still answers.
     let r = h
@@ -212,13 +188,7 @@ async fn the_largest_duration_is_accepted_and_lists_still_work() {
 #[tokio::test]
 async fn a_short_root_rotation_period_is_refused() {
     let h = Harness::dev().await;
-    h.root(
-        Operation::Update,
-        "sys/mounts/database",
-        json!({"type": "database"}),
-    )
-    .await
-    .unwrap();
+    h.enable("database", "database").await;
     for p in [json!(1.5), json!(4), json!("4s")] {
         let r = h
             .root(

@@ -25,26 +25,16 @@ async fn cancelling_a_rekey_needs_its_nonce() {
         .unwrap()
         .to_owned();
     assert!(!nonce.is_empty());
-    let in_progress = |h: &Harness| {
-        let core = h.core.clone();
-        async move {
-            let r = core
-                .handle(coffer_types::Request::new(
-                    Operation::Read,
-                    "sys/rekey/init",
-                ))
-                .await
-                .unwrap();
-            r.raw.unwrap()["started"] == json!(true)
-        }
-    };
 
     for body in [json!({}), json!({"nonce": ""}), json!({"nonce": "wrong"})] {
         let r = h
             .call(None, Operation::Delete, "sys/rekey/init", body.clone())
             .await;
         assert_eq!(status(&r), 400, "{body}: {}", error_text(&r));
-        assert!(in_progress(&h).await, "{body} cancelled the rekey");
+        assert!(
+            h.started("sys/rekey/init").await,
+            "{body} cancelled the rekey"
+        );
     }
     // The verification step cannot be reset without it either.
     let r = h
@@ -61,7 +51,7 @@ async fn cancelling_a_rekey_needs_its_nonce() {
         )
         .await;
     assert!(r.is_ok(), "{}", error_text(&r));
-    assert!(!in_progress(&h).await);
+    assert!(!h.started("sys/rekey/init").await);
 }
 
 #[tokio::test]
@@ -80,19 +70,6 @@ async fn cancelling_a_root_generation_needs_its_nonce() {
         .as_str()
         .unwrap()
         .to_owned();
-    let started_now = |h: &Harness| {
-        let core = h.core.clone();
-        async move {
-            let r = core
-                .handle(coffer_types::Request::new(
-                    Operation::Read,
-                    "sys/generate-root/attempt",
-                ))
-                .await
-                .unwrap();
-            r.raw.unwrap()["started"] == json!(true)
-        }
-    };
     for body in [json!({}), json!({"nonce": "wrong"})] {
         let r = h
             .call(
@@ -103,7 +80,10 @@ async fn cancelling_a_root_generation_needs_its_nonce() {
             )
             .await;
         assert_eq!(status(&r), 400, "{body}");
-        assert!(started_now(&h).await, "{body} cancelled the attempt");
+        assert!(
+            h.started("sys/generate-root/attempt").await,
+            "{body} cancelled the attempt"
+        );
     }
     let r = h
         .call(
@@ -114,5 +94,5 @@ async fn cancelling_a_root_generation_needs_its_nonce() {
         )
         .await;
     assert!(r.is_ok(), "{}", error_text(&r));
-    assert!(!started_now(&h).await);
+    assert!(!h.started("sys/generate-root/attempt").await);
 }

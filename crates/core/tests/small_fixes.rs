@@ -57,13 +57,7 @@ async fn list_without_a_trailing_slash_is_checked_as_a_folder() {
 #[tokio::test]
 async fn a_read_that_finds_nothing_is_404() {
     let h = Harness::dev().await;
-    h.root(
-        Operation::Update,
-        "sys/mounts/database",
-        json!({"type": "database"}),
-    )
-    .await
-    .unwrap();
+    h.enable("database", "database").await;
     let r = h
         .root(Operation::Read, "database/config/absent", json!({}))
         .await;

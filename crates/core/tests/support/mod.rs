@@ -55,6 +55,34 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// Mounts a secrets engine (`sys/mounts/PATH`) or, for a path starting
+    /// `auth/`, an auth method (`sys/auth/PATH`) of type `kind`.
+    pub async fn enable(&self, path: &str, kind: &str) {
+        let target = match path.strip_prefix("auth/") {
+            Some(auth) => format!("sys/auth/{auth}"),
+            None => format!("sys/mounts/{path}"),
+        };
+        self.root(
+            Operation::Update,
+            &target,
+            serde_json::json!({ "type": kind }),
+        )
+        .await
+        .unwrap();
+    }
+
+    /// Whether the operator operation at `path` (`sys/rekey/init`,
+    /// `sys/generate-root/attempt`) reports itself started.
+    pub async fn started(&self, path: &str) -> bool {
+        let r = self
+            .call(None, Operation::Read, path, Value::Null)
+            .await
+            .unwrap();
+        r.raw.unwrap()["started"] == serde_json::json!(true)
+    }
+}
+
 /// The HTTP status a result would be answered with.
 pub fn status(r: &Result<Response>) -> u16 {
     match r {
