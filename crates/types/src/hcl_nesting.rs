@@ -47,6 +47,7 @@ enum Frame {
 /// what `hcl-edit` would parse as nesting; runs in linear time.
 pub fn check_hcl_nesting(text: &str) -> Result<(), TooDeep> {
     let chars: Vec<char> = text.chars().collect();
+    let mut lines_end: Option<std::collections::HashMap<String, usize>> = None;
     let mut stack: Vec<Frame> = Vec::new();
     let mut markers: Vec<String> = Vec::new();
     let mut depth = 0usize;
@@ -110,8 +111,13 @@ pub fn check_hcl_nesting(text: &str) -> Result<(), TooDeep> {
                     while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
                         j += 1;
                     }
-                    if j > start {
-                        markers.push(chars[start..j].iter().collect());
+                    let marker: String = chars[start..j].iter().collect();
+                    // An unterminated heredoc is not one: `hcl-edit` fails
+                    // it and reparses the text after `<<` as code, so the
+                    // text is counted as code too.
+                    let ends = lines_end.get_or_insert_with(|| last_lines(&chars));
+                    if j > start && ends.get(&marker).is_some_and(|at| *at > j) {
+                        markers.push(marker);
                         stack.push(Frame::Heredoc(markers.len() - 1));
                         while j < chars.len() && chars[j] != '\n' {
                             j += 1;
@@ -163,6 +169,24 @@ pub fn check_hcl_nesting(text: &str) -> Result<(), TooDeep> {
     Ok(())
 }
 
+/// For every distinct trimmed line, the character index where its last
+/// occurrence starts: a heredoc opened at `i` ends when its marker's last
+/// line starts after `i`. One pass, so many heredocs stay linear.
+fn last_lines(chars: &[char]) -> std::collections::HashMap<String, usize> {
+    let mut out = std::collections::HashMap::new();
+    let mut start = 0;
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\n' {
+            let line: String = chars[start..i].iter().collect();
+            out.insert(line.trim().to_owned(), start);
+            start = i + 1;
+        }
+    }
+    let line: String = chars[start..].iter().collect();
+    out.insert(line.trim().to_owned(), start);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +227,16 @@ path "secret/{{{{{{{{{{{{{{{" { capabilities = ["deny"] }
         assert!(check_hcl_nesting(&heredoc).is_err());
         // Closed interpolations do not add up.
         let closed = format!("k = \"{}\"", "${x}$${y}%{ if z }".repeat(20));
+        assert_eq!(check_hcl_nesting(&closed), Ok(()));
+    }
+
+    #[test]
+    fn an_unterminated_heredoc_is_counted_as_code() {
+        // Found by the `policy` fuzz target after the first fix: text after
+        // a `<<h` that never ends is parsed as code by `hcl-edit`.
+        let text = format!("k = <<h\n{}", "a/b/{".repeat(13));
+        assert!(check_hcl_nesting(&text).is_err());
+        let closed = format!("k = <<h\n{}\nh\n", "a/b/{".repeat(13));
         assert_eq!(check_hcl_nesting(&closed), Ok(()));
     }
 
