@@ -46,6 +46,12 @@ enum Frame {
 /// strings and heredocs do (with what they contain). Never under-counts
 /// what `hcl-edit` would parse as nesting; runs in linear time.
 pub fn check_hcl_nesting(text: &str) -> Result<(), TooDeep> {
+    check_lexical_nesting(text)?;
+    check_raw_nesting(text)
+}
+
+/// The nesting `hcl-edit` parses as code, as its lexer sees the text.
+fn check_lexical_nesting(text: &str) -> Result<(), TooDeep> {
     let chars: Vec<char> = text.chars().collect();
     let mut lines_end: Option<std::collections::HashMap<String, usize>> = None;
     let mut stack: Vec<Frame> = Vec::new();
@@ -172,6 +178,39 @@ pub fn check_hcl_nesting(text: &str) -> Result<(), TooDeep> {
 /// For every distinct trimmed line, the character index where its last
 /// occurrence starts: a heredoc opened at `i` ends when its marker's last
 /// line starts after `i`. One pass, so many heredocs stay linear.
+/// The most brackets that may be open at once counting every `{`, `[` and
+/// `(` of the text, in strings, heredocs and comments too. What `hcl-edit`
+/// lexes as a string it may also try as code when a parse fails, so the
+/// lexical count above can miss nesting it explores: a 2 KB text of
+/// unterminated heredocs among braces (69 raw levels, within the lexical
+/// limit) took it over 100 s. Over-counting only refuses texts that nest
+/// brackets this deep even inside strings; ordinary policies and
+/// configurations (templated paths included) stay under 8.
+pub const MAX_RAW_BRACKETS: usize = 16;
+
+/// Refuses text whose raw bracket depth passes [`MAX_RAW_BRACKETS`].
+fn check_raw_nesting(text: &str) -> Result<(), TooDeep> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    for c in text.chars() {
+        column += 1;
+        match c {
+            '\n' => {
+                line += 1;
+                column = 0;
+            }
+            '{' | '[' | '(' => {
+                depth += 1;
+                if depth > MAX_RAW_BRACKETS {
+                    return Err(TooDeep { line, column });
+                }
+            }
+            '}' | ']' | ')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn last_lines(chars: &[char]) -> std::collections::HashMap<String, usize> {
     let mut out = std::collections::HashMap::new();
     let mut start = 0;
@@ -199,11 +238,11 @@ path "identity/entity/id/{{identity.entity.id}}" {
   capabilities = ["read", "list"]
   allowed_parameters = { "a" = [] "n" = [1, [2, {x = 3}]] }
 }
-/* a comment with { { { { { { { { { { { { { { { */
-path "secret/{{{{{{{{{{{{{{{" { capabilities = ["deny"] }
+/* a comment with { { { { { */
+path "secret/{{{{{" { capabilities = ["deny"] }
 "#;
         assert_eq!(check_hcl_nesting(policy), Ok(()));
-        let heredoc = "x = <<EOF\n{{{{{{{{{{{{{{{{ ${a} %{ if b }c%{ endif }\nEOF\ny = 1\n";
+        let heredoc = "x = <<EOF\n{{{{{{{{ ${a} %{ if b }c%{ endif }\nEOF\ny = 1\n";
         assert_eq!(check_hcl_nesting(heredoc), Ok(()));
         let twelve = format!("k = {}{}", "[".repeat(12), "]".repeat(12));
         assert_eq!(check_hcl_nesting(&twelve), Ok(()));
@@ -238,6 +277,23 @@ path "secret/{{{{{{{{{{{{{{{" { capabilities = ["deny"] }
         assert!(check_hcl_nesting(&text).is_err());
         let closed = format!("k = <<h\n{}\nh\n", "a/b/{".repeat(13));
         assert_eq!(check_hcl_nesting(&closed), Ok(()));
+    }
+
+    #[test]
+    fn brackets_hidden_in_strings_and_heredocs_count_raw() {
+        // The fuzzer's second slow input: within the lexical limit, 69
+        // brackets deep counted raw.
+        let slow =
+            include_bytes!("../../../fuzz/corpus/policy/regression-unterminated-heredoc-braces");
+        let text = String::from_utf8_lossy(slow);
+        assert!(check_hcl_nesting(&text).is_err());
+        let deep_string = format!("k = \"{}\"\n", "[".repeat(MAX_RAW_BRACKETS + 1));
+        assert!(check_hcl_nesting(&deep_string).is_err());
+        let templated = r#"path "secret/{{identity.entity.id}}/{{identity.groups.names.g.id}}/*" {
+  capabilities = ["read"]
+  allowed_parameters = { "k" = [["a"], ["{{x}}"]] }
+}"#;
+        assert_eq!(check_hcl_nesting(templated), Ok(()));
     }
 
     #[test]
