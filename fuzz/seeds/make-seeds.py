@@ -56,7 +56,7 @@ for d in ["30", "30s", "1h30m", "1.5h", "2d", "768h", "0", "", "-5s", "5x", "1..
     write("duration", d)
 
 # policy: the built-in default policy, plus HCL and JSON variants.
-for p in rust_raw_consts("crates/policy/src/default_policy.rs"):
+for p in rust_raw_consts("crates/services/policy/src/default_policy.rs"):
     write("policy", p)
 write("policy", 'path "secret/data/*" {\n  capabilities = ["create", "read", "update", "list"]\n'
       '  allowed_parameters = { "a" = [] "n" = [1, 2] }\n  denied_parameters = { "x" = ["*"] }\n'
@@ -97,7 +97,7 @@ write("audit_verify", b"\x02\x00\x01\x01\x02\x02\x03\x03\x04")
 write("audit_verify", b"\x03coffer.audit/file\\n3\\nAAAA\\n\\n\xe2\x80\x94 coffer.audit/file abcd\\n\n3\ncoffer.audit/file")
 
 # username_template: the database plugins' defaults and a few functions.
-for t in rust_raw_consts("crates/username-template/src/defaults.rs"):
+for t in rust_raw_consts("crates/foundation/username-template/src/defaults.rs"):
     write("username_template", t)
 for t in ['{{ .DisplayName | lowercase | replace "." "_" }}', '{{ uuid }}-{{ timestamp "2006-01-02" }}',
           '{{ printf "%s-%d-%q" .RoleName 5 "x" | sha256 | truncate 10 }}', '{{ base64 .RoleName }}{{ unix_time_millis }}',

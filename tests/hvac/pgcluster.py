@@ -2,7 +2,7 @@
 
 The machine's PostgreSQL trusts every local connection, so it cannot show
 that a password works, or that it stopped working after a rotation. This
-starts a private server the way crates/test-services/src/pg_cluster.rs does:
+starts a private server the way crates/support/test-services/src/pg_cluster.rs does:
 its own data directory, its own port on 127.0.0.1, `scram-sha-256` for every
 connection (TCP and Unix socket), a random superuser password, and, when the
 tests run as root, the server running as the `postgres` OS user.

@@ -4,7 +4,7 @@
 //! `sys/` is not a backend yet: its handlers parse paths and bodies by hand,
 //! so nothing declares what they accept. This table does, for two readers:
 //! `sys/internal/specs/openapi` documents the `sys/` paths from it, and the
-//! bad-request corpus (`crates/cli/tests/e2e_bad_requests.rs`), generated
+//! bad-request corpus (`crates/interfaces/cli/tests/e2e_bad_requests.rs`), generated
 //! from that document, sends wrong types and out-of-range values to every
 //! field listed here. Types follow Vault's API documentation for each path.
 //!

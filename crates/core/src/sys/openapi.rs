@@ -3,7 +3,7 @@
 //! for `sys/`, [`super::declared::SYS_PATHS`]).
 //!
 //! It exists so that clients and tools can discover what each mount accepts,
-//! and so the bad-request corpus (`crates/cli/tests/e2e_bad_requests.rs`) is
+//! and so the bad-request corpus (`crates/interfaces/cli/tests/e2e_bad_requests.rs`) is
 //! generated from what the running server declares: a new engine is covered
 //! as soon as it declares its paths. As in Vault, the document lists only
 //! the mounts the caller's policies reach; path names use the mount paths as

@@ -284,7 +284,7 @@ path "secret/{{{{{" { capabilities = ["deny"] }
         // The fuzzer's second slow input: within the lexical limit, 69
         // brackets deep counted raw.
         let slow =
-            include_bytes!("../../../fuzz/corpus/policy/regression-unterminated-heredoc-braces");
+            include_bytes!("../../../../fuzz/corpus/policy/regression-unterminated-heredoc-braces");
         let text = String::from_utf8_lossy(slow);
         assert!(check_hcl_nesting(&text).is_err());
         let deep_string = format!("k = \"{}\"\n", "[".repeat(MAX_RAW_BRACKETS + 1));
