@@ -10,11 +10,14 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod catalog;
 pub mod cidr;
 mod clock;
 mod fields;
 mod paths;
 mod services;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 pub mod token_fields;
 
