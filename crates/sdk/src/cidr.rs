@@ -1,4 +1,6 @@
-//! CIDR blocks for binding tokens, secret ids and logins to client networks.
+//! CIDR blocks for binding tokens, secret ids and logins to client networks:
+//! parsing, membership and containment of one block in another (Vault's
+//! `cidrutil.SubsetBlocks`), in one place for every backend.
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -27,6 +29,32 @@ impl CidrBlock {
             _ => false,
         }
     }
+
+    /// The network address as written (`10.0.0.0` of `10.0.0.0/8`).
+    pub fn network(&self) -> IpAddr {
+        self.network
+    }
+
+    /// The prefix length (32 or 128 for a bare address).
+    pub fn prefix(&self) -> u8 {
+        self.prefix
+    }
+
+    /// Whether `inner` lies inside this block: same address family, a
+    /// prefix at least as long, and its network address inside this one.
+    pub fn covers(&self, inner: &CidrBlock) -> bool {
+        self.network.is_ipv4() == inner.network.is_ipv4()
+            && inner.prefix >= self.prefix
+            && self.contains(inner.network)
+    }
+}
+
+/// Whether every block of `inner` lies inside some block of `outer`
+/// ([`CidrBlock::covers`]). An empty `inner` is within anything; a non-empty
+/// one is within no empty `outer` (callers that treat an empty `outer` as
+/// "unrestricted" check that first).
+pub fn all_within(inner: &[CidrBlock], outer: &[CidrBlock]) -> bool {
+    inner.iter().all(|i| outer.iter().any(|o| o.covers(i)))
 }
 
 fn mask_eq(net: &[u8], addr: &[u8], prefix: u8) -> bool {
@@ -111,6 +139,33 @@ mod tests {
         for bad in ["10.0.0.0/33", "nope", "10.0.0/8", "::/129", ""] {
             assert_eq!(bad.parse::<CidrBlock>().unwrap_err().status(), 400, "{bad}");
         }
+    }
+
+    #[test]
+    fn containment() {
+        let blocks = |items: &[&str]| {
+            parse_cidrs(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let outer = blocks(&["10.0.0.0/8", "192.168.1.0/24"]);
+        assert!(all_within(
+            &blocks(&["10.1.0.0/16", "192.168.1.128/25"]),
+            &outer
+        ));
+        assert!(all_within(&blocks(&["10.0.0.0/8", "10.1.2.3"]), &outer));
+        assert!(!all_within(&blocks(&["10.0.0.0/7"]), &outer), "wider");
+        assert!(!all_within(&blocks(&["0.0.0.0/0"]), &outer));
+        assert!(!all_within(&blocks(&["172.16.0.0/12"]), &outer));
+        assert!(!all_within(&blocks(&["::/0"]), &outer), "other family");
+        // An IPv4-mapped IPv6 block is another family, though its addresses match.
+        assert!(!all_within(&blocks(&["::ffff:10.0.0.0/104"]), &outer));
+        assert!(all_within(&[], &outer));
+        assert!(!all_within(&blocks(&["10.0.0.1"]), &[]));
+        assert!(all_within(
+            &blocks(&["127.0.0.1/32"]),
+            &blocks(&["127.0.0.1"])
+        ));
+        let b = blocks(&["fd00::/8"])[0];
+        assert_eq!((b.network(), b.prefix()), (ip("fd00::"), 8));
     }
 
     #[test]

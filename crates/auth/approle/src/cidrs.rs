@@ -2,9 +2,7 @@
 //! notation (Vault's `cidrutil.ValidateCIDRListSlice`), and a secret id's
 //! blocks must lie inside its role's (`cidrutil.SubsetBlocks`).
 
-use std::net::IpAddr;
-
-use coffer_sdk::cidr::{CidrBlock, parse_cidrs};
+use coffer_sdk::cidr::{CidrBlock, all_within, parse_cidrs};
 
 /// Parses `items`, each of which must be `address/prefix`; `None` if any is
 /// not.
@@ -15,13 +13,6 @@ pub(crate) fn parse_strict(items: &[String]) -> Option<Vec<CidrBlock>> {
     parse_cidrs(items).ok()
 }
 
-/// The block's network address and prefix length.
-fn parts(block: &CidrBlock) -> Option<(IpAddr, u8)> {
-    let text = block.to_string();
-    let (addr, prefix) = text.rsplit_once('/')?;
-    Some((addr.parse().ok()?, prefix.parse().ok()?))
-}
-
 /// True when every block of `inner` lies inside some block of `outer`. An
 /// empty `outer` imposes nothing; a bare address in `outer` is a single host.
 /// Unparsable entries are not subsets.
@@ -29,20 +20,10 @@ pub(crate) fn is_subset(outer: &[String], inner: &[String]) -> bool {
     if outer.is_empty() || inner.is_empty() {
         return true;
     }
-    let (Ok(outer), Ok(inner)) = (parse_cidrs(outer), parse_cidrs(inner)) else {
-        return false;
-    };
-    let outer: Vec<(CidrBlock, IpAddr, u8)> = outer
-        .into_iter()
-        .filter_map(|b| parts(&b).map(|(net, prefix)| (b, net, prefix)))
-        .collect();
-    inner.iter().all(|i| {
-        parts(i).is_some_and(|(net, prefix)| {
-            outer.iter().any(|(block, onet, oprefix)| {
-                *oprefix <= prefix && net.is_ipv4() == onet.is_ipv4() && block.contains(net)
-            })
-        })
-    })
+    match (parse_cidrs(outer), parse_cidrs(inner)) {
+        (Ok(outer), Ok(inner)) => all_within(&inner, &outer),
+        _ => false,
+    }
 }
 
 /// Trims the items of a CIDR list and drops empty ones.

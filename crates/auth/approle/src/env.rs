@@ -1,13 +1,13 @@
 //! What every path handler gets, and small helpers they share.
 
 use coffer_sdk::{Captures, Context, FieldData};
+use coffer_types::timestamp::Timestamp;
 use coffer_types::{Request, Response, Result};
 use serde_json::{Map, Value};
 
 use crate::error::AppRoleError;
 use crate::role::{Role, valid_name};
 use crate::store::Store;
-use crate::timestamp::Timestamp;
 
 /// One request's view of the backend.
 pub(crate) struct Env<'a> {

@@ -39,7 +39,6 @@ mod path_tidy;
 mod role;
 mod secret_id;
 mod store;
-mod timestamp;
 
 #[cfg(test)]
 mod test_support;

@@ -3,10 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use coffer_types::timestamp::{Timestamp, rfc3339_or_zero};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-
-use crate::timestamp::{Timestamp, rfc3339_or_zero};
 
 /// One secret id, stored under the HMAC of its value.
 #[derive(Clone, Serialize, Deserialize)]

@@ -360,7 +360,7 @@ impl<'a> Store<'a> {
         &self,
         secret_prefix: &str,
         accessor_prefix: &str,
-        now: crate::timestamp::Timestamp,
+        now: coffer_types::timestamp::Timestamp,
     ) -> Result<usize> {
         let mut removed = 0;
         let top = Prefix::new(secret_prefix)?;

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use coffer_sdk::{Backend, Clock, Context, FieldData, PathDef, PathTable};
 use coffer_storage::View;
+use coffer_types::timestamp::Timestamp;
 use coffer_types::{Error, Operation, Request, Response, Result};
 
 use crate::kv2_store::{self, KeyLocks, Kv2Cache};
-use crate::timestamp::Timestamp;
 use crate::{path_config, path_data, path_delete, path_metadata, path_subkeys};
 
 /// Which path family a request belongs to.
@@ -36,7 +36,7 @@ pub(crate) struct Env<'a> {
 impl Env<'_> {
     /// Now, by the server clock.
     pub(crate) fn now(&self) -> Timestamp {
-        Timestamp::now(self.clock)
+        Timestamp::from_system(self.clock.now())
     }
 }
 

@@ -14,12 +14,12 @@ use std::sync::Arc;
 
 use coffer_sdk::cache::DecodedCache;
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp};
+use coffer_types::timestamp::{Timestamp, rfc3339_or_empty};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
 use crate::KvError;
 use crate::kv2::Env;
-use crate::timestamp::{Timestamp, rfc3339_or_empty};
 
 /// Versions kept per key when neither the mount nor the key sets `max_versions`.
 pub(crate) const DEFAULT_MAX_VERSIONS: u32 = 10;
@@ -194,7 +194,7 @@ pub(crate) fn deletion_time(
         (0, m) | (m, 0) => m,
         (a, b) => a.min(b),
     };
-    Some(creation.plus_secs(after))
+    Some(creation.plus(std::time::Duration::from_secs(after)))
 }
 
 /// The deletion time a version written (or undeleted) at `now` gets.

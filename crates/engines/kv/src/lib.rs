@@ -32,7 +32,6 @@ mod path_data;
 mod path_delete;
 mod path_metadata;
 mod path_subkeys;
-mod timestamp;
 
 #[cfg(test)]
 mod test_support;

@@ -5,13 +5,13 @@ use std::collections::BTreeMap;
 
 use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
 use coffer_storage::{Storage, WriteOp};
+use coffer_types::timestamp::rfc3339_or_empty;
 use coffer_types::{Error, Operation, Response, Result, format_duration};
 use serde_json::{Map, Value};
 
 use crate::kv2::{Env, unsupported};
 use crate::kv2_store::{self, KeyMeta};
 use crate::path_config::max_versions;
-use crate::timestamp::rfc3339_or_empty;
 use crate::{KvError, passthrough};
 
 const FIELDS: &[FieldDef] = &[

@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod glob;
 pub mod hcl_nesting;
 pub mod login;
 pub mod operation;

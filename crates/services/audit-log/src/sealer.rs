@@ -44,11 +44,6 @@ struct CheckpointLine<'a> {
     checkpoint: &'a str,
 }
 
-/// Formats a time as RFC 3339 in UTC with nanoseconds, like Vault's records.
-pub(crate) fn format_time(t: SystemTime) -> String {
-    coffer_types::timestamp::rfc3339(t)
-}
-
 /// Seals records of one device's log. Holds the log head, which the caller
 /// persists after every write ([`Sealer::head`]).
 #[derive(Debug)]
@@ -139,7 +134,7 @@ impl Sealer {
             });
         let line = CheckpointLine {
             kind: "checkpoint",
-            time: format_time(now),
+            time: coffer_types::timestamp::rfc3339(now),
             size: checkpoint.size,
             root: B64.encode(checkpoint.root),
             checkpoint: &checkpoint.note,

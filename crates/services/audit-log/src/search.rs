@@ -5,7 +5,6 @@ use std::io::BufRead;
 
 use serde_json::Value;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::error::{AuditLogError, Result};
 use crate::lines::LineReader;
@@ -60,7 +59,7 @@ impl Record {
 
     /// The `time` field, parsed.
     pub fn time(&self) -> Option<OffsetDateTime> {
-        OffsetDateTime::parse(self.str_at(&["time"])?, &Rfc3339).ok()
+        coffer_types::timestamp::parse_rfc3339(self.str_at(&["time"])?)
     }
 
     /// The `time` field as written.

@@ -47,7 +47,6 @@ mod revoke;
 mod sys;
 mod tick;
 mod tidy;
-mod timefmt;
 mod walk;
 
 #[cfg(test)]

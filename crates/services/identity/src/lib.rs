@@ -29,7 +29,6 @@ mod path_lookup;
 mod render;
 mod state;
 mod store;
-mod timestamp;
 
 #[cfg(test)]
 mod test_support;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::model::{Alias, Entity, Group, ROOT_NAMESPACE_ID};
 use crate::state::State;
-use crate::timestamp::rfc3339;
+use coffer_sdk::time::rfc3339;
 
 /// Resolves a mount accessor to the auth mount's (type, path).
 pub(crate) type Mounts<'a> = &'a dyn Fn(&str) -> Option<(String, String)>;

@@ -13,7 +13,7 @@ use coffer_types::AliasGrant;
 use crate::error::{IdentityError, Result};
 use crate::model::{Entity, Group};
 use crate::state::{Change, State};
-use crate::timestamp::rfc3339;
+use coffer_sdk::time::rfc3339;
 
 const ENTITY_PREFIX: &str = "entity/";
 const GROUP_PREFIX: &str = "group/";

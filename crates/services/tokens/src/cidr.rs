@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use coffer_sdk::cidr::{CidrBlock, parse_cidrs};
+use coffer_sdk::cidr::{CidrBlock, all_within, parse_cidrs};
 
 use crate::entry::TokenEntry;
 use crate::{Result, TokenError, TokenStore};
@@ -16,39 +16,22 @@ pub(crate) fn canonical_cidrs(items: &[String]) -> Result<Vec<String>> {
 }
 
 fn canonical(block: &CidrBlock) -> String {
-    let s = block.to_string();
-    match s.rsplit_once('/') {
-        Some((addr, "32")) if !addr.contains(':') => addr.to_owned(),
-        Some((addr, "128")) if addr.contains(':') => addr.to_owned(),
-        _ => s,
+    let host = if block.network().is_ipv4() { 32 } else { 128 };
+    if block.prefix() == host {
+        block.network().to_string()
+    } else {
+        block.to_string()
     }
-}
-
-/// The address and prefix length of a block (from its `addr/prefix` form).
-fn parts(block: &CidrBlock) -> Option<(IpAddr, u8)> {
-    let s = block.to_string();
-    let (addr, prefix) = s.rsplit_once('/')?;
-    Some((addr.parse().ok()?, prefix.parse().ok()?))
 }
 
 /// True when every block of `child` lies inside some block of `parent`
 /// (same address family, at least as long a prefix, network inside).
 /// Unparseable input is never "within".
 pub(crate) fn within(child: &[String], parent: &[String]) -> bool {
-    let (Ok(child), Ok(parent)) = (parse_cidrs(child), parse_cidrs(parent)) else {
-        return false;
-    };
-    child.iter().all(|c| {
-        let Some((c_addr, c_prefix)) = parts(c) else {
-            return false;
-        };
-        parent.iter().any(|p| match parts(p) {
-            Some((p_addr, p_prefix)) => {
-                p_addr.is_ipv4() == c_addr.is_ipv4() && c_prefix >= p_prefix && p.contains(c_addr)
-            }
-            None => false,
-        })
-    })
+    match (parse_cidrs(child), parse_cidrs(parent)) {
+        (Ok(child), Ok(parent)) => all_within(&child, &parent),
+        _ => false,
+    }
 }
 
 impl TokenStore {

@@ -233,11 +233,6 @@ pub(crate) fn unix_secs(t: SystemTime) -> u64 {
         .unwrap_or(0)
 }
 
-/// RFC 3339 with nanoseconds in UTC, as Vault prints times.
-pub(crate) fn rfc3339(t: SystemTime) -> String {
-    coffer_types::timestamp::rfc3339(t)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -403,6 +398,5 @@ pub(crate) mod tests {
         assert_eq!(e.ttl_remaining(created + Duration::from_secs(600)), 3000);
         assert_eq!(e.ttl_remaining(created + Duration::from_secs(4000)), 0);
         assert_eq!(unix_secs(created), 1_700_000_000);
-        assert_eq!(rfc3339(created), "2023-11-14T22:13:20Z");
     }
 }

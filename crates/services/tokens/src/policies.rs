@@ -44,32 +44,10 @@ pub fn is_subset(superset: &[String], subset: &[String]) -> bool {
     subset.iter().all(|s| superset.contains(s))
 }
 
-/// Glob match where `*` matches any run of characters (Vault's go-glob).
-pub fn glob_match(pattern: &str, value: &str) -> bool {
-    if pattern == "*" {
-        return true;
-    }
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == value;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !value.starts_with(first) || value.len() < first.len() + last.len() {
-        return false;
-    }
-    let mut rest = &value[first.len()..];
-    for middle in &parts[1..parts.len() - 1] {
-        match rest.find(middle) {
-            Some(i) => rest = &rest[i + middle.len()..],
-            None => return false,
-        }
-    }
-    rest.ends_with(last)
-}
-
-/// True when `value` matches any glob in `patterns`.
+/// True when `value` matches any glob in `patterns` (Vault's `go-glob`,
+/// `*` anywhere).
 pub fn matches_any_glob(patterns: &[String], value: &str) -> bool {
-    patterns.iter().any(|p| glob_match(p, value))
+    coffer_types::glob::matches_any(patterns, value)
 }
 
 #[cfg(test)]
@@ -98,12 +76,6 @@ mod tests {
     fn subset_and_globs() {
         assert!(is_subset(&v(&["a", "b"]), &v(&["b"])));
         assert!(!is_subset(&v(&["a"]), &v(&["a", "c"])));
-        assert!(glob_match("dev-*", "dev-web"));
-        assert!(glob_match("*-web", "dev-web"));
-        assert!(glob_match("a*c*e", "abcde"));
-        assert!(!glob_match("a*c*e", "abcd"));
-        assert!(!glob_match("dev", "dev-web"));
-        assert!(!glob_match("ab*ba", "aba"));
         assert!(matches_any_glob(&v(&["x", "app-*"]), "app-1"));
     }
 }

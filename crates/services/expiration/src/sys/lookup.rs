@@ -1,13 +1,13 @@
 //! `sys/leases/lookup` (read one lease's times) and
 //! `LIST sys/leases/lookup/:prefix`.
 
+use coffer_sdk::time::rfc3339;
 use coffer_sdk::{FieldData, FieldDef, FieldType};
 use coffer_types::{Error, Request, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::ExpirationManager;
 use crate::error::ExpirationError;
-use crate::timefmt::{rfc3339, rfc3339_opt};
 
 const FIELDS: &[FieldDef] = &[FieldDef::new(
     "lease_id",
@@ -30,9 +30,10 @@ pub(super) async fn lookup(mgr: &ExpirationManager, req: &Request) -> Result<Res
     let now = mgr.clock.now();
     let mut data = Map::new();
     data.insert("id".into(), Value::String(lease_id));
-    data.insert("issue_time".into(), rfc3339(entry.issue_time));
-    data.insert("expire_time".into(), rfc3339_opt(entry.expire_time));
-    data.insert("last_renewal".into(), rfc3339_opt(entry.last_renewal_time));
+    let opt = |t: Option<std::time::SystemTime>| t.map_or(Value::Null, |t| rfc3339(t).into());
+    data.insert("issue_time".into(), rfc3339(entry.issue_time).into());
+    data.insert("expire_time".into(), opt(entry.expire_time));
+    data.insert("last_renewal".into(), opt(entry.last_renewal_time));
     data.insert("renewable".into(), Value::Bool(entry.renewable_at(now)));
     data.insert("ttl".into(), json!(entry.ttl_secs_at(now)));
     Ok(Response::with_data(data))

@@ -3,10 +3,11 @@
 use std::time::SystemTime;
 
 use coffer_types::Auth;
+use coffer_types::timestamp::rfc3339;
 use serde_json::{Map, Value, json};
 
 use crate::TokenEntry;
-use crate::entry::{rfc3339, unix_secs};
+use crate::entry::unix_secs;
 
 fn meta_value(entry: &TokenEntry) -> Value {
     if entry.meta.is_empty() {

@@ -29,8 +29,7 @@ pub fn rfc822(raw: &str) -> String {
     let format = time::macros::format_description!(
         "[day] [month repr:short] [year repr:last_two] [hour]:[minute] UTC"
     );
-    time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-        .ok()
+    coffer_types::timestamp::parse_rfc3339(raw)
         .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&format).ok())
         .unwrap_or_else(|| raw.to_owned())
 }
