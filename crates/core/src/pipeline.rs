@@ -56,13 +56,10 @@ fn empty_acl() -> Arc<Acl> {
     EMPTY.clone()
 }
 
-/// Whether `path` matches one of `patterns` (exact, or prefix when the
-/// pattern ends in `*`).
+/// Whether `path` matches one of `patterns`, Vault's special-path globs
+/// (exact, `*` prefix, `+` one segment).
 pub(crate) fn matches_special(patterns: &[String], path: &str) -> bool {
-    patterns.iter().any(|p| match p.strip_suffix('*') {
-        Some(prefix) => path.starts_with(prefix),
-        None => p == path || p.strip_suffix('/') == Some(path),
-    })
+    coffer_sdk::special_path_matches(patterns, path)
 }
 
 impl Core {

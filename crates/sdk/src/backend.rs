@@ -51,7 +51,9 @@ pub struct SpecialPaths {
 #[async_trait]
 pub trait Backend: Send + Sync {
     /// Handles a request whose `path` is relative to the mount. `Ok(None)`
-    /// means success with nothing to say (HTTP 204).
+    /// means success with nothing to say (HTTP 204). Backends declare a
+    /// [`crate::PathTable`] and answer with its
+    /// [`dispatch`](crate::PathTable::dispatch).
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>>;
 
     /// The existence check that turns a write into `create` or `update` for
@@ -72,6 +74,13 @@ pub trait Backend: Send + Sync {
     /// declarations; the default declares nothing.
     fn paths(&self) -> Vec<&PathDef> {
         Vec::new()
+    }
+
+    /// A token was revoked: drop what this mount keeps for the token's
+    /// `scope_id` (the cubbyhole wipes the token's private storage). The
+    /// default keeps nothing per token.
+    async fn token_revoked(&self, _ctx: &Context, _scope_id: &str) -> Result<()> {
+        Ok(())
     }
 
     /// Called when the mount is removed, before its storage is deleted.

@@ -40,6 +40,30 @@ impl FieldType {
     }
 }
 
+/// A declared default value, documented in help and OpenAPI. Handlers still
+/// see an absent field as absent (`get_*` returns `None`), so an update can
+/// tell "not given" from "given as the default", as Vault's `GetOk` does.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FieldDefault {
+    /// A string.
+    Str(&'static str),
+    /// An integer (also durations, in seconds).
+    Int(i64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl FieldDefault {
+    /// The default as JSON.
+    pub fn to_json(self) -> Value {
+        match self {
+            FieldDefault::Str(s) => Value::String(s.to_owned()),
+            FieldDefault::Int(i) => Value::from(i),
+            FieldDefault::Bool(b) => Value::Bool(b),
+        }
+    }
+}
+
 /// One declared field of a path.
 #[derive(Clone, Copy, Debug)]
 pub struct FieldDef {
@@ -49,6 +73,14 @@ pub struct FieldDef {
     pub kind: FieldType,
     /// Help text.
     pub description: &'static str,
+    /// Whether the operation needs it (documented in OpenAPI; handlers give
+    /// Vault's own error when it is missing).
+    pub required: bool,
+    /// Whether its value is a secret (a password, a secret id): OpenAPI marks
+    /// it so, and nothing may log or echo it.
+    pub sensitive: bool,
+    /// The value the handler uses when the field is absent.
+    pub default: Option<FieldDefault>,
 }
 
 impl FieldDef {
@@ -58,14 +90,41 @@ impl FieldDef {
             name,
             kind,
             description,
+            required: false,
+            sensitive: false,
+            default: None,
         }
+    }
+
+    /// The same field, required.
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// The same field, marked secret.
+    pub const fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// The same field with a documented default.
+    pub const fn default(mut self, value: FieldDefault) -> Self {
+        self.default = Some(value);
+        self
     }
 }
 
 /// A request body read through a path's declared fields.
+///
+/// Reading a name the path does not declare is a programming error: the
+/// value is still returned, but the name is recorded and
+/// [`FieldData::check_reads`] reports it (the dispatcher makes it an error in
+/// debug builds, so tests catch it).
 pub struct FieldData<'a> {
     data: &'a Map<String, Value>,
     fields: &'a [FieldDef],
+    undeclared: std::sync::Mutex<Vec<String>>,
 }
 
 fn conversion_error(name: &str, expected: &str) -> Error {
@@ -78,7 +137,11 @@ impl<'a> FieldData<'a> {
     /// Reads `data` through `fields`; fails with 400 if a declared field has a
     /// value that cannot be converted to its type.
     pub fn new(data: &'a Map<String, Value>, fields: &'a [FieldDef]) -> Result<Self> {
-        let fd = Self { data, fields };
+        let fd = Self {
+            data,
+            fields,
+            undeclared: std::sync::Mutex::new(Vec::new()),
+        };
         for f in fields {
             if data.contains_key(f.name) {
                 fd.check(f)?;
@@ -110,7 +173,26 @@ impl<'a> FieldData<'a> {
 
     /// The raw value, if present and not null.
     pub fn raw(&self, name: &str) -> Option<&'a Value> {
+        if !self.fields.iter().any(|f| f.name == name) {
+            let mut seen = self.undeclared.lock().unwrap_or_else(|p| p.into_inner());
+            if !seen.iter().any(|s| s == name) {
+                seen.push(name.to_owned());
+            }
+        }
         self.data.get(name).filter(|v| !v.is_null())
+    }
+
+    /// Fails (in debug builds) when a handler read a field its path does not
+    /// declare: help, OpenAPI and the bad-request corpus would not know it.
+    pub fn check_reads(&self) -> Result<()> {
+        let seen = self.undeclared.lock().unwrap_or_else(|p| p.into_inner());
+        if cfg!(debug_assertions) && !seen.is_empty() {
+            return Err(Error::internal(format!(
+                "handler read undeclared fields: {}",
+                seen.join(", ")
+            )));
+        }
+        Ok(())
     }
 
     /// True when the body sets `name` (to anything but null).
@@ -281,6 +363,29 @@ mod tests {
                 .unwrap_or_else(|| panic!("{bad} accepted"));
             assert_eq!(err.status(), 400, "{bad}");
         }
+    }
+
+    #[test]
+    fn undeclared_reads_are_recorded() {
+        let data = obj(json!({"name": "x", "bogus": 1}));
+        let f = FieldData::new(&data, FIELDS).unwrap();
+        assert_eq!(f.get_string("name").unwrap().as_deref(), Some("x"));
+        assert!(f.check_reads().is_ok());
+        assert_eq!(f.get_int("bogus").unwrap(), Some(1));
+        assert!(!f.is_set("other"));
+        let err = f.check_reads().unwrap_err();
+        assert_eq!(err.status(), 500);
+        assert!(err.messages()[0].ends_with("bogus, other"), "{err:?}");
+    }
+
+    #[test]
+    fn flags_and_defaults() {
+        const F: FieldDef = FieldDef::new("ttl", FieldType::Duration, "t")
+            .required()
+            .sensitive()
+            .default(FieldDefault::Int(30));
+        assert!(F.required && F.sensitive);
+        assert_eq!(F.default.unwrap().to_json(), json!(30));
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! The contract between the core and every secrets engine or auth method.
 //!
 //! A backend implements [`Backend`]; it declares its paths in a [`PathTable`]
-//! (pattern, fields, operations, help) and receives each routed request with a
-//! [`Context`] that gives it its own storage view, its mount's configuration
-//! and the server's [`Clock`]. Help text is generated from the same
-//! declarations. Backends never see the core, the HTTP layer or another mount's
-//! storage.
+//! ([`Path`]s: a [`PathDef`] with pattern, typed fields, operations and help,
+//! a handler per operation, an optional existence function, and
+//! unauthenticated/sudo flags) and lets [`PathTable::dispatch`] route each
+//! request to a handler, which gets a [`Call`]: its own storage view, its
+//! mount's configuration, the server's [`Clock`], the captures and the
+//! validated fields. Help, OpenAPI and the special paths come from the same
+//! declarations. Backends never see the core, the HTTP layer or another
+//! mount's storage.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -13,6 +16,7 @@ mod backend;
 pub mod catalog;
 pub mod cidr;
 mod clock;
+pub mod dispatch;
 mod fields;
 mod paths;
 mod services;
@@ -23,8 +27,9 @@ pub mod token_fields;
 
 pub use backend::{Backend, Context, MountConfig, SpecialPaths};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use fields::{FieldData, FieldDef, FieldType};
-pub use paths::{Captures, Matched, PathDef, PathTable};
+pub use fields::{FieldData, FieldDef, FieldDefault, FieldType};
+pub use dispatch::{BoxFuture, Call, Existence, Handler, Path, PathTable};
+pub use paths::{Captures, Matched, PathDef, RouteTable, special_path_matches};
 pub use services::{JobRegistry, JobSchedule, JobStatus, PasswordSource, Services, Unavailable};
 
 pub use coffer_storage as storage;

@@ -1,5 +1,7 @@
 //! Declarative paths: patterns with captures, the operations they accept and
-//! their fields, from which routing inside a backend and help text both come.
+//! their fields, from which routing inside a backend, help text, OpenAPI and
+//! the bad-request corpus all come. [`crate::dispatch`] binds handlers to
+//! them.
 
 use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
@@ -25,6 +27,103 @@ pub struct PathDef {
     pub synopsis: &'static str,
     /// Longer help.
     pub description: &'static str,
+}
+
+impl PathDef {
+    /// Vault's `help` response for a request to `path` matched by this
+    /// declaration.
+    pub fn help(&self, path: &str) -> Response {
+        let mut text = format!(
+            "Request:        {}\nMatching Route: ^{}$\n\n{}\n",
+            path, self.pattern, self.synopsis
+        );
+        if !self.fields.is_empty() {
+            text.push_str("\n## PARAMETERS\n\n");
+            for f in self.fields {
+                text.push_str(&format!(
+                    "    {} ({})\n        {}\n\n",
+                    f.name,
+                    f.kind.name(),
+                    f.description
+                ));
+            }
+        }
+        text.push_str(&format!("\n## DESCRIPTION\n\n{}\n", self.description));
+        let mut data = Map::new();
+        data.insert("help".into(), Value::String(text));
+        Response::with_data(data)
+    }
+}
+
+/// The Vault special-path glob that covers a pattern: `:name` segments
+/// become `+` (any one segment) and a final `*name` a trailing `*` (any
+/// rest), so `login/:user` is `login/+` and `data/*path` is `data/*`.
+pub(crate) fn special_glob(pattern: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for seg in pattern.split('/') {
+        if seg.starts_with('*') {
+            let mut glob = out.join("/");
+            if !glob.is_empty() {
+                glob.push('/');
+            }
+            glob.push('*');
+            return glob;
+        }
+        out.push(if seg.starts_with(':') { "+" } else { seg });
+    }
+    out.join("/")
+}
+
+/// Whether `path` (relative to its mount) matches one of Vault's special-path
+/// globs: an exact path (a trailing `/` on either side tolerated), a prefix
+/// ending in `*`, and `+` standing for exactly one non-empty segment.
+pub fn special_path_matches(globs: &[String], path: &str) -> bool {
+    globs.iter().any(|g| glob_matches(g, path))
+}
+
+fn glob_matches(glob: &str, path: &str) -> bool {
+    let (glob, prefix) = match glob.strip_suffix('*') {
+        Some(g) => (g, true),
+        None => (glob.strip_suffix('/').unwrap_or(glob), false),
+    };
+    if !glob.contains('+') {
+        return if prefix {
+            path.starts_with(glob)
+        } else {
+            path.strip_suffix('/').unwrap_or(path) == glob
+        };
+    }
+    let mut rest = path;
+    let segs: Vec<&str> = glob.split('/').collect();
+    for (i, seg) in segs.iter().enumerate() {
+        let last = i + 1 == segs.len();
+        if last && prefix {
+            // `a/+/b*`: the final segment of the glob is a prefix of the rest.
+            return if *seg == "+" {
+                !rest.is_empty()
+            } else {
+                rest.starts_with(seg)
+            };
+        }
+        let (head, tail) = match rest.split_once('/') {
+            Some((h, t)) => (h, Some(t)),
+            None => (rest, None),
+        };
+        let ok = if *seg == "+" {
+            !head.is_empty()
+        } else {
+            *seg == head
+        };
+        if !ok {
+            return false;
+        }
+        match tail {
+            Some(t) if last => return t.is_empty(),
+            Some(t) => rest = t,
+            None => return last,
+        }
+    }
+    rest.is_empty()
 }
 
 /// Values captured from a path by a pattern.
@@ -67,14 +166,14 @@ impl<R> Matched<'_, R> {
     }
 }
 
-/// A backend's ordered list of paths; the first declaration that matches wins,
-/// so declare specific paths before general ones.
+/// The route-tag table backends used before [`crate::PathTable`] dispatched
+/// for them; kept only while the last backends move to handlers.
 #[derive(Debug)]
-pub struct PathTable<R: Copy + 'static> {
+pub struct RouteTable<R: Copy + 'static> {
     entries: Vec<(PathDef, R)>,
 }
 
-fn match_pattern(pattern: &'static str, path: &str) -> Option<Captures> {
+pub(crate) fn match_pattern(pattern: &'static str, path: &str) -> Option<Captures> {
     let mut caps = Vec::new();
     let mut rest = path;
     let segs: Vec<&'static str> = pattern.split('/').collect();
@@ -123,7 +222,7 @@ fn match_pattern(pattern: &'static str, path: &str) -> Option<Captures> {
     rest.is_empty().then_some(Captures(caps))
 }
 
-impl<R: Copy + 'static> PathTable<R> {
+impl<R: Copy + 'static> RouteTable<R> {
     /// A table from `(declaration, route)` pairs.
     pub fn new(entries: Vec<(PathDef, R)>) -> Self {
         Self { entries }
@@ -149,30 +248,11 @@ impl<R: Copy + 'static> PathTable<R> {
 
     /// Help for `path`, generated from its declaration (Vault's `help` response).
     pub fn help(&self, path: &str) -> Result<Response> {
-        let m = self.route(path)?;
-        let mut text = format!(
-            "Request:        {}\nMatching Route: ^{}$\n\n{}\n",
-            path, m.def.pattern, m.def.synopsis
-        );
-        if !m.def.fields.is_empty() {
-            text.push_str("\n## PARAMETERS\n\n");
-            for f in m.def.fields {
-                text.push_str(&format!(
-                    "    {} ({})\n        {}\n\n",
-                    f.name,
-                    f.kind.name(),
-                    f.description
-                ));
-            }
-        }
-        text.push_str(&format!("\n## DESCRIPTION\n\n{}\n", m.def.description));
-        let mut data = Map::new();
-        data.insert("help".into(), Value::String(text));
-        Ok(Response::with_data(data))
+        Ok(self.route(path)?.def.help(path))
     }
 
     /// Every declaration, in order (for generated documentation).
-    pub fn declarations(&self) -> impl Iterator<Item = &PathDef> {
+    pub fn declarations(&self) -> impl Iterator<Item = &PathDef> + '_ {
         self.entries.iter().map(|(d, _)| d)
     }
 }
@@ -214,8 +294,28 @@ mod tests {
     }
 
     #[test]
+    fn special_globs() {
+        assert_eq!(special_glob("login/:user"), "login/+");
+        assert_eq!(special_glob("login"), "login");
+        assert_eq!(special_glob("data/*path"), "data/*");
+        assert_eq!(special_glob("*path"), "*");
+        assert_eq!(special_glob("role/:name/secret-id"), "role/+/secret-id");
+        let m = |g: &str, p: &str| special_path_matches(&[g.to_owned()], p);
+        assert!(m("login/+", "login/bob"));
+        assert!(!m("login/+", "login/"));
+        assert!(!m("login/+", "login/a/b"));
+        assert!(!m("login/+", "login"));
+        assert!(m("login", "login") && m("login", "login/") && !m("login", "loginx"));
+        assert!(m("revoke-orphan*", "revoke-orphan/x") && !m("revoke-orphan*", "revoke"));
+        assert!(m("role/+/secret-id", "role/web/secret-id"));
+        assert!(!m("role/+/secret-id", "role/web/secret-id/x"));
+        assert!(m("a/+/b*", "a/x/bcd") && !m("a/+/b*", "a/x/c"));
+        assert!(m("a/+*", "a/x/y") && !m("a/+*", "a/"));
+    }
+
+    #[test]
     fn first_declaration_wins() {
-        let table = PathTable::new(vec![
+        let table = RouteTable::new(vec![
             (
                 PathDef {
                     pattern: "config",

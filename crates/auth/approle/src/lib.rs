@@ -22,7 +22,7 @@
 #![warn(missing_docs)]
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathTable, SpecialPaths};
+use coffer_sdk::{Backend, Context, RouteTable, SpecialPaths};
 use coffer_types::{LoginGrant, Operation, Request, Response, Result};
 
 mod cidrs;
@@ -67,7 +67,7 @@ enum Route {
 /// The AppRole auth method; one instance per mount.
 #[derive(Debug)]
 pub struct AppRole {
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
     /// Serialises read-modify-write of roles and secret ids; logins that
     /// change nothing hold it shared.
     lock: tokio::sync::RwLock<()>,
@@ -100,7 +100,7 @@ impl AppRole {
                 .map(|(def, field)| (def, Route::Field(field))),
         );
         Self {
-            table: PathTable::new(entries),
+            table: RouteTable::new(entries),
             lock: tokio::sync::RwLock::new(()),
             salt: store::SaltCell::new(),
             records: store::record_cache(),

@@ -1,7 +1,7 @@
 //! The [`Userpass`] backend: routing of requests to the path families.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, FieldData, PathTable, SpecialPaths};
+use coffer_sdk::{Backend, Context, FieldData, RouteTable, SpecialPaths};
 use coffer_types::{Error, LoginGrant, Operation, Request, Response, Result};
 use tokio::sync::Mutex;
 
@@ -20,7 +20,7 @@ enum Route {
 /// token parameters, who log in at `login/:username`.
 #[derive(Debug)]
 pub struct Userpass {
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
     /// Serialises read-modify-write updates of user entries.
     write_lock: Mutex<()>,
 }
@@ -29,7 +29,7 @@ impl Userpass {
     /// The auth method with all its paths.
     pub fn new() -> Self {
         Self {
-            table: PathTable::new(vec![
+            table: RouteTable::new(vec![
                 (path_login::def(), Route::Login),
                 (path_password::def(), Route::Password),
                 (path_policies::def(), Route::Policies),

@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use coffer_database_plugin::PluginFactory;
-use coffer_sdk::{Backend, Captures, Context, PathTable};
+use coffer_sdk::{Backend, Captures, Context, RouteTable};
 use coffer_types::{LeaseData, Operation, Request, Response, Result};
 
 mod connections;
@@ -65,7 +65,7 @@ enum Route {
 
 /// The database secrets engine; one instance per mount.
 pub struct DatabaseBackend {
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
     factories: Vec<Arc<dyn PluginFactory>>,
     connections: tokio::sync::Mutex<HashMap<String, connections::Cached>>,
     /// Serialises config and role writes and every rotation of this mount.
@@ -90,7 +90,7 @@ impl DatabaseBackend {
     /// MySQL/MariaDB and Redis).
     pub fn new(factories: Vec<Arc<dyn PluginFactory>>) -> Self {
         Self {
-            table: PathTable::new(vec![
+            table: RouteTable::new(vec![
                 (path_config::list_definition(), Route::ConfigList),
                 (path_config::definition(), Route::Config),
                 (path_config::reset_definition(), Route::Reset),

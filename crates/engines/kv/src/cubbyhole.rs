@@ -3,7 +3,7 @@
 //! per-token id the core puts in [`Request::token_scope`], never the token.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, PathTable};
+use coffer_sdk::{Backend, Context, PathDef, RouteTable};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
 use coffer_types::{Error, Operation, Request, Response, Result};
 
@@ -38,14 +38,14 @@ const DESTROY_BATCH: usize = 256;
 /// entries. Reads carry no lease.
 #[derive(Debug)]
 pub struct Cubbyhole {
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
 }
 
 impl Cubbyhole {
     /// The engine with its one path family.
     pub fn new() -> Self {
         Self {
-            table: PathTable::new(vec![(
+            table: RouteTable::new(vec![(
                 PathDef {
                     pattern: "*path",
                     fields: &[],

@@ -1,7 +1,7 @@
 //! KV version 1: a plain key-value store, one JSON object per path.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, PathTable};
+use coffer_sdk::{Backend, Context, PathDef, RouteTable};
 use coffer_storage::Storage;
 use coffer_types::duration::parse_duration_value;
 use coffer_types::{Error, LeaseInfo, Operation, Request, Response, Result};
@@ -41,14 +41,14 @@ duration does not affect the provided data in any way.";
 /// a lease, as Vault does for `kv` mounts.
 #[derive(Debug)]
 pub struct KvV1 {
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
 }
 
 impl KvV1 {
     /// The engine with its one path family.
     pub fn new() -> Self {
         Self {
-            table: PathTable::new(vec![(
+            table: RouteTable::new(vec![(
                 PathDef {
                     pattern: "*path",
                     fields: &[],

@@ -2,7 +2,7 @@
 //! routes each request to its path family (`path_*.rs`).
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Clock, Context, FieldData, PathDef, PathTable};
+use coffer_sdk::{Backend, Clock, Context, FieldData, PathDef, RouteTable};
 use coffer_storage::View;
 use coffer_types::timestamp::Timestamp;
 use coffer_types::{Error, Operation, Request, Response, Result};
@@ -63,7 +63,7 @@ const ROOTS: &[&str] = &["metadata", "data", "delete", "undelete", "destroy"];
 /// The KV version 2 secrets engine (Vault's versioned KV).
 #[derive(Debug)]
 pub struct KvV2 {
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
     locks: KeyLocks,
     cache: Kv2Cache,
 }
@@ -72,7 +72,7 @@ impl KvV2 {
     /// The engine with its path table.
     pub fn new() -> Self {
         Self {
-            table: PathTable::new(vec![
+            table: RouteTable::new(vec![
                 (path_config::definition(), Route::Config),
                 (path_data::definition(), Route::Data),
                 (path_metadata::definition(), Route::Metadata),

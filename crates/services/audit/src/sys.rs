@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef, PathTable};
+use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef, RouteTable};
 use coffer_types::{Error, Operation, Request, Response, Result};
 use serde_json::{Map, Value, json};
 
@@ -58,8 +58,8 @@ const HASH_FIELDS: &[FieldDef] = &[
     FieldDef::new("input", FieldType::String, "The input string to hash"),
 ];
 
-static TABLE: LazyLock<PathTable<Route>> = LazyLock::new(|| {
-    PathTable::new(vec![
+static TABLE: LazyLock<RouteTable<Route>> = LazyLock::new(|| {
+    RouteTable::new(vec![
         (
             PathDef {
                 pattern: "audit",

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, PathTable};
+use coffer_sdk::{Backend, Context, PathDef, RouteTable};
 use coffer_types::{Operation, Request, Response, Result};
 
 use crate::store::IdentityStore;
@@ -56,9 +56,9 @@ fn def(
     }
 }
 
-fn table() -> PathTable<Route> {
+fn table() -> RouteTable<Route> {
     use Route::*;
-    PathTable::new(vec![
+    RouteTable::new(vec![
         (
             def("entity", path_entity::FIELDS, WRITE, "Create a new entity"),
             Entity,
@@ -184,7 +184,7 @@ fn table() -> PathTable<Route> {
 pub struct IdentityBackend {
     pub(crate) store: Arc<IdentityStore>,
     pub(crate) mounts: MountResolver,
-    table: PathTable<Route>,
+    table: RouteTable<Route>,
 }
 
 impl std::fmt::Debug for IdentityBackend {

@@ -2,7 +2,7 @@
 
 use std::sync::LazyLock;
 
-use coffer_sdk::{FieldDef, FieldType, PathDef, PathTable};
+use coffer_sdk::{FieldDef, FieldType, PathDef, RouteTable};
 use coffer_types::{Operation, Request, Response, Result};
 use serde_json::{Map, Value};
 
@@ -73,8 +73,8 @@ pub(crate) const RATE_LIMIT_FIELDS: &[FieldDef] = &[
     ),
 ];
 
-static TABLE: LazyLock<PathTable<Route>> = LazyLock::new(|| {
-    PathTable::new(vec![
+static TABLE: LazyLock<RouteTable<Route>> = LazyLock::new(|| {
+    RouteTable::new(vec![
         (
             PathDef {
                 pattern: "quotas/config",
