@@ -17,6 +17,8 @@ pub mod catalog;
 pub mod cidr;
 mod clock;
 pub mod dispatch;
+#[cfg(feature = "testing")]
+pub mod field_walk;
 mod fields;
 mod paths;
 mod services;
