@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands::{
-    audit, auth, generic, kv, lease, login, operator, policy, rotation, secrets, token,
+    audit, auth, generic, kv, lease, login, operator, path_help, policy, rotation, secrets, token,
 };
 
 /// Coffer: a secrets manager that speaks Vault's HTTP API.
@@ -89,6 +89,8 @@ pub enum Command {
     Rotation(rotation::RotationArgs),
     /// Revoke (one, or every one under a prefix), renew and look up leases.
     Lease(lease::LeaseArgs),
+    /// Retrieve API help for paths (the server's `?help=1` answer).
+    PathHelp(path_help::PathHelpArgs),
     /// Read data and retrieve secrets.
     Read(generic::ReadArgs),
     /// Write data, configuration, and secrets.

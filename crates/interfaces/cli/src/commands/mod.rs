@@ -8,6 +8,7 @@ pub mod lease;
 pub mod login;
 pub mod mounts;
 pub mod operator;
+pub mod path_help;
 pub mod policy;
 pub mod rotation;
 pub mod seal_status;
@@ -40,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Audit(a) => audit::run(&ctx, a).await,
         Command::Rotation(a) => rotation::run(&ctx, a).await,
         Command::Lease(a) => lease::run(&ctx, a).await,
+        Command::PathHelp(a) => path_help::run(&ctx, a).await,
         Command::Read(a) => generic::read(&ctx, a).await,
         Command::Write(a) => generic::write(&ctx, a).await,
         Command::List(a) => generic::list(&ctx, a).await,
