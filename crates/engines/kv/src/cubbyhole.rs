@@ -3,16 +3,11 @@
 //! per-token id the core puts in [`Request::token_scope`], never the token.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, RouteTable};
+use coffer_sdk::{Backend, Call, Context, Path, PathDef, PathTable, handler};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
 use coffer_types::{Error, Operation, Request, Response, Result};
 
 use crate::{KvError, passthrough};
-
-#[derive(Clone, Copy, Debug)]
-enum Route {
-    Entry,
-}
 
 const OPERATIONS: &[Operation] = &[
     Operation::Read,
@@ -34,28 +29,39 @@ a per-token cubbyhole. When the token is revoked all values are removed.";
 /// How many deletes [`destroy_scope`] puts in one atomic batch.
 const DESTROY_BATCH: usize = 256;
 
+/// The declaration of the one path family: any path, any body (Vault's
+/// `TakesArbitraryInput`), so it declares no fields.
+fn definition() -> PathDef {
+    PathDef {
+        pattern: "*path",
+        fields: &[],
+        operations: OPERATIONS,
+        existence_check: true,
+        synopsis: SYNOPSIS,
+        description: DESCRIPTION,
+    }
+}
+
 /// The cubbyhole secrets engine: each token reads and writes only its own
 /// entries. Reads carry no lease.
 #[derive(Debug)]
 pub struct Cubbyhole {
-    table: RouteTable<Route>,
+    table: PathTable<Cubbyhole>,
 }
 
 impl Cubbyhole {
     /// The engine with its one path family.
     pub fn new() -> Self {
         Self {
-            table: RouteTable::new(vec![(
-                PathDef {
-                    pattern: "*path",
-                    fields: &[],
-                    operations: OPERATIONS,
-                    existence_check: true,
-                    synopsis: SYNOPSIS,
-                    description: DESCRIPTION,
-                },
-                Route::Entry,
-            )]),
+            table: PathTable::new(vec![
+                Path::new(definition())
+                    .read(handler!(read))
+                    .update(handler!(write))
+                    .delete(handler!(delete))
+                    .list(handler!(list))
+                    .existence(handler!(exists))
+                    .arbitrary_input(),
+            ]),
         }
     }
 }
@@ -76,8 +82,14 @@ fn scope_base(scope: Option<&str>) -> Result<String, KvError> {
     }
 }
 
-/// Deletes every entry in the cubbyhole of `scope`. The core calls this with
-/// the cubbyhole mount's view when the token owning `scope` is revoked.
+/// The calling token's storage base.
+fn base(call: &Call<'_>) -> Result<String, KvError> {
+    scope_base(call.req.token_scope.as_deref())
+}
+
+/// Deletes every entry in the cubbyhole of `scope`: what
+/// [`Backend::token_revoked`] does with the cubbyhole mount's view when the
+/// token owning `scope` is revoked.
 pub async fn destroy_scope(storage: &View, scope: &str) -> Result<()> {
     let base = scope_base(Some(scope))?;
     let prefix = Prefix::new(base.clone()).map_err(KvError::from)?;
@@ -95,58 +107,64 @@ pub async fn destroy_scope(storage: &View, scope: &str) -> Result<()> {
     Ok(())
 }
 
+async fn read(_: &Cubbyhole, call: &Call<'_>) -> Result<Option<Response>> {
+    let Some(key) = passthrough::entry_key(&base(call)?, call.capture("path"))? else {
+        return Err(Error::not_found());
+    };
+    match passthrough::read(&call.ctx.storage, &key).await? {
+        Some(data) => Ok(Some(Response::with_data(data))),
+        None => Err(Error::not_found()),
+    }
+}
+
+/// Create and update: the whole body becomes the entry.
+async fn write(_: &Cubbyhole, call: &Call<'_>) -> Result<Option<Response>> {
+    let key = passthrough::write_key(&base(call)?, call.capture("path"))?;
+    passthrough::write(&call.ctx.storage, &key, &call.req.data).await?;
+    Ok(None)
+}
+
+async fn delete(_: &Cubbyhole, call: &Call<'_>) -> Result<Option<Response>> {
+    if let Some(key) = passthrough::entry_key(&base(call)?, call.capture("path"))? {
+        call.ctx.storage.delete(&key).await?;
+    }
+    Ok(None)
+}
+
+async fn list(_: &Cubbyhole, call: &Call<'_>) -> Result<Option<Response>> {
+    let prefix = passthrough::list_prefix(&base(call)?, call.capture("path"))?;
+    Response::list(call.ctx.storage.list(&prefix).await?)
+}
+
+/// Whether the calling token has an entry at the path (no scope or a
+/// malformed path names none).
+async fn exists(_: &Cubbyhole, call: &Call<'_>) -> Result<bool> {
+    let Ok(base) = base(call) else {
+        return Ok(false);
+    };
+    let key = passthrough::entry_key(&base, call.capture("path"))
+        .ok()
+        .flatten();
+    Ok(passthrough::exists(&call.ctx.storage, key.as_ref()).await?)
+}
+
 #[async_trait]
 impl Backend for Cubbyhole {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
-    }
-
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
-        }
-        let matched = self.table.route(&req.path)?;
-        matched.require_operation(op)?;
-        let base = scope_base(req.token_scope.as_deref())?;
-        let path = matched.captures.get("path");
-        let storage = &ctx.storage;
-        match op {
-            Operation::Read => {
-                let Some(key) = passthrough::entry_key(&base, path)? else {
-                    return Err(Error::not_found());
-                };
-                match passthrough::read(storage, &key).await? {
-                    Some(data) => Ok(Some(Response::with_data(data))),
-                    None => Err(Error::not_found()),
-                }
-            }
-            Operation::Create | Operation::Update => {
-                let key = passthrough::write_key(&base, path)?;
-                passthrough::write(storage, &key, &req.data).await?;
-                Ok(None)
-            }
-            Operation::Delete => {
-                if let Some(key) = passthrough::entry_key(&base, path)? {
-                    storage.delete(&key).await?;
-                }
-                Ok(None)
-            }
-            Operation::List => {
-                let prefix = passthrough::list_prefix(&base, path)?;
-                passthrough::list_response(storage.list(&prefix).await?)
-            }
-            Operation::Patch | Operation::Help => Err(Error::unsupported("unsupported operation")),
-        }
+        self.table.dispatch(self, ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let Ok(base) = scope_base(req.token_scope.as_deref()) else {
-            return Ok(Some(false));
-        };
-        let path = self.table.route(&req.path)?.captures.get("path").to_owned();
-        let key = passthrough::entry_key(&base, &path).ok().flatten();
-        Ok(Some(passthrough::exists(&ctx.storage, key.as_ref()).await?))
+        self.table.exists(self, ctx, req).await
+    }
+
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
+    }
+
+    /// Wipes the revoked token's cubbyhole.
+    async fn token_revoked(&self, ctx: &Context, scope_id: &str) -> Result<()> {
+        destroy_scope(&ctx.storage, scope_id).await
     }
 }
 
@@ -236,7 +254,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn destroy_scope_wipes_one_token_only() {
+    async fn revoking_a_token_wipes_its_cubbyhole_only() {
         let h = Harness::new();
         let cb = Cubbyhole::new();
         for path in ["a", "b/c", "b/d/e"] {
@@ -247,7 +265,7 @@ mod tests {
         h.scoped(&cb, Operation::Update, "a", json!({"k": 2}), Some("bob"))
             .await
             .unwrap();
-        destroy_scope(&h.ctx.storage, "alice").await.unwrap();
+        cb.token_revoked(&h.ctx, "alice").await.unwrap();
         for path in ["a", "b/c", "b/d/e"] {
             let err = h
                 .scoped(&cb, Operation::Read, path, json!({}), Some("alice"))
@@ -269,10 +287,10 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(body(&resp), json!({"k": 2}));
-        // Destroying an empty scope is fine; a malformed one is refused.
-        destroy_scope(&h.ctx.storage, "nobody").await.unwrap();
-        assert!(destroy_scope(&h.ctx.storage, "a/b").await.is_err());
-        assert!(destroy_scope(&h.ctx.storage, "").await.is_err());
+        // Wiping an empty scope is fine; a malformed one is refused.
+        cb.token_revoked(&h.ctx, "nobody").await.unwrap();
+        assert!(cb.token_revoked(&h.ctx, "a/b").await.is_err());
+        assert!(cb.token_revoked(&h.ctx, "").await.is_err());
     }
 
     #[tokio::test]
@@ -331,5 +349,19 @@ mod tests {
         assert_eq!(cb.exists(&h.ctx, &req).await.unwrap(), Some(true));
         req.token_scope = Some("bob".into());
         assert_eq!(cb.exists(&h.ctx, &req).await.unwrap(), Some(false));
+    }
+
+    #[test]
+    fn declares_one_path_taking_arbitrary_input() {
+        let cb = Cubbyhole::new();
+        let paths = cb.paths();
+        assert_eq!(paths.len(), 1);
+        let def = paths[0];
+        assert_eq!(def.pattern, "*path");
+        assert_eq!(def.operations, OPERATIONS);
+        assert!(def.existence_check);
+        assert!(def.fields.is_empty(), "the body is the secret: no fields");
+        let special = cb.special_paths();
+        assert!(special.unauthenticated.is_empty() && special.root.is_empty());
     }
 }

@@ -1,17 +1,12 @@
 //! KV version 1: a plain key-value store, one JSON object per path.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, RouteTable};
+use coffer_sdk::{Backend, Call, Context, Path, PathDef, PathTable, handler};
 use coffer_storage::Storage;
 use coffer_types::duration::parse_duration_value;
 use coffer_types::{Error, LeaseInfo, Operation, Request, Response, Result};
 
 use crate::passthrough;
-
-#[derive(Clone, Copy, Debug)]
-enum Route {
-    Entry,
-}
 
 const OPERATIONS: &[Operation] = &[
     Operation::Read,
@@ -34,6 +29,19 @@ that the consumer should re-read the value before the TTL has expired.
 However, any revocation must be handled by the user of this backend; the lease
 duration does not affect the provided data in any way.";
 
+/// The declaration of the one path family: any path, any body (Vault's
+/// `TakesArbitraryInput`), so it declares no fields.
+fn definition() -> PathDef {
+    PathDef {
+        pattern: "*path",
+        fields: &[],
+        operations: OPERATIONS,
+        existence_check: true,
+        synopsis: SYNOPSIS,
+        description: DESCRIPTION,
+    }
+}
+
 /// The KV version 1 secrets engine (Vault's pass-through backend without
 /// leases). A read carries the advisory TTL (`ttl` or `lease` in the data,
 /// else the mount's default lease TTL) in [`Response::secret`] with an empty
@@ -41,24 +49,22 @@ duration does not affect the provided data in any way.";
 /// a lease, as Vault does for `kv` mounts.
 #[derive(Debug)]
 pub struct KvV1 {
-    table: RouteTable<Route>,
+    table: PathTable<KvV1>,
 }
 
 impl KvV1 {
     /// The engine with its one path family.
     pub fn new() -> Self {
         Self {
-            table: RouteTable::new(vec![(
-                PathDef {
-                    pattern: "*path",
-                    fields: &[],
-                    operations: OPERATIONS,
-                    existence_check: true,
-                    synopsis: SYNOPSIS,
-                    description: DESCRIPTION,
-                },
-                Route::Entry,
-            )]),
+            table: PathTable::new(vec![
+                Path::new(definition())
+                    .read(handler!(read))
+                    .update(handler!(write))
+                    .delete(handler!(delete))
+                    .list(handler!(list))
+                    .existence(handler!(exists))
+                    .arbitrary_input(),
+            ]),
         }
     }
 }
@@ -69,67 +75,68 @@ impl Default for KvV1 {
     }
 }
 
+async fn read(_: &KvV1, call: &Call<'_>) -> Result<Option<Response>> {
+    let Some(key) = passthrough::entry_key("", call.capture("path"))? else {
+        return Err(Error::not_found());
+    };
+    let Some(data) = passthrough::read(&call.ctx.storage, &key).await? else {
+        return Err(Error::not_found());
+    };
+    let ttl_raw = data.get("ttl").or_else(|| data.get("lease"));
+    let ttl = ttl_raw
+        .and_then(|v| parse_duration_value(v).ok())
+        .unwrap_or(call.ctx.config.default_lease_ttl);
+    Ok(Some(Response {
+        data: Some(data),
+        secret: Some(LeaseInfo {
+            lease_id: String::new(),
+            ttl,
+            renewable: false,
+            ..LeaseInfo::default()
+        }),
+        ..Response::default()
+    }))
+}
+
+/// Create and update: the whole body becomes the entry.
+async fn write(_: &KvV1, call: &Call<'_>) -> Result<Option<Response>> {
+    let key = passthrough::write_key("", call.capture("path"))?;
+    passthrough::write(&call.ctx.storage, &key, &call.req.data).await?;
+    Ok(None)
+}
+
+async fn delete(_: &KvV1, call: &Call<'_>) -> Result<Option<Response>> {
+    if let Some(key) = passthrough::entry_key("", call.capture("path"))? {
+        call.ctx.storage.delete(&key).await?;
+    }
+    Ok(None)
+}
+
+async fn list(_: &KvV1, call: &Call<'_>) -> Result<Option<Response>> {
+    let prefix = passthrough::list_prefix("", call.capture("path"))?;
+    Response::list(call.ctx.storage.list(&prefix).await?)
+}
+
+/// Whether an entry exists at the path (a malformed path names none).
+async fn exists(_: &KvV1, call: &Call<'_>) -> Result<bool> {
+    let key = passthrough::entry_key("", call.capture("path"))
+        .ok()
+        .flatten();
+    Ok(passthrough::exists(&call.ctx.storage, key.as_ref()).await?)
+}
+
 #[async_trait]
 impl Backend for KvV1 {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
-    }
-
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
-        }
-        let matched = self.table.route(&req.path)?;
-        matched.require_operation(op)?;
-        let path = matched.captures.get("path");
-        let storage = &ctx.storage;
-        match op {
-            Operation::Read => {
-                let Some(key) = passthrough::entry_key("", path)? else {
-                    return Err(Error::not_found());
-                };
-                let Some(data) = passthrough::read(storage, &key).await? else {
-                    return Err(Error::not_found());
-                };
-                let ttl_raw = data.get("ttl").or_else(|| data.get("lease"));
-                let ttl = ttl_raw
-                    .and_then(|v| parse_duration_value(v).ok())
-                    .unwrap_or(ctx.config.default_lease_ttl);
-                Ok(Some(Response {
-                    data: Some(data),
-                    secret: Some(LeaseInfo {
-                        lease_id: String::new(),
-                        ttl,
-                        renewable: false,
-                        ..LeaseInfo::default()
-                    }),
-                    ..Response::default()
-                }))
-            }
-            Operation::Create | Operation::Update => {
-                let key = passthrough::write_key("", path)?;
-                passthrough::write(storage, &key, &req.data).await?;
-                Ok(None)
-            }
-            Operation::Delete => {
-                if let Some(key) = passthrough::entry_key("", path)? {
-                    storage.delete(&key).await?;
-                }
-                Ok(None)
-            }
-            Operation::List => {
-                let prefix = passthrough::list_prefix("", path)?;
-                passthrough::list_response(storage.list(&prefix).await?)
-            }
-            Operation::Patch | Operation::Help => Err(Error::unsupported("unsupported operation")),
-        }
+        self.table.dispatch(self, ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let path = self.table.route(&req.path)?.captures.get("path").to_owned();
-        let key = passthrough::entry_key("", &path).ok().flatten();
-        Ok(Some(passthrough::exists(&ctx.storage, key.as_ref()).await?))
+        self.table.exists(self, ctx, req).await
+    }
+
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
     }
 }
 
@@ -353,5 +360,19 @@ mod tests {
                 .unwrap()
                 .contains("pass-through backend")
         );
+    }
+
+    #[test]
+    fn declares_one_path_taking_arbitrary_input() {
+        let kv = KvV1::new();
+        let paths = kv.paths();
+        assert_eq!(paths.len(), 1);
+        let def = paths[0];
+        assert_eq!(def.pattern, "*path");
+        assert_eq!(def.operations, OPERATIONS);
+        assert!(def.existence_check);
+        assert!(def.fields.is_empty(), "the body is the secret: no fields");
+        let special = kv.special_paths();
+        assert!(special.unauthenticated.is_empty() && special.root.is_empty());
     }
 }

@@ -2,7 +2,7 @@
 //! listed like a directory tree.
 
 use coffer_storage::{Key, Prefix, Storage, View};
-use coffer_types::{Error, Response, Result};
+use coffer_types::Result;
 use serde_json::{Map, Value};
 
 use crate::KvError;
@@ -63,22 +63,10 @@ pub(crate) async fn exists(storage: &View, key: Option<&Key>) -> Result<bool, Kv
     }
 }
 
-/// Vault's list response: `{"keys": [...]}`, or 404 when there is nothing.
-pub(crate) fn list_response(keys: Vec<String>) -> Result<Option<Response>> {
-    if keys.is_empty() {
-        return Err(Error::not_found());
-    }
-    let mut data = Map::new();
-    data.insert(
-        "keys".into(),
-        Value::Array(keys.into_iter().map(Value::String).collect()),
-    );
-    Ok(Some(Response::with_data(data)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn keys_are_validated() {
@@ -93,17 +81,5 @@ mod tests {
         assert_eq!(list_prefix("s/", "").unwrap().as_str(), "s/");
         assert_eq!(list_prefix("s/", "a").unwrap().as_str(), "s/a/");
         assert!(list_prefix("", "../x").is_err());
-    }
-
-    #[test]
-    fn empty_list_is_404() {
-        assert_eq!(list_response(vec![]).unwrap_err().status(), 404);
-        let resp = list_response(vec!["a".into(), "b/".into()])
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            Value::Object(resp.data.unwrap()),
-            serde_json::json!({"keys": ["a", "b/"]})
-        );
     }
 }

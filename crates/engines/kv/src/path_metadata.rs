@@ -9,10 +9,10 @@ use coffer_types::timestamp::rfc3339_or_empty;
 use coffer_types::{Error, Operation, Response, Result, format_duration};
 use serde_json::{Map, Value};
 
+use crate::KvError;
 use crate::kv2::{Env, unsupported};
 use crate::kv2_store::{self, KeyMeta};
 use crate::path_config::max_versions;
-use crate::{KvError, passthrough};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new(
@@ -336,7 +336,7 @@ async fn delete_all(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
 
 async fn list(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
     let prefix = kv2_store::meta_prefix(path)?;
-    passthrough::list_response(env.storage.list(&prefix).await?)
+    Response::list(env.storage.list(&prefix).await?)
 }
 
 #[cfg(test)]
