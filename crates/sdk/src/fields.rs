@@ -380,12 +380,12 @@ mod tests {
 
     #[test]
     fn flags_and_defaults() {
-        const F: FieldDef = FieldDef::new("ttl", FieldType::Duration, "t")
+        let f = FieldDef::new("ttl", FieldType::Duration, "t")
             .required()
             .sensitive()
             .default(FieldDefault::Int(30));
-        assert!(F.required && F.sensitive);
-        assert_eq!(F.default.unwrap().to_json(), json!(30));
+        assert_eq!((f.required, f.sensitive), (true, true));
+        assert_eq!(f.default.unwrap().to_json(), json!(30));
     }
 
     #[test]
