@@ -1,10 +1,11 @@
 //! Field parsing shared by the path handlers.
 
-use coffer_sdk::FieldData;
+use coffer_sdk::{Call, FieldData};
 use coffer_types::{Error, Result};
 use serde_json::Value;
 
 use crate::model::Rotation;
+use crate::store::{self, Kind};
 
 /// Longest name accepted for a connection or role.
 const MAX_NAME_LEN: usize = 128;
@@ -27,6 +28,25 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
             "unsupported path",
         ))
     }
+}
+
+/// The call's `name` capture, checked with [`check_name`].
+pub(crate) fn name<'c>(call: &'c Call<'_>) -> Result<&'c str> {
+    let name = call.capture("name");
+    check_name(name)?;
+    Ok(name)
+}
+
+/// The existence check of `config/:name`, `roles/:name` and
+/// `static-roles/:name`: whether a `kind` object of that name is stored (a
+/// name Vault's pattern would reject never exists).
+pub(crate) async fn exists(call: &Call<'_>, kind: Kind) -> Result<bool> {
+    let name = call.capture("name");
+    if check_name(name).is_err() {
+        return Ok(false);
+    }
+    let found: Option<Value> = store::get(&call.ctx.storage, kind, name).await?;
+    Ok(found.is_some())
 }
 
 /// A statements field: a list of strings, or one string that is ONE entry

@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use coffer_database_plugin::PluginFactory;
-use coffer_sdk::{Backend, Captures, Context, RouteTable};
-use coffer_types::{LeaseData, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Context, Path, PathDef, PathTable, SpecialPaths, handler};
+use coffer_types::{LeaseData, Request, Response, Result};
 
 mod connections;
 mod fields;
@@ -47,25 +47,9 @@ mod tests;
 
 pub use rotation::{JOB_ROOT_ROTATION, JOB_STATIC_ROTATION};
 
-/// Which path family a request belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    ConfigList,
-    Config,
-    Reset,
-    RotateRoot,
-    RoleList,
-    Role,
-    Creds,
-    StaticRoleList,
-    StaticRole,
-    StaticCreds,
-    RotateRole,
-}
-
 /// The database secrets engine; one instance per mount.
 pub struct DatabaseBackend {
-    table: RouteTable<Route>,
+    table: PathTable<DatabaseBackend>,
     factories: Vec<Arc<dyn PluginFactory>>,
     connections: tokio::sync::Mutex<HashMap<String, connections::Cached>>,
     /// Serialises config and role writes and every rotation of this mount.
@@ -90,18 +74,31 @@ impl DatabaseBackend {
     /// MySQL/MariaDB and Redis).
     pub fn new(factories: Vec<Arc<dyn PluginFactory>>) -> Self {
         Self {
-            table: RouteTable::new(vec![
-                (path_config::list_definition(), Route::ConfigList),
-                (path_config::definition(), Route::Config),
-                (path_config::reset_definition(), Route::Reset),
-                (path_config::rotate_root_definition(), Route::RotateRoot),
-                (path_roles::list_definition(), Route::RoleList),
-                (path_roles::definition(), Route::Role),
-                (path_creds::definition(), Route::Creds),
-                (path_static::list_definition(), Route::StaticRoleList),
-                (path_static::definition(), Route::StaticRole),
-                (path_static::creds_definition(), Route::StaticCreds),
-                (path_static::rotate_definition(), Route::RotateRole),
+            table: PathTable::new(vec![
+                Path::new(path_config::list_definition()).list(handler!(path_config::list)),
+                Path::new(path_config::definition())
+                    .read(handler!(path_config::read))
+                    .update(handler!(path_config::write))
+                    .delete(handler!(path_config::delete))
+                    .existence(handler!(path_config::exists)),
+                Path::new(path_config::reset_definition()).update(handler!(path_config::reset)),
+                Path::new(path_config::rotate_root_definition())
+                    .update(handler!(path_config::rotate_root)),
+                Path::new(path_roles::list_definition()).list(handler!(path_roles::list)),
+                Path::new(path_roles::definition())
+                    .read(handler!(path_roles::read))
+                    .update(handler!(path_roles::write))
+                    .delete(handler!(path_roles::delete))
+                    .existence(handler!(path_roles::exists)),
+                Path::new(path_creds::definition()).read(handler!(path_creds::issue)),
+                Path::new(path_static::list_definition()).list(handler!(path_static::list)),
+                Path::new(path_static::definition())
+                    .read(handler!(path_static::read))
+                    .update(handler!(path_static::write))
+                    .delete(handler!(path_static::delete))
+                    .existence(handler!(path_static::exists)),
+                Path::new(path_static::creds_definition()).read(handler!(path_static::creds)),
+                Path::new(path_static::rotate_definition()).update(handler!(path_static::rotate)),
             ]),
             factories,
             connections: tokio::sync::Mutex::new(HashMap::new()),
@@ -112,72 +109,22 @@ impl DatabaseBackend {
     }
 }
 
-/// One request as the handlers see it.
-pub(crate) struct Call<'a> {
-    pub ctx: &'a Context,
-    pub req: &'a Request,
-    pub captures: Captures,
-    pub op: Operation,
-}
-
-impl Call<'_> {
-    /// The `name` capture, checked.
-    pub(crate) fn name(&self) -> Result<&str> {
-        let name = self.captures.get("name");
-        fields::check_name(name)?;
-        Ok(name)
-    }
-}
-
 #[async_trait]
 impl Backend for DatabaseBackend {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
+    }
+
+    fn special_paths(&self) -> SpecialPaths {
+        self.table.special_paths()
     }
 
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
-        }
-        let matched = self.table.route(&req.path)?;
-        matched.require_operation(op)?;
-        let call = Call {
-            ctx,
-            req,
-            captures: matched.captures.clone(),
-            op,
-        };
-        let fields = matched.def.fields;
-        match matched.route {
-            Route::ConfigList => path_config::list(&call).await,
-            Route::Config => path_config::handle(self, &call, fields).await,
-            Route::Reset => path_config::reset(self, &call).await,
-            Route::RotateRoot => path_config::rotate_root(self, &call).await,
-            Route::RoleList => path_roles::list(&call).await,
-            Route::Role => path_roles::handle(self, &call, fields).await,
-            Route::Creds => path_creds::issue(self, &call).await,
-            Route::StaticRoleList => path_static::list(&call).await,
-            Route::StaticRole => path_static::handle(self, &call, fields).await,
-            Route::StaticCreds => path_static::creds(&call).await,
-            Route::RotateRole => path_static::rotate(self, &call).await,
-        }
+        self.table.dispatch(self, ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let matched = self.table.route(&req.path)?;
-        let kind = match matched.route {
-            Route::Config => store::Kind::Config,
-            Route::Role => store::Kind::Role,
-            Route::StaticRole => store::Kind::StaticRole,
-            _ => return Ok(None),
-        };
-        let name = matched.captures.get("name");
-        if fields::check_name(name).is_err() {
-            return Ok(Some(false));
-        }
-        let found: Option<serde_json::Value> = store::get(&ctx.storage, kind, name).await?;
-        Ok(Some(found.is_some()))
+        self.table.exists(self, ctx, req).await
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<()> {

@@ -1,42 +1,49 @@
 //! `config/:name` (and LIST `config`), `reset/:name`, `rotate-root/:name`.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, JobSchedule, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, JobSchedule, PathDef};
 use coffer_types::duration::format_duration;
 use coffer_types::{Error, Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
-use crate::fields::{seconds, statements};
+use crate::DatabaseBackend;
+use crate::fields::{self, seconds, statements};
 use crate::model::{DbConfig, Rotation};
 use crate::rotation::{self, root_job};
 use crate::store::{self, Kind};
-use crate::{Call, DatabaseBackend};
 
 const NAME: FieldDef = FieldDef::new(
     "name",
     FieldType::String,
     "Name of this database connection.",
-);
+)
+.required();
 
 /// Vault's default `max_open_connections`.
 const DEFAULT_MAX_OPEN: u32 = 4;
 
+/// The fields of `config/:name`: the database backend's own, then the
+/// connection fields Vault documents for the PostgreSQL, MySQL/MariaDB and
+/// Redis plugins (a plugin ignores the others').
 const FIELDS: &[FieldDef] = &[
     NAME,
     FieldDef::new(
         "plugin_name",
         FieldType::String,
         "The name of a builtin database plugin: postgresql-database-plugin, mysql-database-plugin, redis-database-plugin.",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "plugin_version",
         FieldType::String,
         "The version of the plugin (builtin plugins have none).",
-    ),
+    )
+    .default(FieldDefault::Str("")),
     FieldDef::new(
         "verify_connection",
         FieldType::Bool,
         "If true, the connection details are verified by connecting to the database. Defaults to true.",
-    ),
+    )
+    .default(FieldDefault::Bool(true)),
     FieldDef::new(
         "allowed_roles",
         FieldType::StringList,
@@ -51,37 +58,6 @@ const FIELDS: &[FieldDef] = &[
         "password_policy",
         FieldType::String,
         "Password policy used to generate passwords for this connection.",
-    ),
-    FieldDef::new(
-        "username_template",
-        FieldType::String,
-        "Template for generated user names.",
-    ),
-    FieldDef::new(
-        "connection_url",
-        FieldType::String,
-        "Connection string, with {{username}} and {{password}} placeholders for the root credentials.",
-    ),
-    FieldDef::new("username", FieldType::String, "The root (management) user."),
-    FieldDef::new(
-        "password",
-        FieldType::String,
-        "The root user's password. Never returned.",
-    ),
-    FieldDef::new(
-        "max_open_connections",
-        FieldType::Int,
-        "Maximum number of open connections. Defaults to 4.",
-    ),
-    FieldDef::new(
-        "max_idle_connections",
-        FieldType::Int,
-        "Maximum number of idle connections. Defaults to max_open_connections.",
-    ),
-    FieldDef::new(
-        "max_connection_lifetime",
-        FieldType::Duration,
-        "Longest a connection is reused. Defaults to 0 (no limit).",
     ),
     FieldDef::new(
         "rotation_period",
@@ -102,35 +78,153 @@ const FIELDS: &[FieldDef] = &[
         "disable_automated_rotation",
         FieldType::Bool,
         "Stop scheduled root rotation without forgetting the schedule.",
+    )
+    .default(FieldDefault::Bool(false)),
+    // Every plugin.
+    FieldDef::new(
+        "connection_url",
+        FieldType::String,
+        "PostgreSQL and MySQL: connection string, with {{username}} and {{password}} placeholders for the root credentials.",
     ),
+    FieldDef::new(
+        "username",
+        FieldType::String,
+        "The root (management) user.",
+    ),
+    FieldDef::new(
+        "password",
+        FieldType::String,
+        "The root user's password. Never returned.",
+    )
+    .sensitive(),
+    FieldDef::new(
+        "username_template",
+        FieldType::String,
+        "Template for generated user names.",
+    ),
+    FieldDef::new(
+        "max_open_connections",
+        FieldType::Int,
+        "Maximum number of open connections. Defaults to 4.",
+    )
+    .default(FieldDefault::Int(DEFAULT_MAX_OPEN as i64)),
+    FieldDef::new(
+        "max_idle_connections",
+        FieldType::Int,
+        "Maximum number of idle connections. 0: max_open_connections.",
+    )
+    .default(FieldDefault::Int(0)),
+    FieldDef::new(
+        "max_connection_lifetime",
+        FieldType::Duration,
+        "Longest a connection is reused. Defaults to 0 (no limit).",
+    )
+    .default(FieldDefault::Int(0)),
+    FieldDef::new(
+        "disable_escaping",
+        FieldType::Bool,
+        "PostgreSQL and MySQL: turn off the escaping of special characters in username and password. Not supported by Coffer (ignored, with a warning).",
+    )
+    .default(FieldDefault::Bool(false)),
+    FieldDef::new(
+        "auth_type",
+        FieldType::String,
+        "PostgreSQL and MySQL: gcp_iam for Google Cloud SQL IAM authentication. Not supported by Coffer (ignored, with a warning).",
+    ),
+    FieldDef::new(
+        "service_account_json",
+        FieldType::String,
+        "PostgreSQL and MySQL: the Google service account for auth_type gcp_iam. Not supported by Coffer (ignored, with a warning).",
+    )
+    .sensitive(),
+    FieldDef::new(
+        "use_private_ip",
+        FieldType::Bool,
+        "PostgreSQL and MySQL: reach Google Cloud SQL over its private IP. Not supported by Coffer (ignored, with a warning).",
+    )
+    .default(FieldDefault::Bool(false)),
+    FieldDef::new(
+        "private_service_connect",
+        FieldType::Bool,
+        "PostgreSQL and MySQL: reach Google Cloud SQL through Private Service Connect. Not supported by Coffer (ignored, with a warning).",
+    )
+    .default(FieldDefault::Bool(false)),
+    FieldDef::new(
+        "tls_ca",
+        FieldType::String,
+        "PostgreSQL and MySQL: PEM CA certificate that verifies the server.",
+    ),
+    // PostgreSQL.
+    FieldDef::new(
+        "password_authentication",
+        FieldType::String,
+        "PostgreSQL: how passwords are sent in statements (password or scram-sha-256).",
+    )
+    .default(FieldDefault::Str("password")),
+    FieldDef::new(
+        "tls_certificate",
+        FieldType::String,
+        "PostgreSQL: PEM client certificate for TLS.",
+    ),
+    FieldDef::new(
+        "private_key",
+        FieldType::String,
+        "PostgreSQL: PEM private key of tls_certificate. Never returned.",
+    )
+    .sensitive(),
+    FieldDef::new(
+        "self_managed",
+        FieldType::Bool,
+        "PostgreSQL (Vault Enterprise): a connection without root credentials. Not supported by Coffer (ignored, with a warning).",
+    )
+    .default(FieldDefault::Bool(false)),
+    // MySQL.
+    FieldDef::new(
+        "tls_certificate_key",
+        FieldType::String,
+        "MySQL: PEM client certificate and private key for TLS. Never returned.",
+    )
+    .sensitive(),
+    FieldDef::new(
+        "tls_server_name",
+        FieldType::String,
+        "MySQL: the server name TLS verifies. Not supported by Coffer (ignored, with a warning).",
+    ),
+    FieldDef::new(
+        "tls_skip_verify",
+        FieldType::Bool,
+        "MySQL: skip verification of the server's certificate. Not supported by Coffer (ignored, with a warning).",
+    )
+    .default(FieldDefault::Bool(false)),
+    // Redis.
     FieldDef::new("host", FieldType::String, "Redis: host name or address."),
     FieldDef::new("port", FieldType::Int, "Redis: port."),
-    FieldDef::new("tls", FieldType::Bool, "Redis: use TLS."),
+    FieldDef::new("tls", FieldType::Bool, "Redis: use TLS.").default(FieldDefault::Bool(false)),
     FieldDef::new(
         "insecure_tls",
         FieldType::Bool,
         "Redis: skip certificate verification (dangerous).",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
     FieldDef::new(
         "ca_cert",
         FieldType::String,
         "Redis: PEM CA certificate for TLS.",
     ),
-    FieldDef::new(
-        "tls_ca",
-        FieldType::String,
-        "MySQL: PEM CA certificate for TLS.",
-    ),
-    FieldDef::new(
-        "tls_certificate_key",
-        FieldType::String,
-        "MySQL: PEM client certificate and key for TLS.",
-    ),
-    FieldDef::new(
-        "password_authentication",
-        FieldType::String,
-        "PostgreSQL: how passwords are sent in statements (password or scram-sha-256).",
-    ),
+];
+
+/// Fields Vault documents for its plugins that Coffer's plugins do not
+/// implement: accepted (no unknown-field warning), ignored, and named in a
+/// warning when set to anything but their default.
+const UNSUPPORTED: &[&str] = &[
+    "disable_escaping",
+    "auth_type",
+    "service_account_json",
+    "use_private_ip",
+    "private_service_connect",
+    "self_managed",
+    "tls_server_name",
+    "tls_skip_verify",
 ];
 
 /// `config`: LIST.
@@ -187,25 +281,17 @@ pub(crate) fn rotate_root_definition() -> PathDef {
 }
 
 /// LIST `config`.
-pub(crate) async fn list(call: &Call<'_>) -> Result<Option<Response>> {
+pub(crate) async fn list(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
     let keys = store::list(&call.ctx.storage, Kind::Config).await?;
     Response::list(keys)
 }
 
-/// Dispatches `config/:name`.
-pub(crate) async fn handle(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    defs: &'static [FieldDef],
-) -> Result<Option<Response>> {
-    let name = call.name()?;
-    match call.op {
-        Operation::Read => read(backend, call, name).await,
-        Operation::Delete => delete(backend, call, name).await,
-        _ => write(backend, call, name, defs).await,
-    }
+/// The existence check of `config/:name`.
+pub(crate) async fn exists(_: &DatabaseBackend, call: &Call<'_>) -> Result<bool> {
+    fields::exists(call, Kind::Config).await
 }
 
+/// The stored connection `name`.
 pub(crate) async fn load(
     call_or_ctx: &coffer_sdk::Context,
     name: &str,
@@ -213,7 +299,9 @@ pub(crate) async fn load(
     store::get(&call_or_ctx.storage, Kind::Config, name).await
 }
 
-async fn read(backend: &DatabaseBackend, call: &Call<'_>, name: &str) -> Result<Option<Response>> {
+/// READ `config/:name`: everything but the secrets.
+pub(crate) async fn read(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
     let Some(config) = load(call.ctx, name).await? else {
         return Ok(None);
     };
@@ -292,11 +380,10 @@ fn mask_url_password(url: &str) -> String {
     }
 }
 
-async fn delete(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    name: &str,
-) -> Result<Option<Response>> {
+/// DELETE `config/:name`: the connection, its root rotation job and its
+/// cached pool.
+pub(crate) async fn delete(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
     let _lock = backend.lock.lock().await;
     call.ctx.services.jobs.unschedule(&root_job(name)).await?;
     store::delete(&call.ctx.storage, Kind::Config, name).await?;
@@ -304,8 +391,8 @@ async fn delete(
     Ok(None)
 }
 
-fn u32_field(fields: &FieldData<'_>, name: &str) -> Result<Option<u32>> {
-    match fields.get_int(name)? {
+fn u32_field(input: &FieldData<'_>, name: &str) -> Result<Option<u32>> {
+    match input.get_int(name)? {
         None => Ok(None),
         Some(v) => u32::try_from(v)
             .map(Some)
@@ -313,16 +400,15 @@ fn u32_field(fields: &FieldData<'_>, name: &str) -> Result<Option<u32>> {
     }
 }
 
-async fn write(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    name: &str,
-    defs: &'static [FieldDef],
-) -> Result<Option<Response>> {
-    let fields = FieldData::new(&call.req.data, defs)?;
+/// CREATE/UPDATE `config/:name`: merges the fields over the stored
+/// connection, proves it connects, stores it and (re)schedules its root
+/// rotation.
+pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
+    let input = &call.fields;
     let _lock = backend.lock.lock().await;
     let old = load(call.ctx, name).await?;
-    let plugin_name = match (fields.get_string("plugin_name")?, &old) {
+    let plugin_name = match (input.get_string("plugin_name")?, &old) {
         (Some(p), _) if !p.is_empty() => p,
         (_, Some(old)) => old.plugin_name.clone(),
         _ => return Err(Error::invalid("empty plugin name")),
@@ -350,41 +436,41 @@ async fn write(
         generation: 0,
     });
     config.plugin_name = plugin_name;
-    if let Some(v) = fields.get_string("plugin_version")? {
+    if let Some(v) = input.get_string("plugin_version")? {
         config.plugin_version = v;
     }
-    if let Some(v) = fields.get_bool("verify_connection")? {
+    if let Some(v) = input.get_bool("verify_connection")? {
         config.verify_connection = v;
     }
-    if let Some(v) = fields.get_string_list("allowed_roles")? {
+    if let Some(v) = input.get_string_list("allowed_roles")? {
         config.allowed_roles = v.into_iter().filter(|r| !r.is_empty()).collect();
     }
-    if let Some(v) = statements(&fields, "root_rotation_statements")? {
+    if let Some(v) = statements(input, "root_rotation_statements")? {
         config.root_rotation_statements = v;
     }
-    if let Some(v) = fields.get_string("password_policy")? {
+    if let Some(v) = input.get_string("password_policy")? {
         if !v.is_empty() {
             // Proves the policy exists (an unknown one is a 400).
             call.ctx.services.passwords.generate(Some(&v)).await?;
         }
         config.password_policy = v;
     }
-    if let Some(v) = fields.get_string("username_template")? {
+    if let Some(v) = input.get_string("username_template")? {
         if !v.is_empty() {
             crate::username::check(&v)?;
         }
         config.username_template = v;
     }
     let mut credentials_changed = false;
-    if let Some(v) = fields.get_string("connection_url")? {
+    if let Some(v) = input.get_string("connection_url")? {
         credentials_changed |= v != config.connection_url;
         config.connection_url = v;
     }
-    if let Some(v) = fields.get_string("username")? {
+    if let Some(v) = input.get_string("username")? {
         credentials_changed |= v != config.username;
         config.username = v;
     }
-    if let Some(v) = fields.get_string("password")? {
+    if let Some(v) = input.get_string("password")? {
         credentials_changed = true;
         config.password = Sensitive::from(v);
     }
@@ -392,29 +478,26 @@ async fn write(
         // The operator states the truth: a root rotation in flight is void.
         config.pending = None;
     }
-    if let Some(v) = u32_field(&fields, "max_open_connections")? {
+    if let Some(v) = u32_field(input, "max_open_connections")? {
         config.max_open_connections = if v == 0 { DEFAULT_MAX_OPEN } else { v };
     }
-    if let Some(v) = u32_field(&fields, "max_idle_connections")? {
+    if let Some(v) = u32_field(input, "max_idle_connections")? {
         config.max_idle_connections = v;
     }
     if config.max_idle_connections > config.max_open_connections {
         config.max_idle_connections = config.max_open_connections;
     }
-    if let Some(v) = seconds(&fields, "max_connection_lifetime")? {
+    if let Some(v) = seconds(input, "max_connection_lifetime")? {
         config.max_connection_lifetime = v;
     }
     for option in factory.option_fields() {
-        if let Some(v) = fields.raw(option) {
+        if let Some(v) = input.raw(option) {
             config.options.insert((*option).to_owned(), v.clone());
         }
     }
-    config.rotation = crate::fields::rotation_from(
-        &fields,
-        Some(&config.rotation),
-        crate::fields::MIN_ROTATION_PERIOD,
-    )?;
-    if let Some(v) = fields.get_bool("disable_automated_rotation")? {
+    config.rotation =
+        fields::rotation_from(input, Some(&config.rotation), fields::MIN_ROTATION_PERIOD)?;
+    if let Some(v) = input.get_bool("disable_automated_rotation")? {
         config.disable_automated_rotation = v;
     }
     let schedule: Option<JobSchedule> = config
@@ -448,6 +531,7 @@ async fn write(
     backend.drop_connection(name).await;
     rotation::sync_root_job(call.ctx, name, schedule.as_ref()).await?;
     let mut response = Response::default();
+    response.warnings.extend(unsupported_warnings(input));
     if config.allowed_roles.is_empty() {
         response.warnings.push(
             "no allowed_roles: no role can use this connection until allowed_roles is set (\"*\" allows every role)".into(),
@@ -456,9 +540,23 @@ async fn write(
     Ok((!response.warnings.is_empty()).then_some(response))
 }
 
+/// Warnings naming the [`UNSUPPORTED`] fields set to something other than
+/// their default (false, empty).
+fn unsupported_warnings(input: &FieldData<'_>) -> Vec<String> {
+    UNSUPPORTED
+        .iter()
+        .filter(|f| match input.raw(f) {
+            None | Some(Value::Bool(false)) => false,
+            Some(Value::String(s)) => !matches!(s.trim(), "" | "false" | "0"),
+            Some(_) => true,
+        })
+        .map(|f| format!("{f} is not supported by Coffer and was ignored"))
+        .collect()
+}
+
 /// `reset/:name`: closes the connection; the next use opens a new one.
 pub(crate) async fn reset(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
-    let name = call.name()?;
+    let name = fields::name(call)?;
     if load(call.ctx, name).await?.is_none() {
         return Err(Error::invalid(format!("unable to find config: {name}")));
     }
@@ -471,7 +569,7 @@ pub(crate) async fn rotate_root(
     backend: &DatabaseBackend,
     call: &Call<'_>,
 ) -> Result<Option<Response>> {
-    let name = call.name()?;
+    let name = fields::name(call)?;
     rotation::rotate_root(backend, call.ctx, name, true).await?;
     Ok(None)
 }

@@ -5,16 +5,17 @@ use coffer_types::duration::time_after;
 use std::time::Duration;
 
 use coffer_database_plugin::NewUser;
-use coffer_sdk::{Context, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, Context, FieldDef, FieldType, PathDef};
 use coffer_types::{Error, LeaseData, LeaseInfo, Operation, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::fields::glob_list_contains;
+use crate::DatabaseBackend;
+use crate::fields::{self, glob_list_contains};
 use crate::model::{DbConfig, Role};
 use crate::store::{self, Kind};
-use crate::{Call, DatabaseBackend};
 
-const ROLE_NAME: FieldDef = FieldDef::new("name", FieldType::String, "Name of the role.");
+const ROLE_NAME: FieldDef =
+    FieldDef::new("name", FieldType::String, "Name of the role.").required();
 
 /// `creds/:name`.
 pub(crate) fn definition() -> PathDef {
@@ -60,7 +61,7 @@ fn ttls(ctx: &Context, role: &Role) -> (Duration, Duration) {
 
 /// `creds/:name`: creates the user and returns it under a lease.
 pub(crate) async fn issue(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
-    let role_name = call.name()?;
+    let role_name = fields::name(call)?;
     let ctx = call.ctx;
     let (role, config) = role_and_config(ctx, role_name).await?;
     let plugin = backend.connection(&role.db_name, &config).await?;

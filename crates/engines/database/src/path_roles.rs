@@ -1,21 +1,22 @@
 //! `roles/:name` (and LIST `roles`): how dynamic users are made.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::fields::{seconds, statements};
+use crate::DatabaseBackend;
+use crate::fields::{self, seconds, statements};
 use crate::model::Role;
 use crate::store::{self, Kind};
-use crate::{Call, DatabaseBackend};
 
 const FIELDS: &[FieldDef] = &[
-    FieldDef::new("name", FieldType::String, "Name of the role."),
+    FieldDef::new("name", FieldType::String, "Name of the role.").required(),
     FieldDef::new(
         "db_name",
         FieldType::String,
         "Name of the database connection this role uses.",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "creation_statements",
         FieldType::Any,
@@ -83,29 +84,29 @@ pub(crate) fn definition() -> PathDef {
 }
 
 /// LIST `roles`.
-pub(crate) async fn list(call: &Call<'_>) -> Result<Option<Response>> {
+pub(crate) async fn list(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
     Response::list(store::list(&call.ctx.storage, Kind::Role).await?)
 }
 
-/// Dispatches `roles/:name`.
-pub(crate) async fn handle(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    defs: &'static [FieldDef],
-) -> Result<Option<Response>> {
-    let name = call.name()?;
-    match call.op {
-        Operation::Read => {
-            let role: Option<Role> = store::get(&call.ctx.storage, Kind::Role, name).await?;
-            Ok(role.map(|r| Response::with_data(to_json(&r))))
-        }
-        Operation::Delete => {
-            let _lock = backend.lock.lock().await;
-            store::delete(&call.ctx.storage, Kind::Role, name).await?;
-            Ok(None)
-        }
-        _ => write(backend, call, name, defs).await,
-    }
+/// The existence check of `roles/:name`.
+pub(crate) async fn exists(_: &DatabaseBackend, call: &Call<'_>) -> Result<bool> {
+    fields::exists(call, Kind::Role).await
+}
+
+/// READ `roles/:name`.
+pub(crate) async fn read(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
+    let role: Option<Role> = store::get(&call.ctx.storage, Kind::Role, name).await?;
+    Ok(role.map(|r| Response::with_data(to_json(&r))))
+}
+
+/// DELETE `roles/:name` (leases already issued keep their users until they
+/// end).
+pub(crate) async fn delete(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
+    let _lock = backend.lock.lock().await;
+    store::delete(&call.ctx.storage, Kind::Role, name).await?;
+    Ok(None)
 }
 
 fn to_json(role: &Role) -> Map<String, Value> {
@@ -134,45 +135,42 @@ fn to_json(role: &Role) -> Map<String, Value> {
     m
 }
 
-async fn write(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    name: &str,
-    defs: &'static [FieldDef],
-) -> Result<Option<Response>> {
-    let fields = FieldData::new(&call.req.data, defs)?;
+/// CREATE/UPDATE `roles/:name`: merges the fields over the stored role.
+pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
+    let input = &call.fields;
     let _lock = backend.lock.lock().await;
     let old: Option<Role> = store::get(&call.ctx.storage, Kind::Role, name).await?;
     let mut role = old.unwrap_or_default();
-    if let Some(db) = fields.get_string("db_name")? {
+    if let Some(db) = input.get_string("db_name")? {
         role.db_name = db;
     }
     if role.db_name.is_empty() {
         return Err(Error::invalid("empty database name attribute"));
     }
-    if let Some(t) = fields.get_string("credential_type")?
+    if let Some(t) = input.get_string("credential_type")?
         && t != "password"
     {
         return Err(Error::invalid(format!(
             "credential_type {t:?} is not supported: only \"password\""
         )));
     }
-    if let Some(s) = statements(&fields, "creation_statements")? {
+    if let Some(s) = statements(input, "creation_statements")? {
         role.creation_statements = s;
     }
-    if let Some(s) = statements(&fields, "revocation_statements")? {
+    if let Some(s) = statements(input, "revocation_statements")? {
         role.revocation_statements = s;
     }
-    if let Some(s) = statements(&fields, "rollback_statements")? {
+    if let Some(s) = statements(input, "rollback_statements")? {
         role.rollback_statements = s;
     }
-    if let Some(s) = statements(&fields, "renew_statements")? {
+    if let Some(s) = statements(input, "renew_statements")? {
         role.renew_statements = s;
     }
-    if let Some(t) = seconds(&fields, "default_ttl")? {
+    if let Some(t) = seconds(input, "default_ttl")? {
         role.default_ttl = t;
     }
-    if let Some(t) = seconds(&fields, "max_ttl")? {
+    if let Some(t) = seconds(input, "max_ttl")? {
         role.max_ttl = t;
     }
     if role.max_ttl > 0 && role.default_ttl > role.max_ttl {

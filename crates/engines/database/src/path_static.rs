@@ -3,17 +3,18 @@
 
 use std::time::SystemTime;
 
-use coffer_sdk::{Context, FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, Context, FieldDef, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
-use crate::fields::statements;
+use crate::DatabaseBackend;
+use crate::fields::{self, statements};
 use crate::model::{DbConfig, Pending, StaticRole};
 use crate::rotation::{self, JOB_STATIC_ROTATION, static_job};
 use crate::store::{self, Kind};
-use crate::{Call, DatabaseBackend};
 
-const NAME: FieldDef = FieldDef::new("name", FieldType::String, "Name of the static role.");
+const NAME: FieldDef =
+    FieldDef::new("name", FieldType::String, "Name of the static role.").required();
 
 const FIELDS: &[FieldDef] = &[
     NAME,
@@ -21,12 +22,14 @@ const FIELDS: &[FieldDef] = &[
         "db_name",
         FieldType::String,
         "Name of the database connection this role uses.",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "username",
         FieldType::String,
         "Name of the existing database user whose password this role rotates. Cannot change.",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "rotation_period",
         FieldType::Duration,
@@ -108,34 +111,34 @@ pub(crate) fn rotate_definition() -> PathDef {
 }
 
 /// LIST `static-roles`.
-pub(crate) async fn list(call: &Call<'_>) -> Result<Option<Response>> {
+pub(crate) async fn list(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
     Response::list(store::list(&call.ctx.storage, Kind::StaticRole).await?)
 }
 
-/// Dispatches `static-roles/:name`.
-pub(crate) async fn handle(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    defs: &'static [FieldDef],
-) -> Result<Option<Response>> {
-    let name = call.name()?;
-    match call.op {
-        Operation::Read => {
-            let Some(role) = load(call.ctx, name).await? else {
-                return Ok(None);
-            };
-            Ok(Some(Response::with_data(
-                describe(call.ctx, name, &role).await?,
-            )))
-        }
-        Operation::Delete => {
-            let _lock = backend.lock.lock().await;
-            call.ctx.services.jobs.unschedule(&static_job(name)).await?;
-            store::delete(&call.ctx.storage, Kind::StaticRole, name).await?;
-            Ok(None)
-        }
-        _ => write(backend, call, name, defs).await,
-    }
+/// The existence check of `static-roles/:name`.
+pub(crate) async fn exists(_: &DatabaseBackend, call: &Call<'_>) -> Result<bool> {
+    fields::exists(call, Kind::StaticRole).await
+}
+
+/// READ `static-roles/:name`: the role and its schedule, no password.
+pub(crate) async fn read(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
+    let Some(role) = load(call.ctx, name).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Response::with_data(
+        describe(call.ctx, name, &role).await?,
+    )))
+}
+
+/// DELETE `static-roles/:name`: the role and its rotation job (the user and
+/// its current password stay in the database).
+pub(crate) async fn delete(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
+    let _lock = backend.lock.lock().await;
+    call.ctx.services.jobs.unschedule(&static_job(name)).await?;
+    store::delete(&call.ctx.storage, Kind::StaticRole, name).await?;
+    Ok(None)
 }
 
 async fn load(ctx: &Context, name: &str) -> Result<Option<StaticRole>> {
@@ -181,29 +184,27 @@ async fn describe(ctx: &Context, name: &str, role: &StaticRole) -> Result<Map<St
     Ok(m)
 }
 
-async fn write(
-    backend: &DatabaseBackend,
-    call: &Call<'_>,
-    name: &str,
-    defs: &'static [FieldDef],
-) -> Result<Option<Response>> {
+/// CREATE/UPDATE `static-roles/:name`: a new role takes over its user with
+/// a first rotation now; an update changes the statements and schedule.
+pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
     let ctx = call.ctx;
-    let fields = FieldData::new(&call.req.data, defs)?;
+    let input = &call.fields;
     let _lock = backend.lock.lock().await;
     let old = load(ctx, name).await?;
-    let username = fields.get_string("username")?;
-    let db_name = fields.get_string("db_name")?;
-    if let Some(t) = fields.get_string("credential_type")?
+    let username = input.get_string("username")?;
+    let db_name = input.get_string("db_name")?;
+    if let Some(t) = input.get_string("credential_type")?
         && t != "password"
     {
         return Err(Error::invalid(format!(
             "credential_type {t:?} is not supported: only \"password\""
         )));
     }
-    let rotation = crate::fields::rotation_from(
-        &fields,
+    let rotation = fields::rotation_from(
+        input,
         old.as_ref().map(|r| &r.rotation),
-        crate::fields::MIN_ROTATION_PERIOD,
+        fields::MIN_ROTATION_PERIOD,
     )?;
     if rotation.period.is_none() && rotation.schedule.is_none() {
         return Err(Error::invalid(
@@ -221,7 +222,7 @@ async fn write(
         if db_name.as_ref().is_some_and(|d| *d != role.db_name) {
             return Err(Error::invalid("cannot update static role db_name"));
         }
-        if let Some(s) = statements(&fields, "rotation_statements")? {
+        if let Some(s) = statements(input, "rotation_statements")? {
             role.rotation_statements = s;
         }
         role.rotation = rotation;
@@ -241,7 +242,7 @@ async fn write(
     let config: DbConfig = store::get(&ctx.storage, Kind::Config, &db_name)
         .await?
         .ok_or_else(|| Error::invalid(format!("unable to find config: {db_name}")))?;
-    if !crate::fields::glob_list_contains(&config.allowed_roles, name) {
+    if !fields::glob_list_contains(&config.allowed_roles, name) {
         return Err(Error::invalid(format!("{name:?} is not an allowed role")));
     }
     // The first rotation happens now, through the same pending/current
@@ -255,7 +256,7 @@ async fn write(
     let role = StaticRole {
         db_name,
         username,
-        rotation_statements: statements(&fields, "rotation_statements")?.unwrap_or_default(),
+        rotation_statements: statements(input, "rotation_statements")?.unwrap_or_default(),
         rotation,
         password: Sensitive::from(""),
         last_vault_rotation: None,
@@ -281,8 +282,8 @@ async fn write(
 }
 
 /// `static-creds/:name`.
-pub(crate) async fn creds(call: &Call<'_>) -> Result<Option<Response>> {
-    let name = call.name()?;
+pub(crate) async fn creds(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = fields::name(call)?;
     let role = load(call.ctx, name)
         .await?
         .ok_or_else(|| Error::invalid(format!("unknown role: {name}")))?;
@@ -312,7 +313,7 @@ pub(crate) async fn creds(call: &Call<'_>) -> Result<Option<Response>> {
 
 /// `rotate-role/:name`.
 pub(crate) async fn rotate(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
-    let name = call.name()?;
+    let name = fields::name(call)?;
     rotation::rotate_static(backend, call.ctx, name, true).await?;
     Ok(None)
 }

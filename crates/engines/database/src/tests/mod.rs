@@ -6,6 +6,7 @@
 mod harness;
 mod test_config;
 mod test_creds;
+mod test_paths;
 mod test_redis_mysql;
 mod test_root;
 mod test_static;
