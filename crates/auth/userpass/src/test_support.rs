@@ -1,14 +1,13 @@
-//! Test harness: the backend over in-memory storage with a manual clock, a
-//! scan of every stored byte, and a recorder counting metrics.
+//! Test harness: the sdk's harness with the userpass backend mounted, login
+//! helpers, and a recorder counting metrics.
 
 use std::net::IpAddr;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
 
-use coffer_sdk::{Backend, Context, ManualClock, MountConfig};
-use coffer_storage::{MemoryStorage, Prefix, Storage, View, list_recursive};
-use coffer_types::{LoginGrant, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, testing};
+use coffer_types::{LoginGrant, Operation, Response, Result};
 use metrics::{
     Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
 };
@@ -16,36 +15,27 @@ use serde_json::{Value, json};
 
 use crate::Userpass;
 
+/// The sdk harness with a userpass backend mounted at `auth/userpass/`.
 pub(crate) struct Harness {
-    pub ctx: Context,
-    pub clock: Arc<ManualClock>,
-    pub raw: Arc<MemoryStorage>,
+    pub t: testing::Harness,
     pub backend: Userpass,
+}
+
+impl Deref for Harness {
+    type Target = testing::Harness;
+    fn deref(&self) -> &testing::Harness {
+        &self.t
+    }
 }
 
 impl Harness {
     pub fn new() -> Self {
-        let raw = Arc::new(MemoryStorage::new());
-        let storage = View::new(raw.clone(), Prefix::new("auth/userpass-test/").unwrap());
-        let clock = Arc::new(ManualClock::new(
-            UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        ));
-        let ctx = Context {
-            storage,
-            config: MountConfig {
-                path: "auth/userpass/".into(),
-                accessor: "test_accessor".into(),
-                default_lease_ttl: Duration::from_secs(768 * 3600),
-                max_lease_ttl: Duration::from_secs(768 * 3600),
-                options: serde_json::Map::new(),
-            },
-            clock: clock.clone(),
-            services: coffer_sdk::Services::default(),
-        };
+        let t = testing::Harness::builder()
+            .mount_path("auth/userpass/")
+            .prefix("auth/userpass-test/")
+            .build();
         Self {
-            ctx,
-            clock,
-            raw,
+            t,
             backend: Userpass::new(),
         }
     }
@@ -57,14 +47,11 @@ impl Harness {
         data: Value,
         addr: Option<IpAddr>,
     ) -> Result<Option<Response>> {
-        let mut req = Request::new(op, path);
-        req.data = data.as_object().cloned().expect("test bodies are objects");
-        req.client_addr = addr;
-        self.backend.handle(&self.ctx, &req).await
+        self.t.call_from(&self.backend, op, path, data, addr).await
     }
 
     pub async fn call(&self, op: Operation, path: &str, data: Value) -> Result<Option<Response>> {
-        self.call_from(op, path, data, None).await
+        self.t.call(&self.backend, op, path, data).await
     }
 
     /// A call that must succeed without a body (204).
@@ -99,27 +86,9 @@ impl Harness {
     pub async fn renew(&self, grant: &LoginGrant) -> Result<LoginGrant> {
         self.backend.renew_login(&self.ctx, grant).await
     }
-
-    /// Every key and value in the underlying store.
-    pub async fn stored(&self) -> Vec<(String, Vec<u8>)> {
-        let mut out = Vec::new();
-        for key in list_recursive(&*self.raw, &Prefix::root()).await.unwrap() {
-            let value = self
-                .raw
-                .get(&key.as_str().try_into().unwrap())
-                .await
-                .unwrap()
-                .unwrap();
-            out.push((key, value));
-        }
-        out
-    }
 }
 
-/// The response's `data` as a JSON value (`null` when absent).
-pub(crate) fn body(resp: &Response) -> Value {
-    resp.data.clone().map(Value::Object).unwrap_or(Value::Null)
-}
+pub(crate) use testing::data as body;
 
 pub(crate) fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -1,12 +1,11 @@
-//! Test harness: an identity store and backend over in-memory storage, a
-//! manual clock and two known auth mounts.
+//! Test harness: the sdk's harness with the identity store and backend
+//! mounted, and two known auth mounts.
 
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
 
-use coffer_sdk::{Backend, Context, ManualClock, MountConfig};
-use coffer_storage::{MemoryStorage, Prefix, Storage, View};
-use coffer_types::{Operation, Request, Response, Result};
+use coffer_sdk::testing;
+use coffer_types::{Operation, Response, Result};
 use serde_json::Value;
 
 use crate::{IdentityBackend, IdentityStore, MountResolver};
@@ -16,12 +15,19 @@ pub(crate) const USERPASS: &str = "auth_userpass_1a2b3c4d";
 /// The accessor of the test's approle mount.
 pub(crate) const APPROLE: &str = "auth_approle_5e6f7a8b";
 
+/// The sdk harness with the identity backend mounted at `identity/`, and
+/// the store behind it (loaded from the same view).
 pub(crate) struct Harness {
-    pub mem: Arc<dyn Storage>,
-    pub clock: Arc<ManualClock>,
+    pub t: testing::Harness,
     pub store: Arc<IdentityStore>,
     pub backend: IdentityBackend,
-    pub ctx: Context,
+}
+
+impl Deref for Harness {
+    type Target = testing::Harness;
+    fn deref(&self) -> &testing::Harness {
+        &self.t
+    }
 }
 
 pub(crate) fn resolver() -> MountResolver {
@@ -32,79 +38,48 @@ pub(crate) fn resolver() -> MountResolver {
     })
 }
 
-fn view(mem: &Arc<dyn Storage>) -> View {
-    View::new(
-        mem.clone(),
-        Prefix::new("sys/identity/").expect("valid prefix"),
-    )
-}
-
 impl Harness {
     pub async fn new() -> Self {
-        let mem: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let clock = Arc::new(ManualClock::new(
-            UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789),
-        ));
-        Self::over(mem, clock).await
+        Self::over(testing::Harness::builder()).await
     }
 
     /// A fresh store and backend loaded from the same storage.
     pub async fn reload(&self) -> Self {
-        Self::over(self.mem.clone(), self.clock.clone()).await
+        Self::over(
+            testing::Harness::builder()
+                .physical(self.physical.clone())
+                .clock(self.clock.clone()),
+        )
+        .await
     }
 
-    async fn over(mem: Arc<dyn Storage>, clock: Arc<ManualClock>) -> Self {
+    async fn over(builder: testing::HarnessBuilder) -> Self {
+        let t = builder
+            .mount_path("identity/")
+            .accessor("identity_0a1b2c3d")
+            .prefix("sys/identity/")
+            .build();
         let store = Arc::new(
-            IdentityStore::load(view(&mem), clock.clone())
+            IdentityStore::load(t.ctx.storage.clone(), t.clock.clone())
                 .await
                 .expect("store loads"),
         );
         let backend = IdentityBackend::new(store.clone(), resolver());
-        let ctx = Context {
-            storage: view(&mem),
-            config: MountConfig {
-                path: "identity/".into(),
-                accessor: "identity_0a1b2c3d".into(),
-                ..MountConfig::default()
-            },
-            clock: clock.clone(),
-            services: coffer_sdk::Services::default(),
-        };
-        Self {
-            mem,
-            clock,
-            store,
-            backend,
-            ctx,
-        }
+        Self { t, store, backend }
     }
 
     pub async fn call(&self, op: Operation, path: &str, data: Value) -> Result<Option<Response>> {
-        let mut req = Request::new(op, path);
-        req.data = data.as_object().cloned().expect("test bodies are objects");
-        self.backend.handle(&self.ctx, &req).await
+        self.t.call(&self.backend, op, path, data).await
     }
 
     /// A call that must succeed with a body; returns its `data`.
     pub async fn ok(&self, op: Operation, path: &str, data: Value) -> Value {
-        let resp = self
-            .call(op, path, data)
-            .await
-            .unwrap_or_else(|e| panic!("{op} {path}: {e}"))
-            .unwrap_or_else(|| panic!("{op} {path}: no body"));
-        resp.data.map(Value::Object).unwrap_or(Value::Null)
+        self.t.ok_data(&self.backend, op, path, data).await
     }
 
     /// A call that must fail; returns (status, message).
     pub async fn err(&self, op: Operation, path: &str, data: Value) -> (u16, String) {
-        match self.call(op, path, data).await {
-            Ok(_) => panic!("{op} {path}: succeeded"),
-            Err(e) => (e.status(), e.messages().join("; ")),
-        }
-    }
-
-    /// Advances the clock by whole seconds.
-    pub fn advance(&self, secs: u64) {
-        self.clock.advance(Duration::from_secs(secs));
+        let e = self.t.err(&self.backend, op, path, data).await;
+        (e.status(), e.messages().join("; "))
     }
 }

@@ -2,7 +2,6 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
-use std::time::{Duration, UNIX_EPOCH};
 
 use coffer_sdk::ManualClock;
 use coffer_storage::{MemoryStorage, Prefix, Storage, View};
@@ -34,9 +33,7 @@ impl Harness {
 
     async fn with_options(options: QuotaOptions) -> Self {
         let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-        let clock = Arc::new(ManualClock::new(
-            UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-        ));
+        let clock = Arc::new(ManualClock::new(coffer_sdk::testing::start()));
         let mgr = QuotaManager::load_with_options(Self::view_of(&storage), clock.clone(), options)
             .await
             .expect("load");
