@@ -1,30 +1,18 @@
-//! KV version 2: versioned secrets. This file declares the path table and
-//! routes each request to its path family (`path_*.rs`).
+//! KV version 2: versioned secrets. This file declares the path table (each
+//! path family's handlers live in `path_*.rs`) and answers the requests
+//! Vault's engine refuses before routing.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Clock, Context, FieldData, PathDef, RouteTable};
+use coffer_sdk::{Backend, Call, Clock, Context, Path, PathDef, PathTable, handler};
 use coffer_storage::View;
 use coffer_types::timestamp::Timestamp;
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Operation, Request, Response, Result};
 
 use crate::kv2_store::{self, KeyLocks, Kv2Cache};
 use crate::{path_config, path_data, path_delete, path_metadata, path_subkeys};
 
-/// Which path family a request belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Route {
-    Config,
-    Data,
-    Metadata,
-    Delete,
-    Undelete,
-    Destroy,
-    Subkeys,
-    Invalid,
-}
-
-/// What the path handlers get: the mount's storage, the clock, and the
-/// per-key write locks.
+/// What the path handlers share besides the call: the mount's storage, the
+/// clock, and this backend's per-key write locks and cache.
 pub(crate) struct Env<'a> {
     pub storage: &'a View,
     pub clock: &'a dyn Clock,
@@ -60,10 +48,24 @@ their version numbers.";
 /// The paths below the mount whose non-LIST use Vault answers with a warning.
 const ROOTS: &[&str] = &["metadata", "data", "delete", "undelete", "destroy"];
 
+/// The catch-all after the real paths: every other path is Vault's "invalid
+/// path" 404. It declares no fields and takes any body, since it refuses the
+/// request whatever it carries.
+fn invalid_definition() -> PathDef {
+    PathDef {
+        pattern: "*path",
+        fields: &[],
+        operations: ALL_OPERATIONS,
+        existence_check: false,
+        synopsis: "Invalid path for a versioned K/V secrets engine.",
+        description: BACKEND_HELP,
+    }
+}
+
 /// The KV version 2 secrets engine (Vault's versioned KV).
 #[derive(Debug)]
 pub struct KvV2 {
-    table: RouteTable<Route>,
+    table: PathTable<KvV2>,
     locks: KeyLocks,
     cache: Kv2Cache,
 }
@@ -72,35 +74,45 @@ impl KvV2 {
     /// The engine with its path table.
     pub fn new() -> Self {
         Self {
-            table: RouteTable::new(vec![
-                (path_config::definition(), Route::Config),
-                (path_data::definition(), Route::Data),
-                (path_metadata::definition(), Route::Metadata),
-                (path_delete::delete_definition(), Route::Delete),
-                (path_delete::undelete_definition(), Route::Undelete),
-                (path_delete::destroy_definition(), Route::Destroy),
-                (path_subkeys::definition(), Route::Subkeys),
-                (
-                    PathDef {
-                        pattern: "*path",
-                        fields: &[],
-                        operations: ALL_OPERATIONS,
-                        existence_check: false,
-                        synopsis: "Invalid path for a versioned K/V secrets engine.",
-                        description: BACKEND_HELP,
-                    },
-                    Route::Invalid,
-                ),
+            table: PathTable::new(vec![
+                Path::new(path_config::definition())
+                    .read(handler!(path_config::read))
+                    .update(handler!(path_config::write)),
+                Path::new(path_data::definition())
+                    .read(handler!(path_data::read))
+                    .update(handler!(path_data::write))
+                    .patch(handler!(path_data::patch))
+                    .delete(handler!(path_data::delete_latest))
+                    .existence(handler!(key_exists)),
+                Path::new(path_metadata::definition())
+                    .read(handler!(path_metadata::read))
+                    .update(handler!(path_metadata::write))
+                    .patch(handler!(path_metadata::patch))
+                    .delete(handler!(path_metadata::delete_all))
+                    .list(handler!(path_metadata::list))
+                    .existence(handler!(key_exists)),
+                Path::new(path_delete::delete_definition())
+                    .update(handler!(path_delete::delete_versions)),
+                Path::new(path_delete::undelete_definition())
+                    .update(handler!(path_delete::undelete_versions)),
+                Path::new(path_delete::destroy_definition())
+                    .update(handler!(path_delete::destroy_versions)),
+                Path::new(path_subkeys::definition()).read(handler!(path_subkeys::read)),
+                Path::new(invalid_definition())
+                    .read(handler!(invalid_path))
+                    .update(handler!(invalid_path))
+                    .patch(handler!(invalid_path))
+                    .delete(handler!(invalid_path))
+                    .list(handler!(invalid_path))
+                    .arbitrary_input(),
             ]),
             locks: KeyLocks::new(),
             cache: Kv2Cache::new(),
         }
     }
-}
 
-impl KvV2 {
-    /// What the path handlers of one request get.
-    fn env<'a>(&'a self, ctx: &'a Context) -> Env<'a> {
+    /// What the path handlers of one request share.
+    pub(crate) fn env<'a>(&'a self, ctx: &'a Context) -> Env<'a> {
         Env {
             storage: &ctx.storage,
             clock: &*ctx.clock,
@@ -125,7 +137,7 @@ fn not_found_with_warning(warning: String) -> Response {
     }
 }
 
-fn invalid_path(op: Operation) -> Response {
+fn invalid_path_response(op: Operation) -> Response {
     let sub = match op {
         Operation::Create | Operation::Update => "put",
         Operation::Patch => "patch",
@@ -138,70 +150,61 @@ fn invalid_path(op: Operation) -> Response {
     ))
 }
 
-/// `data/` takes a secret path that is non-empty and does not end in `/`.
-fn is_bad_data_path(route: Route, path: &str) -> bool {
-    route == Route::Data && (path.is_empty() || path.ends_with('/'))
+/// Every operation on a path no declaration covers.
+async fn invalid_path(_: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    Ok(Some(invalid_path_response(call.op)))
+}
+
+/// What Vault's engine answers before routing (help aside): a non-LIST
+/// operation on a root (`data`, `metadata`, ...), and any operation on a
+/// `data/` path that names no secret (empty, or ending in `/`), are 404s
+/// with a warning.
+fn refused_before_routing(req: &Request) -> Option<Response> {
+    let op = req.op();
+    if op == Operation::Help {
+        return None;
+    }
+    if op != Operation::List && ROOTS.contains(&req.path.as_str()) {
+        return Some(not_found_with_warning(
+            "Non-listing operations on the root of a K/V v2 mount are not supported.".into(),
+        ));
+    }
+    let no_secret = req.path == "data"
+        || req
+            .path
+            .strip_prefix("data/")
+            .is_some_and(|p| p.is_empty() || p.ends_with('/'));
+    no_secret.then(|| invalid_path_response(op))
+}
+
+/// The existence check of `data/` and `metadata/`: whether the key has
+/// metadata (a malformed path names no key).
+async fn key_exists(b: &KvV2, call: &Call<'_>) -> Result<bool> {
+    let path = call.capture("path");
+    if path.is_empty() || kv2_store::meta_key(path).is_err() {
+        return Ok(false);
+    }
+    Ok(kv2_store::load_meta_shared(&b.env(call.ctx), path)
+        .await?
+        .is_some())
 }
 
 #[async_trait]
 impl Backend for KvV2 {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
-    }
-
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
+        if let Some(resp) = refused_before_routing(req) {
+            return Ok(Some(resp));
         }
-        if op != Operation::List && ROOTS.contains(&req.path.as_str()) {
-            return Ok(Some(not_found_with_warning(
-                "Non-listing operations on the root of a K/V v2 mount are not supported.".into(),
-            )));
-        }
-        let matched = self.table.route(&req.path)?;
-        let path = matched.captures.get("path");
-        if matched.route == Route::Invalid || is_bad_data_path(matched.route, path) {
-            return Ok(Some(invalid_path(op)));
-        }
-        matched.require_operation(op)?;
-        let fields = FieldData::new(&req.data, matched.def.fields)?;
-        let env = self.env(ctx);
-        match matched.route {
-            Route::Config => path_config::handle(&env, op, &fields).await,
-            Route::Data => path_data::handle(&env, op, path, &fields).await,
-            Route::Metadata => path_metadata::handle(&env, op, path, &fields).await,
-            Route::Delete => path_delete::delete_versions(&env, path, &fields).await,
-            Route::Undelete => path_delete::undelete_versions(&env, path, &fields).await,
-            Route::Destroy => path_delete::destroy_versions(&env, path, &fields).await,
-            Route::Subkeys => path_subkeys::read(&env, path, &fields).await,
-            Route::Invalid => Ok(Some(invalid_path(op))),
-        }
+        self.table.dispatch(self, ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let Some(matched) = self.table.matches(&req.path) else {
-            return Ok(None);
-        };
-        if !matches!(matched.route, Route::Data | Route::Metadata) {
-            return Ok(None);
-        }
-        let path = matched.captures.get("path");
-        if path.is_empty() || kv2_store::meta_key(path).is_err() {
-            return Ok(Some(false));
-        }
-        Ok(Some(
-            kv2_store::load_meta_shared(&self.env(ctx), path)
-                .await?
-                .is_some(),
-        ))
+        self.table.exists(self, ctx, req).await
     }
-}
 
-/// Fails with 405 for operations a handler does not implement (the table
-/// already refuses undeclared ones; this keeps every `match` total).
-pub(crate) fn unsupported() -> Error {
-    Error::unsupported("unsupported operation")
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
+    }
 }
 
 #[cfg(test)]
@@ -335,5 +338,100 @@ mod tests {
         assert_eq!(kv.exists(&h.ctx, &config).await.unwrap(), None);
         let bad = Request::new(Operation::Update, "data/a/../b");
         assert_eq!(kv.exists(&h.ctx, &bad).await.unwrap(), Some(false));
+    }
+
+    #[test]
+    fn declarations_are_vaults_paths() {
+        use Operation::*;
+        let kv = KvV2::new();
+        let names = |def: &PathDef| def.fields.iter().map(|f| f.name).collect::<Vec<_>>();
+        let got: Vec<_> = kv
+            .paths()
+            .into_iter()
+            .map(|d| (d.pattern, d.operations, d.existence_check, names(d)))
+            .collect();
+        let want: Vec<(&str, &[Operation], bool, Vec<&str>)> = vec![
+            (
+                "config",
+                &[Read, Update],
+                false,
+                vec!["max_versions", "cas_required", "delete_version_after"],
+            ),
+            (
+                "data/*path",
+                &[Read, Create, Update, Patch, Delete],
+                true,
+                vec!["version", "options", "data"],
+            ),
+            (
+                "metadata/*path",
+                &[Read, Create, Update, Patch, Delete, List],
+                true,
+                vec![
+                    "cas_required",
+                    "max_versions",
+                    "delete_version_after",
+                    "custom_metadata",
+                ],
+            ),
+            ("delete/*path", &[Update], false, vec!["versions"]),
+            ("undelete/*path", &[Update], false, vec!["versions"]),
+            ("destroy/*path", &[Update], false, vec!["versions"]),
+            ("subkeys/*path", &[Read], false, vec!["depth", "version"]),
+            ("*path", ALL_OPERATIONS, false, vec![]),
+        ];
+        assert_eq!(got, want);
+        let data = kv.paths()[1].fields.iter().find(|f| f.name == "data");
+        assert!(data.is_some_and(|f| f.sensitive && f.required));
+        let special = kv.special_paths();
+        assert!(special.unauthenticated.is_empty() && special.root.is_empty());
+    }
+
+    #[tokio::test]
+    async fn unknown_fields_are_a_warning_except_on_invalid_paths() {
+        let h = Harness::new();
+        let kv = KvV2::new();
+        let resp = h
+            .call(
+                &kv,
+                Operation::Update,
+                "config",
+                json!({"max_versions": 3, "zeta": 1, "alpha": 2}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            resp.warnings,
+            ["Endpoint ignored these unrecognized parameters: [alpha zeta]"]
+        );
+        let resp = h
+            .call(&kv, Operation::Read, "config", json!({}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(body(&resp)["max_versions"], 3);
+        assert!(resp.warnings.is_empty());
+        let resp = h
+            .call(
+                &kv,
+                Operation::Update,
+                "data/app",
+                json!({"data": {"a": 1}, "extra": true}),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(body(&resp)["version"], 1);
+        assert_eq!(
+            resp.warnings,
+            ["Endpoint ignored these unrecognized parameters: [extra]"]
+        );
+        let resp = h
+            .call(&kv, Operation::Update, "nowhere", json!({"extra": true}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(resp.warnings.len(), 1, "{:?}", resp.warnings);
     }
 }

@@ -1,31 +1,30 @@
 //! `config`: the mount-wide KV v2 settings.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result, format_duration, parse_duration};
 use serde_json::{Map, Value};
 
-use crate::KvError;
-use crate::kv2::{Env, unsupported};
 use crate::kv2_store::{self, Config};
+use crate::{KvError, KvV2};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new(
         "max_versions",
         FieldType::Int,
         "The number of versions to keep for each key. Defaults to 10",
-    ),
+    ).default(FieldDefault::Int(0)),
     FieldDef::new(
         "cas_required",
         FieldType::Bool,
         "If true, the backend will require the cas parameter to be set for each write",
-    ),
+    ).default(FieldDefault::Bool(false)),
     // A signed duration: negative disables, so it is parsed here rather than
     // by FieldType::Duration, which refuses negatives.
     FieldDef::new(
         "delete_version_after",
         FieldType::Any,
         "If set, the length of time before a version is deleted. A negative duration disables the use of delete_version_after on all keys. A zero duration clears the current setting. Accepts a Go duration format string.",
-    ),
+    ).default(FieldDefault::Str("0s")),
 ];
 
 /// The declaration of `config`.
@@ -40,19 +39,6 @@ pub(crate) fn definition() -> PathDef {
     }
 }
 
-/// Handles `config`.
-pub(crate) async fn handle(
-    env: &Env<'_>,
-    op: Operation,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    match op {
-        Operation::Read => read(env).await,
-        Operation::Create | Operation::Update => write(env, fields).await,
-        _ => Err(unsupported()),
-    }
-}
-
 /// `delete_version_after` as Go prints a duration; the disabled marker is `-1s`.
 pub(crate) fn format_signed_secs(secs: i64) -> String {
     if secs < 0 {
@@ -64,7 +50,9 @@ pub(crate) fn format_signed_secs(secs: i64) -> String {
     format_duration(std::time::Duration::from_secs(secs.unsigned_abs()))
 }
 
-async fn read(env: &Env<'_>) -> Result<Option<Response>> {
+/// `GET config`.
+pub(crate) async fn read(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
     let config = kv2_store::load_config(env).await?;
     let mut data = Map::new();
     data.insert("cas_required".into(), Value::Bool(config.cas_required));
@@ -112,7 +100,10 @@ fn signed_duration(value: &Value) -> Result<i64, KvError> {
     Ok(i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-async fn write(env: &Env<'_>, fields: &FieldData<'_>) -> Result<Option<Response>> {
+/// `POST config`: changes the settings given, keeps the others.
+pub(crate) async fn write(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let fields = &call.fields;
     let max = max_versions(fields)?;
     let cas = fields.get_bool("cas_required")?;
     let dva = fields

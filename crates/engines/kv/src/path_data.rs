@@ -1,20 +1,21 @@
 //! `data/:path`: read a version, write a new one, patch the latest, and
 //! soft-delete the latest.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::KvError;
-use crate::kv2::{Env, unsupported};
+use crate::kv2::Env;
 use crate::kv2_store::{self, Config, KeyMeta};
+use crate::{KvError, KvV2};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new(
         "version",
         FieldType::Int,
         "If provided during a read, the value at the version number will be returned",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
     FieldDef::new(
         "options",
         FieldType::Map,
@@ -24,7 +25,9 @@ const FIELDS: &[FieldDef] = &[
         "data",
         FieldType::Map,
         "The contents of the data map will be stored and returned on read.",
-    ),
+    )
+    .required()
+    .sensitive(),
 ];
 
 /// The declaration of `data/:path`.
@@ -45,22 +48,6 @@ pub(crate) fn definition() -> PathDef {
     }
 }
 
-/// Handles `data/:path`.
-pub(crate) async fn handle(
-    env: &Env<'_>,
-    op: Operation,
-    path: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    match op {
-        Operation::Read => read(env, path, fields).await,
-        Operation::Create | Operation::Update => write(env, path, fields).await,
-        Operation::Patch => patch(env, path, fields).await,
-        Operation::Delete => delete_latest(env, path).await,
-        _ => Err(unsupported()),
-    }
-}
-
 /// The version a read asks for: `version` when positive, else the latest.
 pub(crate) fn requested_version(fields: &FieldData<'_>, meta: &KeyMeta) -> Result<u64> {
     Ok(match fields.get_int("version")? {
@@ -78,7 +65,11 @@ pub(crate) fn gone(data: Map<String, Value>) -> Response {
     }
 }
 
-async fn read(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Option<Response>> {
+/// `GET data/:path`: a version with its metadata.
+pub(crate) async fn read(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     let Some(meta) = kv2_store::load_meta_shared(env, path).await? else {
         return Err(Error::not_found());
     };
@@ -167,7 +158,11 @@ async fn store_new_version(
     Ok(Some(Response::with_data(meta.version_json(number, vm))))
 }
 
-async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Option<Response>> {
+/// `POST data/:path`: a new version.
+pub(crate) async fn write(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     if path.is_empty() {
         return Err(KvError::MissingPath.into());
     }
@@ -182,7 +177,11 @@ async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     store_new_version(env, path, &config, meta, data).await
 }
 
-async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Option<Response>> {
+/// `PATCH data/:path`: a new version merged from the latest.
+pub(crate) async fn patch(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     let Some(patch) = fields.get_map("data")? else {
         return Err(KvError::NoDataProvided.into());
     };
@@ -210,7 +209,10 @@ async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     store_new_version(env, path, &config, meta, &merged).await
 }
 
-async fn delete_latest(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
+/// `DELETE data/:path`: soft-deletes the latest version.
+pub(crate) async fn delete_latest(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
     let _guard = env.locks.lock(path).await;
     let Some(mut meta) = kv2_store::load_meta(env, path).await? else {
         return Ok(None);

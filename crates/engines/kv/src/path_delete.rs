@@ -1,31 +1,31 @@
 //! `delete/:path`, `undelete/:path` and `destroy/:path`: change the state of
 //! chosen versions.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result};
 use serde_json::Value;
 
-use crate::KvError;
-use crate::kv2::Env;
 use crate::kv2_store;
+use crate::{KvError, KvV2};
 
 const DELETE_FIELDS: &[FieldDef] = &[FieldDef::new(
     "versions",
     FieldType::Any,
     "The versions to be archived. The versioned data will not be deleted, but it will no longer be returned in normal get requests.",
-)];
+).required()];
 
 const UNDELETE_FIELDS: &[FieldDef] = &[FieldDef::new(
     "versions",
     FieldType::Any,
     "The versions to unarchive. The versions will be restored and their data will be returned on normal get requests.",
-)];
+).required()];
 
 const DESTROY_FIELDS: &[FieldDef] = &[FieldDef::new(
     "versions",
     FieldType::Any,
     "The versions to destroy. Their data will be permanently deleted.",
-)];
+)
+.required()];
 
 const UPDATE: &[Operation] = &[Operation::Update];
 
@@ -125,11 +125,10 @@ fn parse_versions(fields: &FieldData<'_>, missing: KvError) -> Result<Vec<u64>, 
 }
 
 /// `POST delete/:path`: soft-deletes the listed versions.
-pub(crate) async fn delete_versions(
-    env: &Env<'_>,
-    path: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
+pub(crate) async fn delete_versions(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     let list = parse_versions(fields, KvError::NoVersionNumber)?;
     if path.is_empty() {
         return Ok(None);
@@ -150,11 +149,10 @@ pub(crate) async fn delete_versions(
 
 /// `POST undelete/:path`: restores the listed versions (not destroyed ones),
 /// rescheduling their deletion if `delete_version_after` applies.
-pub(crate) async fn undelete_versions(
-    env: &Env<'_>,
-    path: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
+pub(crate) async fn undelete_versions(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     let list = parse_versions(fields, KvError::NoVersionNumber)?;
     if path.is_empty() {
         return Ok(None);
@@ -176,11 +174,10 @@ pub(crate) async fn undelete_versions(
 
 /// `POST destroy/:path`: marks the listed versions destroyed and removes
 /// their data for good.
-pub(crate) async fn destroy_versions(
-    env: &Env<'_>,
-    path: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
+pub(crate) async fn destroy_versions(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     let list = parse_versions(fields, KvError::NoVersionNumberToDestroy)?;
     if path.is_empty() {
         return Ok(None);

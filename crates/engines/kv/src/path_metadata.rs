@@ -3,33 +3,32 @@
 
 use std::collections::BTreeMap;
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, PathDef};
 use coffer_storage::{Storage, WriteOp};
 use coffer_types::timestamp::rfc3339_or_empty;
 use coffer_types::{Error, Operation, Response, Result, format_duration};
 use serde_json::{Map, Value};
 
-use crate::KvError;
-use crate::kv2::{Env, unsupported};
 use crate::kv2_store::{self, KeyMeta};
 use crate::path_config::max_versions;
+use crate::{KvError, KvV2};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new(
         "cas_required",
         FieldType::Bool,
         "If true the key will require the cas parameter to be set on all write requests. If false, the backend's configuration will be used.",
-    ),
+    ).default(FieldDefault::Bool(false)),
     FieldDef::new(
         "max_versions",
         FieldType::Int,
         "The number of versions to keep. If not set, the backend's configured max version is used.",
-    ),
+    ).default(FieldDefault::Int(0)),
     FieldDef::new(
         "delete_version_after",
         FieldType::Duration,
         "The length of time before a version is deleted. If not set, the backend's configured delete_version_after is used. Cannot be greater than the backend's delete_version_after. A zero duration clears the current setting. A negative duration will cause an error.",
-    ),
+    ).default(FieldDefault::Str("0s")),
     FieldDef::new(
         "custom_metadata",
         FieldType::Map,
@@ -53,23 +52,6 @@ pub(crate) fn definition() -> PathDef {
         existence_check: true,
         synopsis: "Allows interaction with key metadata and settings in the KV store.",
         description: "This endpoint allows for reading, information about a key in the key-value store, writing key settings, and permanently deleting a key and all versions.",
-    }
-}
-
-/// Handles `metadata/:path`.
-pub(crate) async fn handle(
-    env: &Env<'_>,
-    op: Operation,
-    path: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    match op {
-        Operation::Read => read(env, path).await,
-        Operation::Create | Operation::Update => write(env, path, fields).await,
-        Operation::Patch => patch(env, path, fields).await,
-        Operation::Delete => delete_all(env, path).await,
-        Operation::List => list(env, path).await,
-        Operation::Help => Err(unsupported()),
     }
 }
 
@@ -169,7 +151,10 @@ fn cas_warning(requested: Option<bool>, mount_requires: bool) -> Option<Response
     })
 }
 
-async fn read(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
+/// `GET metadata/:path`: the key's settings and every version's state.
+pub(crate) async fn read(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
     if path.is_empty() {
         return Err(Error::not_found());
     }
@@ -248,7 +233,11 @@ impl Settings {
     }
 }
 
-async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Option<Response>> {
+/// `POST metadata/:path`: sets the key's settings, creating the key.
+pub(crate) async fn write(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     if path.is_empty() {
         return Err(KvError::MissingPath.into());
     }
@@ -285,7 +274,11 @@ async fn write(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     Ok(response)
 }
 
-async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Option<Response>> {
+/// `PATCH metadata/:path`: changes the settings given of an existing key.
+pub(crate) async fn patch(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     if path.is_empty() {
         return Err(KvError::MissingPath.into());
     }
@@ -316,7 +309,10 @@ async fn patch(env: &Env<'_>, path: &str, fields: &FieldData<'_>) -> Result<Opti
     Ok(response)
 }
 
-async fn delete_all(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
+/// `DELETE metadata/:path`: the key and every version, for good.
+pub(crate) async fn delete_all(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
     if path.is_empty() {
         return Ok(None);
     }
@@ -334,7 +330,10 @@ async fn delete_all(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
     Ok(None)
 }
 
-async fn list(env: &Env<'_>, path: &str) -> Result<Option<Response>> {
+/// `LIST metadata/:path`: the keys and folders below it.
+pub(crate) async fn list(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
     let prefix = kv2_store::meta_prefix(path)?;
     Response::list(env.storage.list(&prefix).await?)
 }

@@ -1,11 +1,11 @@
 //! `subkeys/:path`: the structure of a version with every value replaced by
 //! `null`.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldDefault, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::kv2::Env;
+use crate::KvV2;
 use crate::kv2_store;
 use crate::path_data::{gone, requested_version};
 
@@ -14,12 +14,14 @@ const FIELDS: &[FieldDef] = &[
         "depth",
         FieldType::Int,
         "The maximum depth to traverse. No limit will be imposed if not provided or if 0.",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
     FieldDef::new(
         "version",
         FieldType::Int,
         "Specifies which version to retrieve. If not provided, the current version will be used.",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
 ];
 
 /// The declaration of `subkeys/:path`.
@@ -50,11 +52,10 @@ fn remove_values(map: &mut Map<String, Value>, depth: i64, max_depth: i64) {
 }
 
 /// `GET subkeys/:path`.
-pub(crate) async fn read(
-    env: &Env<'_>,
-    path: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
+pub(crate) async fn read(b: &KvV2, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &b.env(call.ctx);
+    let path = call.capture("path");
+    let fields = &call.fields;
     let depth = fields.get_int("depth")?.unwrap_or(0);
     if path.is_empty() {
         return Err(Error::not_found());
