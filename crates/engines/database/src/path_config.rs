@@ -548,6 +548,7 @@ fn unsupported_warnings(input: &FieldData<'_>) -> Vec<String> {
         .filter(|f| match input.raw(f) {
             None | Some(Value::Bool(false)) => false,
             Some(Value::String(s)) => !matches!(s.trim(), "" | "false" | "0"),
+            Some(Value::Number(n)) => n.as_i64() != Some(0),
             Some(_) => true,
         })
         .map(|f| format!("{f} is not supported by Coffer and was ignored"))
