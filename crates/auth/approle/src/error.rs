@@ -1,7 +1,6 @@
 //! The method's typed errors and their mapping onto Coffer's error kinds.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why an AppRole request failed. Messages are Vault's and never contain a
 /// secret id (role names, accessors and CIDR blocks are not secret).
@@ -131,53 +130,39 @@ pub enum AppRoleError {
     Storage(#[from] StorageError),
 }
 
-impl AppRoleError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            AppRoleError::Missing(_)
-            | AppRoleError::InvalidCredentials
-            | AppRoleError::RoleNameTooLong
-            | AppRoleError::ValueTooLong
-            | AppRoleError::NoConstraint
-            | AppRoleError::RoleIdInUse
-            | AppRoleError::LocalSecretIdsImmutable
-            | AppRoleError::Negative(_)
-            | AppRoleError::NumUsesTooHigh
-            | AppRoleError::TtlTooLong
-            | AppRoleError::BindSecretIdNotSet
-            | AppRoleError::InvalidRoleCidrs
-            | AppRoleError::InvalidCidrs
-            | AppRoleError::InvalidTokenCidrs
-            | AppRoleError::CidrNotSubset { .. }
-            | AppRoleError::SecretIdCidr(_)
-            | AppRoleError::RoleCidr(_)
-            | AppRoleError::Metadata(_)
-            | AppRoleError::SecretIdExists
-            | AppRoleError::PeriodTooLong { .. }
-            | AppRoleError::TtlAboveMax
-            | AppRoleError::MaxBelowTtl
-            | AppRoleError::RoleGoneDuringRenewal(_)
-            | AppRoleError::NoRoleInGrant
-            | AppRoleError::RoleDoesNotExist(_)
-            | AppRoleError::InvalidSecretId
-            | AppRoleError::TokenBoundCidrs(_) => ErrorKind::InvalidRequest,
-            AppRoleError::InvalidAccessor => ErrorKind::PermissionDenied,
-            AppRoleError::RoleNotFound(_)
-            | AppRoleError::UnsupportedPath
-            | AppRoleError::AccessorNotFound(_) => ErrorKind::NotFound,
-            AppRoleError::NoConnectionInfo
-            | AppRoleError::Corrupt(_)
-            | AppRoleError::Encode(_)
-            | AppRoleError::Random(_) => ErrorKind::Internal,
-            AppRoleError::Storage(e) => e.kind(),
-        }
-    }
-}
-
-impl From<AppRoleError> for Error {
-    fn from(err: AppRoleError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    AppRoleError {
+        Missing(_)
+        | InvalidCredentials
+        | RoleNameTooLong
+        | ValueTooLong
+        | NoConstraint
+        | RoleIdInUse
+        | LocalSecretIdsImmutable
+        | Negative(_)
+        | NumUsesTooHigh
+        | TtlTooLong
+        | BindSecretIdNotSet
+        | InvalidRoleCidrs
+        | InvalidCidrs
+        | InvalidTokenCidrs
+        | CidrNotSubset { .. }
+        | SecretIdCidr(_)
+        | RoleCidr(_)
+        | Metadata(_)
+        | SecretIdExists
+        | PeriodTooLong { .. }
+        | TtlAboveMax
+        | MaxBelowTtl
+        | RoleGoneDuringRenewal(_)
+        | NoRoleInGrant
+        | RoleDoesNotExist(_)
+        | InvalidSecretId
+        | TokenBoundCidrs(_) => InvalidRequest,
+        InvalidAccessor => PermissionDenied,
+        RoleNotFound(_) | UnsupportedPath | AccessorNotFound(_) => NotFound,
+        NoConnectionInfo | Corrupt(_) | Encode(_) | Random(_) => Internal,
+        Storage(e) => e.kind(),
     }
 }
 
@@ -190,6 +175,7 @@ impl From<coffer_crypto::CryptoError> for AppRoleError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn kinds_map_to_vault_status_codes() {

@@ -2,7 +2,6 @@
 
 use coffer_crypto::CryptoError;
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why a userpass request failed. Messages are Vault's and never contain a
 /// password or a password hash.
@@ -51,36 +50,26 @@ pub enum UserpassError {
     Storage(#[from] StorageError),
 }
 
-impl UserpassError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            UserpassError::MissingPassword
-            | UserpassError::UserNotFound
-            | UserpassError::InvalidCredentials
-            | UserpassError::UserGone
-            | UserpassError::PoliciesChanged
-            | UserpassError::MissingUsername => ErrorKind::InvalidRequest,
-            UserpassError::InvalidUsername => ErrorKind::NotFound,
-            UserpassError::AddressNotAllowed => ErrorKind::PermissionDenied,
-            UserpassError::Corrupt | UserpassError::Encode | UserpassError::HashTask => {
-                ErrorKind::Internal
-            }
-            UserpassError::Crypto(e) => e.kind(),
-            UserpassError::Storage(e) => e.kind(),
-        }
-    }
-}
-
-impl From<UserpassError> for Error {
-    fn from(err: UserpassError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    UserpassError {
+        MissingPassword
+        | UserNotFound
+        | InvalidCredentials
+        | UserGone
+        | PoliciesChanged
+        | MissingUsername => InvalidRequest,
+        InvalidUsername => NotFound,
+        AddressNotAllowed => PermissionDenied,
+        Corrupt | Encode | HashTask => Internal,
+        Crypto(e) => e.kind(),
+        Storage(e) => e.kind(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn kinds_map_to_vault_status_codes() {

@@ -1,7 +1,6 @@
 //! The engine's typed errors and their mapping onto Coffer's error kinds.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why a KV or cubbyhole request failed. Messages are Vault's, word for word,
 /// and never contain secret values.
@@ -66,40 +65,29 @@ pub enum KvError {
     Storage(#[from] StorageError),
 }
 
-impl KvError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            KvError::CasMismatch => ErrorKind::CasMismatch,
-            KvError::MissingPath
-            | KvError::MissingDataFields
-            | KvError::NoDataProvided
-            | KvError::CasRequired
-            | KvError::CasParse
-            | KvError::NoVersionNumber
-            | KvError::NoVersionNumberToDestroy
-            | KvError::ClientTokenEmpty
-            | KvError::InvalidField { .. }
-            | KvError::CustomMetadata(_)
-            | KvError::InvalidVersion(_) => ErrorKind::InvalidRequest,
-            KvError::InvalidScope
-            | KvError::Corrupt(_)
-            | KvError::Encode(_)
-            | KvError::MissingVersionData => ErrorKind::Internal,
-            KvError::Storage(e) => e.kind(),
-        }
-    }
-}
-
-impl From<KvError> for Error {
-    fn from(err: KvError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    KvError {
+        CasMismatch => CasMismatch,
+        MissingPath
+        | MissingDataFields
+        | NoDataProvided
+        | CasRequired
+        | CasParse
+        | NoVersionNumber
+        | NoVersionNumberToDestroy
+        | ClientTokenEmpty
+        | InvalidField { .. }
+        | CustomMetadata(_)
+        | InvalidVersion(_) => InvalidRequest,
+        InvalidScope | Corrupt(_) | Encode(_) | MissingVersionData => Internal,
+        Storage(e) => e.kind(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn kinds_map_to_vault_status_codes() {

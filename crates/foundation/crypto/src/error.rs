@@ -1,7 +1,5 @@
 //! Crypto errors. Messages never contain key material or plaintext.
 
-use coffer_types::ErrorKind;
-
 /// Why a cryptographic operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -42,23 +40,21 @@ pub enum CryptoError {
     PasswordHash,
 }
 
-impl CryptoError {
+coffer_types::error_kinds! {
     /// The error kind, which decides the HTTP status: bad split parameters
     /// and unusable key shares are the client's fault (400); everything else
     /// is a server-side failure (500).
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            CryptoError::InvalidParameters(_) | CryptoError::InvalidShares(_) => {
-                ErrorKind::InvalidRequest
-            }
-            _ => ErrorKind::Internal,
-        }
-    }
-}
-
-impl From<CryptoError> for coffer_types::Error {
-    fn from(err: CryptoError) -> Self {
-        coffer_types::Error::new(err.kind(), err.to_string())
+    CryptoError {
+        InvalidParameters(_) | InvalidShares(_) => InvalidRequest,
+        Random
+        | Decrypt
+        | Encrypt
+        | UnknownTerm(_)
+        | UnsupportedVersion(_)
+        | Truncated
+        | InvalidKeyring(_)
+        | TermsExhausted
+        | PasswordHash => Internal,
     }
 }
 

@@ -149,9 +149,47 @@ impl Error {
     }
 }
 
-impl From<serde_json::Error> for Error {
-    fn from(err: serde_json::Error) -> Self {
-        Error::invalid(format!("failed to parse JSON input: {err}"))
+/// JSON failures, by whose fault they are. There is deliberately no
+/// `From<serde_json::Error>`: the same `serde_json` error is the client's
+/// fault when it decodes a request body, and the server's when it encodes a
+/// value of ours or decodes a record we stored.
+impl Error {
+    /// 400: a client's JSON input that does not parse (bad syntax, cut
+    /// short) or that parses but has the wrong shape (a string where a
+    /// number belongs, a missing field). The message says which, with
+    /// serde's explanation (it quotes the client's own input, never ours).
+    pub fn client_json(err: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        match err.classify() {
+            Category::Syntax | Category::Eof | Category::Io => {
+                Error::invalid(format!("failed to parse JSON input: {err}"))
+            }
+            Category::Data => Error::invalid(format!("invalid JSON input: {err}")),
+        }
+    }
+
+    /// 500: a value of ours could not be encoded as JSON (`what` names it,
+    /// e.g. `"lease entry"`). The message names the value, not its content.
+    pub fn json_encode(what: &str, err: &serde_json::Error) -> Self {
+        Error::internal(format!("could not encode {what} as JSON: {err}"))
+    }
+
+    /// 500: a record we stored does not decode (`what` names it). Only the
+    /// category and position of the failure are given: serde's text could
+    /// quote the record, which may hold secrets.
+    pub fn json_stored(what: &str, err: &serde_json::Error) -> Self {
+        use serde_json::error::Category;
+        let category = match err.classify() {
+            Category::Syntax => "malformed JSON",
+            Category::Eof => "truncated JSON",
+            Category::Data => "unexpected shape",
+            Category::Io => "read failure",
+        };
+        Error::internal(format!(
+            "stored {what} could not be decoded: {category} at line {}, column {}",
+            err.line(),
+            err.column()
+        ))
     }
 }
 
@@ -166,6 +204,53 @@ mod tests {
         assert_eq!(Error::not_found().status(), 404);
         assert_eq!(Error::sealed().status(), 503);
         assert_eq!(ErrorKind::NotInitialized.status(), 501);
+    }
+
+    #[test]
+    fn client_json_is_a_400_that_tells_syntax_from_shape() {
+        let syntax = serde_json::from_str::<serde_json::Value>("{not json").unwrap_err();
+        let e = Error::client_json(&syntax);
+        assert_eq!(e.status(), 400);
+        assert!(
+            e.messages()[0].starts_with("failed to parse JSON input: key must be a string"),
+            "{e}"
+        );
+        let eof = serde_json::from_str::<serde_json::Value>("{\"a\": [1,").unwrap_err();
+        let e = Error::client_json(&eof);
+        assert_eq!(e.status(), 400);
+        assert!(
+            e.messages()[0].starts_with("failed to parse JSON input: EOF"),
+            "{e}"
+        );
+        let shape = serde_json::from_str::<Vec<u64>>("[\"x\"]").unwrap_err();
+        let e = Error::client_json(&shape);
+        assert_eq!(e.status(), 400);
+        assert!(
+            e.messages()[0].starts_with("invalid JSON input: invalid type: string \"x\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn our_own_json_failures_are_internal_and_echo_no_content() {
+        let unencodable: std::collections::HashMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        let err = serde_json::to_vec(&unencodable).unwrap_err();
+        let e = Error::json_encode("lease entry", &err);
+        assert_eq!(e.status(), 500);
+        assert!(
+            e.messages()[0].starts_with("could not encode lease entry as JSON: "),
+            "{e}"
+        );
+        let stored = serde_json::from_str::<Vec<u64>>("[\"s3cr3t\"]").unwrap_err();
+        let e = Error::json_stored("user entry", &stored);
+        assert_eq!(e.status(), 500);
+        assert_eq!(
+            e.messages(),
+            ["stored user entry could not be decoded: unexpected shape at line 1, column 9"]
+        );
+        assert!(!e.to_string().contains("s3cr3t"));
+        let cut = serde_json::from_str::<serde_json::Value>("[1").unwrap_err();
+        assert!(Error::json_stored("x", &cut).messages()[0].contains("truncated JSON"));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod duration;
 pub mod error;
+pub mod error_kinds;
 pub mod glob;
 pub mod hcl_nesting;
 pub mod login;
@@ -20,6 +21,7 @@ pub mod timestamp;
 
 pub use duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
 pub use error::{Error, ErrorKind, Result};
+pub use error_kinds::HasErrorKind;
 pub use login::{AliasGrant, LeaseData, LoginGrant};
 pub use operation::Operation;
 pub use position::Position;

@@ -2,8 +2,6 @@
 //! the template construct at fault (Go's wording where it has one) and never
 //! contain rendered values.
 
-use coffer_types::ErrorKind;
-
 pub use coffer_types::Position;
 
 /// Why a username template could not be parsed or rendered.
@@ -54,20 +52,20 @@ pub enum TemplateError {
     Random,
 }
 
-impl TemplateError {
+coffer_types::error_kinds! {
     /// The kind of failure, which decides the HTTP status: a bad template is
     /// the client's fault (400); a failing clock or CSPRNG is not (500).
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            TemplateError::Empty
-            | TemplateError::TooLong { .. }
-            | TemplateError::Syntax { .. }
-            | TemplateError::Function { .. }
-            | TemplateError::OutputTooLong { .. } => ErrorKind::InvalidRequest,
-            TemplateError::TimeOutOfRange | TemplateError::Random => ErrorKind::Internal,
-        }
+    TemplateError {
+        Empty
+        | TooLong { .. }
+        | Syntax { .. }
+        | Function { .. }
+        | OutputTooLong { .. } => InvalidRequest,
+        TimeOutOfRange | Random => Internal,
     }
+}
 
+impl TemplateError {
     /// The position in the template text the error points at, if any.
     pub fn position(&self) -> Option<Position> {
         match self {
@@ -90,12 +88,6 @@ impl TemplateError {
             function,
             message: message.into(),
         }
-    }
-}
-
-impl From<TemplateError> for coffer_types::Error {
-    fn from(err: TemplateError) -> Self {
-        coffer_types::Error::new(err.kind(), err.to_string())
     }
 }
 

@@ -86,16 +86,14 @@ impl ClientError {
             _ => &[],
         }
     }
+}
 
+coffer_types::error_kinds! {
     /// The class of the failure, mapped from the HTTP status for API errors.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            ClientError::Config(_) | ClientError::CaCert { .. } => ErrorKind::InvalidRequest,
-            ClientError::Build(_) | ClientError::Transport { .. } | ClientError::Decode { .. } => {
-                ErrorKind::Internal
-            }
-            ClientError::Api { status, .. } => kind_for_status(*status),
-        }
+    ClientError {
+        Config(_) | CaCert { .. } => InvalidRequest,
+        Build(_) | Transport { .. } | Decode { .. } => Internal,
+        Api { status, .. } => kind_for_status(*status),
     }
 }
 

@@ -4,6 +4,8 @@ use coffer_types::{Error, Operation, Request, Sensitive, parse_duration};
 use hyper::http::{HeaderMap, Method, Uri};
 use serde_json::{Map, Value};
 
+use crate::error::HttpError;
+
 /// Decodes `%XX` escapes in a path; invalid escapes or UTF-8 are a 400.
 fn percent_decode(path: &str) -> Result<String, Error> {
     let bytes = path.as_bytes();
@@ -15,7 +17,7 @@ fn percent_decode(path: &str) -> Result<String, Error> {
                 .get(i + 1..i + 3)
                 .and_then(|h| std::str::from_utf8(h).ok())
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| Error::invalid("invalid percent-encoding in request path"))?;
+                .ok_or(HttpError::PercentEncoding)?;
             out.push(hex);
             i += 3;
         } else {
@@ -23,7 +25,7 @@ fn percent_decode(path: &str) -> Result<String, Error> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| Error::invalid("request path is not valid UTF-8"))
+    String::from_utf8(out).map_err(|_| HttpError::PathNotUtf8.into())
 }
 
 fn operation(method: &Method, list: bool, help: bool) -> Result<Operation, Error> {
@@ -37,7 +39,7 @@ fn operation(method: &Method, list: bool, help: bool) -> Result<Operation, Error
         "PUT" | "POST" => Operation::Update,
         "PATCH" => Operation::Patch,
         "DELETE" => Operation::Delete,
-        other => return Err(Error::unsupported(format!("unsupported method {other}"))),
+        other => return Err(HttpError::UnsupportedMethod(other.to_owned()).into()),
     })
 }
 
@@ -76,8 +78,7 @@ pub fn decode(
         .ok_or_else(Error::not_found)?;
     let path = percent_decode(raw_path)?;
     let query: Vec<(String, String)> = match uri.query() {
-        Some(q) => serde_urlencoded::from_str(q)
-            .map_err(|e| Error::invalid(format!("invalid query string: {e}")))?,
+        Some(q) => serde_urlencoded::from_str(q).map_err(HttpError::QueryString)?,
         None => Vec::new(),
     };
     let flag = |name: &str| query.iter().any(|(k, v)| k == name && truthy(v));
@@ -90,12 +91,8 @@ pub fn decode(
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => data = map,
             Ok(Value::Null) => {}
-            Ok(_) => {
-                return Err(Error::invalid(
-                    "failed to parse JSON input: request body must be a JSON object",
-                ));
-            }
-            Err(e) => return Err(Error::invalid(format!("failed to parse JSON input: {e}"))),
+            Ok(_) => return Err(HttpError::BodyNotObject.into()),
+            Err(e) => return Err(Error::client_json(&e)),
         }
     } else if op == Operation::Delete
         && let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(body)
@@ -120,10 +117,7 @@ pub fn decode(
         .get("x-vault-wrap-ttl")
         .and_then(|v| v.to_str().ok())
     {
-        Some(v) => Some(
-            parse_duration(v)
-                .map_err(|e| Error::invalid(format!("invalid X-Vault-Wrap-TTL: {e}")))?,
-        ),
+        Some(v) => Some(parse_duration(v).map_err(HttpError::WrapTtl)?),
         None => None,
     };
     Ok(Request {

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 mod decode;
+mod error;
 mod render;
 mod serve;
 mod tls;

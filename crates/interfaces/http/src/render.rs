@@ -7,6 +7,8 @@ use hyper::StatusCode;
 use hyper::header::{self, HeaderValue};
 use serde_json::json;
 
+use crate::error::HttpError;
+
 /// What the listeners send: a complete body, known length.
 pub(crate) type HttpResponse = hyper::Response<Full<Bytes>>;
 
@@ -66,6 +68,6 @@ pub(crate) fn response(request_id: &str, resp: Response, head: bool) -> HttpResp
     // Straight to bytes: no intermediate `Value` tree on the hot path.
     match serde_json::to_vec(&envelope) {
         Ok(bytes) => bytes_response(status, bytes, head),
-        Err(e) => error(&Error::internal(format!("encoding response: {e}")), head),
+        Err(e) => error(&HttpError::EncodeResponse(e).into(), head),
     }
 }

@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
+use crate::error::HttpError;
 use crate::render::HttpResponse;
 use crate::{decode, render};
 
@@ -95,16 +96,14 @@ fn client_address(info: &ConnInfo, headers: &hyper::HeaderMap) -> Result<std::ne
         return Ok(peer);
     };
     if !info.forwarded_for_trusted.iter().any(|b| b.contains(peer)) {
-        return Err(Error::permission_denied().context(
-            "client address not authorized for X-Forwarded-For and rejecting connection",
-        ));
+        return Err(HttpError::ForwardedForNotAuthorized.into());
     }
     header
         .to_str()
         .ok()
         .and_then(|v| v.split(',').map(str::trim).rfind(|s| !s.is_empty()))
         .and_then(|s| s.parse().ok())
-        .ok_or_else(|| Error::invalid("malformed X-Forwarded-For header"))
+        .ok_or_else(|| HttpError::MalformedForwardedFor.into())
 }
 
 /// Answers one HTTP request for `core`: every `/v1/` path goes through
@@ -133,10 +132,7 @@ async fn respond_by(
         .await
     {
         Ok(response) => response,
-        Err(_) => render::error(
-            &Error::internal("internal error while handling the request"),
-            head,
-        ),
+        Err(_) => render::error(&HttpError::Panicked.into(), head),
     }
 }
 
@@ -154,11 +150,11 @@ fn refuse_and_close(err: &Error, status: Option<hyper::StatusCode>, head: bool) 
 
 /// 408 for a request that did not arrive within `http_read_timeout`.
 fn read_timed_out(head: bool) -> HttpResponse {
-    let err = Error::invalid(
-        "http: request read timed out: the request did not arrive in full within the \
-         listener's http_read_timeout",
-    );
-    refuse_and_close(&err, Some(hyper::StatusCode::REQUEST_TIMEOUT), head)
+    refuse_and_close(
+        &HttpError::ReadTimedOut.into(),
+        Some(hyper::StatusCode::REQUEST_TIMEOUT),
+        head,
+    )
 }
 
 /// The largest refused body whose rest is read and thrown away after the
@@ -194,10 +190,7 @@ fn discard(mut body: Incoming, deadline: Option<Instant>) {
 }
 
 fn too_large() -> Error {
-    Error::new(
-        coffer_types::ErrorKind::PayloadTooLarge,
-        "http: request body too large",
-    )
+    HttpError::TooLarge.into()
 }
 
 async fn handle(
@@ -238,7 +231,7 @@ async fn handle(
             return refuse_and_close(&too_large(), None, head);
         }
         Err(_) => {
-            return render::error(&Error::invalid("failed to read the request body"), head);
+            return render::error(&HttpError::BodyRead.into(), head);
         }
     };
     let mut req = match decode::decode(&parts.method, &parts.uri, &parts.headers, &body) {
@@ -255,12 +248,7 @@ async fn handle(
     }
     req.id = match coffer_crypto::random_uuid() {
         Ok(id) => id,
-        Err(e) => {
-            return render::error(
-                &Error::internal(format!("generating request id: {e}")),
-                head,
-            );
-        }
+        Err(e) => return render::error(&HttpError::RequestId(e).into(), head),
     };
     let id = req.id.clone();
     match core.handle(req).await {

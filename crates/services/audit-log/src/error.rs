@@ -1,7 +1,6 @@
 //! Errors of the audit-log layer. Messages never contain key material.
 
 use coffer_crypto::CryptoError;
-use coffer_types::ErrorKind;
 
 /// Why an audit-log operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,33 +38,25 @@ pub enum AuditLogError {
     Io(String),
 }
 
-impl AuditLogError {
+coffer_types::error_kinds! {
     /// The error kind, which decides the HTTP status when the error reaches a
     /// client: bad keys, notes and proof requests are the caller's fault (400),
     /// a missing record is 404, everything else is a server-side failure.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            AuditLogError::Crypto(e) => e.kind(),
-            AuditLogError::InvalidName(_)
-            | AuditLogError::InvalidPublicKey(_)
-            | AuditLogError::InvalidCheckpoint(_)
-            | AuditLogError::InvalidProofRequest(_)
-            | AuditLogError::ProofFailed(_) => ErrorKind::InvalidRequest,
-            AuditLogError::RecordNotFound(_) | AuditLogError::NotCovered(_) => ErrorKind::NotFound,
-            AuditLogError::InvalidHead(_) | AuditLogError::Io(_) => ErrorKind::Internal,
-        }
+    AuditLogError {
+        Crypto(e) => e.kind(),
+        InvalidName(_)
+        | InvalidPublicKey(_)
+        | InvalidCheckpoint(_)
+        | InvalidProofRequest(_)
+        | ProofFailed(_) => InvalidRequest,
+        RecordNotFound(_) | NotCovered(_) => NotFound,
+        InvalidHead(_) | Io(_) => Internal,
     }
 }
 
 impl From<std::io::Error> for AuditLogError {
     fn from(err: std::io::Error) -> Self {
         AuditLogError::Io(err.to_string())
-    }
-}
-
-impl From<AuditLogError> for coffer_types::Error {
-    fn from(err: AuditLogError) -> Self {
-        coffer_types::Error::new(err.kind(), err.to_string())
     }
 }
 

@@ -1,7 +1,6 @@
 //! The audit subsystem's errors and their mapping onto Coffer's error kinds.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why an audit operation failed. Messages never contain secret values: record
 /// contents are never quoted, only paths, device types and I/O errors.
@@ -42,21 +41,15 @@ pub enum AuditError {
     Internal(String),
 }
 
-impl AuditError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            AuditError::Invalid(_)
-            | AuditError::Setup(_)
-            | AuditError::UnknownDevice(_)
-            | AuditError::Forbidden(_) => ErrorKind::InvalidRequest,
-            AuditError::Storage(e) => e.kind(),
-            AuditError::NotLogged(_) | AuditError::Device { .. } | AuditError::Internal(_) => {
-                ErrorKind::Internal
-            }
-        }
+coffer_types::error_kinds! {
+    AuditError {
+        Invalid(_) | Setup(_) | UnknownDevice(_) | Forbidden(_) => InvalidRequest,
+        Storage(e) => e.kind(),
+        NotLogged(_) | Device { .. } | Internal(_) => Internal,
     }
+}
 
+impl AuditError {
     pub(crate) fn device(path: &str, reason: impl Into<String>) -> Self {
         AuditError::Device {
             path: path.to_owned(),
@@ -65,15 +58,10 @@ impl AuditError {
     }
 }
 
-impl From<AuditError> for Error {
-    fn from(err: AuditError) -> Self {
-        Error::new(err.kind(), err.to_string())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn kinds_and_messages() {

@@ -2,7 +2,7 @@
 //! error kinds. Messages are Vault's, word for word, where Vault has one.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
+use coffer_types::Error;
 
 /// Why a lease operation failed. Messages never contain secret values: lease
 /// ids and paths are not secret, and a backend's error text is its own
@@ -67,36 +67,25 @@ pub enum ExpirationError {
     Storage(#[from] StorageError),
 }
 
-impl ExpirationError {
+coffer_types::error_kinds! {
     /// The error kind, which decides the HTTP status. Like Vault's
     /// `sys/leases` handlers, failures of the backend behind a lease are 400s.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            ExpirationError::MissingLeaseId
-            | ExpirationError::InvalidLease
-            | ExpirationError::LeaseNotFound
-            | ExpirationError::Irrevocable
-            | ExpirationError::NotRenewable
-            | ExpirationError::Expired
-            | ExpirationError::TokenLease
-            | ExpirationError::PastMaxTtl
-            | ExpirationError::RenewFailed(_)
-            | ExpirationError::RevokeFailed(_)
-            | ExpirationError::InvalidInput(_) => ErrorKind::InvalidRequest,
-            ExpirationError::UnsupportedOperation => ErrorKind::UnsupportedOperation,
-            ExpirationError::UnsupportedPath => ErrorKind::NotFound,
-            ExpirationError::InvalidPath(_)
-            | ExpirationError::Corrupt(_)
-            | ExpirationError::Encode(_)
-            | ExpirationError::Random => ErrorKind::Internal,
-            ExpirationError::Storage(e) => e.kind(),
-        }
-    }
-}
-
-impl From<ExpirationError> for Error {
-    fn from(err: ExpirationError) -> Self {
-        Error::new(err.kind(), err.to_string())
+    ExpirationError {
+        MissingLeaseId
+        | InvalidLease
+        | LeaseNotFound
+        | Irrevocable
+        | NotRenewable
+        | Expired
+        | TokenLease
+        | PastMaxTtl
+        | RenewFailed(_)
+        | RevokeFailed(_)
+        | InvalidInput(_) => InvalidRequest,
+        UnsupportedOperation => UnsupportedOperation,
+        UnsupportedPath => NotFound,
+        InvalidPath(_) | Corrupt(_) | Encode(_) | Random => Internal,
+        Storage(e) => e.kind(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! kinds. Messages are Vault's wherever Vault has one.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why an identity operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -34,23 +33,14 @@ impl IdentityError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         IdentityError::Invalid(message.into())
     }
-
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            IdentityError::Invalid(_) => ErrorKind::InvalidRequest,
-            IdentityError::EntityDisabled => ErrorKind::PermissionDenied,
-            IdentityError::Corrupt(_) | IdentityError::Encode(_) | IdentityError::Random(_) => {
-                ErrorKind::Internal
-            }
-            IdentityError::Storage(e) => e.kind(),
-        }
-    }
 }
 
-impl From<IdentityError> for Error {
-    fn from(err: IdentityError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    IdentityError {
+        Invalid(_) => InvalidRequest,
+        EntityDisabled => PermissionDenied,
+        Corrupt(_) | Encode(_) | Random(_) => Internal,
+        Storage(e) => e.kind(),
     }
 }
 
@@ -60,6 +50,7 @@ pub type Result<T, E = IdentityError> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn kinds_map_to_vault_status_codes() {

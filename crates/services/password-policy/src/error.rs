@@ -3,7 +3,6 @@
 
 use coffer_crypto::CryptoError;
 use coffer_storage::StorageError;
-use coffer_types::ErrorKind;
 
 use crate::policy::{MAX_CHARSET_LEN, MAX_LENGTH, MIN_LENGTH};
 
@@ -92,31 +91,26 @@ pub enum PasswordPolicyError {
     Storage(#[from] StorageError),
 }
 
-impl PasswordPolicyError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            PasswordPolicyError::Syntax { .. }
-            | PasswordPolicyError::Structure { .. }
-            | PasswordPolicyError::LengthOutOfRange
-            | PasswordPolicyError::RulesTooLong { .. }
-            | PasswordPolicyError::NoCharset
-            | PasswordPolicyError::EmptyRuleCharset { .. }
-            | PasswordPolicyError::NonPrintable
-            | PasswordPolicyError::CharsetTooLong
-            | PasswordPolicyError::MissingPolicy
-            | PasswordPolicyError::PolicyNotString => ErrorKind::InvalidRequest,
-            PasswordPolicyError::NotFound | PasswordPolicyError::UnsupportedPath => {
-                ErrorKind::NotFound
-            }
-            PasswordPolicyError::UnsupportedOperation => ErrorKind::UnsupportedOperation,
-            PasswordPolicyError::Corrupt
-            | PasswordPolicyError::Invariant
-            | PasswordPolicyError::Random(_) => ErrorKind::Internal,
-            PasswordPolicyError::Storage(e) => e.kind(),
-        }
+coffer_types::error_kinds! {
+    PasswordPolicyError {
+        Syntax { .. }
+        | Structure { .. }
+        | LengthOutOfRange
+        | RulesTooLong { .. }
+        | NoCharset
+        | EmptyRuleCharset { .. }
+        | NonPrintable
+        | CharsetTooLong
+        | MissingPolicy
+        | PolicyNotString => InvalidRequest,
+        NotFound | UnsupportedPath => NotFound,
+        UnsupportedOperation => UnsupportedOperation,
+        Corrupt | Invariant | Random(_) => Internal,
+        Storage(e) => e.kind(),
     }
+}
 
+impl PasswordPolicyError {
     /// Whether this error says the policy text itself is invalid (Vault
     /// prefixes those with `invalid password policy: `).
     pub fn is_invalid_policy(&self) -> bool {
@@ -139,12 +133,6 @@ impl PasswordPolicyError {
             PasswordPolicyError::Structure { at, .. } => *at,
             _ => None,
         }
-    }
-}
-
-impl From<PasswordPolicyError> for coffer_types::Error {
-    fn from(err: PasswordPolicyError) -> Self {
-        coffer_types::Error::new(err.kind(), err.to_string())
     }
 }
 

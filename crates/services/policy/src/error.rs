@@ -1,7 +1,5 @@
 //! Typed errors for parsing policies and for the reserved policy names.
 
-use coffer_types::ErrorKind;
-
 pub use coffer_types::Position;
 
 /// `" on line L, column C"` when a position is known.
@@ -107,16 +105,26 @@ pub enum PolicyError {
     RootWithOtherPolicies,
 }
 
-impl PolicyError {
+coffer_types::error_kinds! {
     /// The error kind clients see: every parse or naming error is the
     /// client's (400, as Vault answers); an inconsistent ACL is internal.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            PolicyError::RootWithOtherPolicies => ErrorKind::Internal,
-            _ => ErrorKind::InvalidRequest,
-        }
+    PolicyError {
+        Syntax { .. }
+        | Structure { .. }
+        | InvalidKey { .. }
+        | InvalidCapability { .. }
+        | InvalidLegacyPolicy { .. }
+        | InvalidPath { .. }
+        | InvalidValue { .. }
+        | InvalidName(_)
+        | CannotUpdate(_)
+        | CannotDelete(_)
+        | CannotDeleteDefault => InvalidRequest,
+        RootWithOtherPolicies => Internal,
     }
+}
 
+impl PolicyError {
     /// The position the error points at, when known.
     pub fn position(&self) -> Option<Position> {
         match self {
@@ -129,12 +137,6 @@ impl PolicyError {
             | PolicyError::InvalidValue { at, .. } => *at,
             _ => None,
         }
-    }
-}
-
-impl From<PolicyError> for coffer_types::Error {
-    fn from(err: PolicyError) -> Self {
-        coffer_types::Error::new(err.kind(), err.to_string())
     }
 }
 

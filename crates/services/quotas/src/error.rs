@@ -1,7 +1,6 @@
 //! The crate's typed errors and their mapping onto Coffer's error kinds.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why a quota request failed. Messages are Vault's, word for word, where
 /// Vault has one; they never contain secret values (quota names, paths and
@@ -72,32 +71,23 @@ pub enum QuotaError {
     Storage(#[from] StorageError),
 }
 
-impl QuotaError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            QuotaError::InvalidRate
-            | QuotaError::InvalidInterval
-            | QuotaError::InvalidBlock
-            | QuotaError::InvalidMountPath(_)
-            | QuotaError::SimilarQuotaExists(_)
-            | QuotaError::RoleWithPathSuffix
-            | QuotaError::RoleNotAuthMount(_)
-            | QuotaError::RoleUnsupported(_)
-            | QuotaError::InheritableNotNamespace
-            | QuotaError::GlobalNotInheritable
-            | QuotaError::DefaultLoginPath(_)
-            | QuotaError::InvalidField { .. } => ErrorKind::InvalidRequest,
-            QuotaError::UnsupportedPath => ErrorKind::NotFound,
-            QuotaError::Corrupt(_) | QuotaError::Encode(_) => ErrorKind::Internal,
-            QuotaError::Storage(e) => e.kind(),
-        }
-    }
-}
-
-impl From<QuotaError> for Error {
-    fn from(err: QuotaError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    QuotaError {
+        InvalidRate
+        | InvalidInterval
+        | InvalidBlock
+        | InvalidMountPath(_)
+        | SimilarQuotaExists(_)
+        | RoleWithPathSuffix
+        | RoleNotAuthMount(_)
+        | RoleUnsupported(_)
+        | InheritableNotNamespace
+        | GlobalNotInheritable
+        | DefaultLoginPath(_)
+        | InvalidField { .. } => InvalidRequest,
+        UnsupportedPath => NotFound,
+        Corrupt(_) | Encode(_) => Internal,
+        Storage(e) => e.kind(),
     }
 }
 
@@ -116,6 +106,7 @@ pub(crate) fn shorten(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn kinds_map_to_vault_status_codes() {

@@ -1,7 +1,7 @@
 //! The scheduler's errors and their mapping onto Coffer's error kinds.
 
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
+use coffer_types::Error;
 
 /// Result with a [`SchedulerError`].
 pub type Result<T, E = SchedulerError> = std::result::Result<T, E>;
@@ -51,31 +51,20 @@ pub enum SchedulerError {
     Storage(#[from] StorageError),
 }
 
-impl SchedulerError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            SchedulerError::InvalidCron { .. }
-            | SchedulerError::InvalidSchedule(_)
-            | SchedulerError::InvalidId(_)
-            | SchedulerError::Busy(_) => ErrorKind::InvalidRequest,
-            SchedulerError::NotFound(_) => ErrorKind::NotFound,
-            SchedulerError::RunFailed { source, .. } => source.kind(),
-            SchedulerError::Corrupt { .. } => ErrorKind::Internal,
-            SchedulerError::Storage(e) => e.kind(),
-        }
-    }
-}
-
-impl From<SchedulerError> for Error {
-    fn from(err: SchedulerError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    SchedulerError {
+        InvalidCron { .. } | InvalidSchedule(_) | InvalidId(_) | Busy(_) => InvalidRequest,
+        NotFound(_) => NotFound,
+        RunFailed { source, .. } => source.kind(),
+        Corrupt { .. } => Internal,
+        Storage(e) => e.kind(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::ErrorKind;
 
     #[test]
     fn kinds_map_to_statuses() {

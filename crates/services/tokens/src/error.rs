@@ -2,7 +2,6 @@
 
 use coffer_crypto::CryptoError;
 use coffer_storage::StorageError;
-use coffer_types::{Error, ErrorKind};
 
 /// Why a token-store operation failed. Messages never contain a token.
 #[derive(Debug, thiserror::Error)]
@@ -56,23 +55,20 @@ pub enum TokenError {
     NoLoginRenewer,
 }
 
-impl TokenError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            TokenError::Storage(e) => e.kind(),
-            TokenError::Crypto(e) => e.kind(),
-            TokenError::Corrupt { .. } => ErrorKind::Internal,
-            TokenError::Hook(e) | TokenError::LoginRefused(e) => e.kind(),
-            TokenError::PoliciesChanged | TokenError::NoLoginRenewer => ErrorKind::Internal,
-            TokenError::Batch(_)
-            | TokenError::Invalid(_)
-            | TokenError::ParentNotFound
-            | TokenError::NotRenewable
-            | TokenError::PastMaxTtl => ErrorKind::InvalidRequest,
-        }
+coffer_types::error_kinds! {
+    TokenError {
+        Storage(e) => e.kind(),
+        Crypto(e) => e.kind(),
+        Corrupt { .. } => Internal,
+        Hook(e) | LoginRefused(e) => e.kind(),
+        PoliciesChanged | NoLoginRenewer => Internal,
+        Batch(_) | Invalid(_) | ParentNotFound | NotRenewable | PastMaxTtl => InvalidRequest,
     }
+    // The auth method's refusal reaches the client as it is.
+    unchanged: LoginRefused
+}
 
+impl TokenError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
         TokenError::Invalid(message.into())
     }
@@ -85,21 +81,13 @@ impl TokenError {
     }
 }
 
-impl From<TokenError> for Error {
-    fn from(err: TokenError) -> Self {
-        match err {
-            TokenError::LoginRefused(e) => e,
-            other => Error::new(other.kind(), other.to_string()),
-        }
-    }
-}
-
 /// Result with [`TokenError`].
 pub type Result<T, E = TokenError> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::{Error, ErrorKind};
 
     #[test]
     fn kinds_map_to_vault_statuses() {

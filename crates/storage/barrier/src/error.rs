@@ -2,7 +2,6 @@
 
 use coffer_crypto::CryptoError;
 use coffer_storage::StorageError;
-use coffer_types::ErrorKind;
 
 /// Why a barrier operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -39,19 +38,12 @@ pub enum BarrierError {
     Storage(#[from] StorageError),
 }
 
-impl BarrierError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            BarrierError::AlreadyInitialized
-            | BarrierError::InvalidKey
-            | BarrierError::ReservedKey(_) => ErrorKind::InvalidRequest,
-            BarrierError::NotInitialized => ErrorKind::NotInitialized,
-            BarrierError::Integrity { .. } | BarrierError::Corrupt(_) | BarrierError::Crypto(_) => {
-                ErrorKind::Internal
-            }
-            BarrierError::Storage(e) => e.kind(),
-        }
+coffer_types::error_kinds! {
+    BarrierError {
+        AlreadyInitialized | InvalidKey | ReservedKey(_) => InvalidRequest,
+        NotInitialized => NotInitialized,
+        Integrity { .. } | Corrupt(_) | Crypto(_) => Internal,
+        Storage(e) => e.kind(),
     }
 }
 
@@ -65,12 +57,6 @@ impl From<BarrierError> for StorageError {
             }
             other => StorageError::Backend(other.to_string()),
         }
-    }
-}
-
-impl From<BarrierError> for coffer_types::Error {
-    fn from(err: BarrierError) -> Self {
-        coffer_types::Error::new(err.kind(), err.to_string())
     }
 }
 

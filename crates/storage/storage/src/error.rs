@@ -1,7 +1,5 @@
 //! Storage errors.
 
-use coffer_types::{Error, ErrorKind};
-
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -26,19 +24,10 @@ pub enum StorageError {
     Sealed,
 }
 
-impl StorageError {
-    /// The error kind, which decides the HTTP status.
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            StorageError::InvalidKey(_) => ErrorKind::InvalidRequest,
-            StorageError::Backend(_) | StorageError::Integrity { .. } => ErrorKind::Internal,
-            StorageError::Sealed => ErrorKind::Sealed,
-        }
-    }
-}
-
-impl From<StorageError> for Error {
-    fn from(err: StorageError) -> Self {
-        Error::new(err.kind(), err.to_string())
+coffer_types::error_kinds! {
+    StorageError {
+        InvalidKey(_) => InvalidRequest,
+        Backend(_) | Integrity { .. } => Internal,
+        Sealed => Sealed,
     }
 }

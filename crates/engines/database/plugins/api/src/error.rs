@@ -1,7 +1,5 @@
 //! Why a plugin call failed.
 
-use coffer_types::{Error, ErrorKind};
-
 /// A plugin failure. Messages never contain a password: plugins pass every
 /// database message through [`redact`](crate::redact) first.
 #[derive(Debug, thiserror::Error)]
@@ -23,23 +21,18 @@ pub enum PluginError {
     InvalidStatements(String),
 }
 
-impl PluginError {
+coffer_types::error_kinds! {
     /// The error kind: every plugin failure is the client's to fix (wrong
     /// settings, unreachable database, bad statement), so a 400.
-    pub fn kind(&self) -> ErrorKind {
-        ErrorKind::InvalidRequest
-    }
-}
-
-impl From<PluginError> for Error {
-    fn from(err: PluginError) -> Self {
-        Error::new(err.kind(), err.to_string())
+    PluginError {
+        InvalidSettings(_) | Connect(_) | Statement(_) | InvalidStatements(_) => InvalidRequest,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use coffer_types::Error;
 
     #[test]
     fn every_failure_is_a_400() {
