@@ -1,10 +1,11 @@
 //! The `identity/` backend: Vault's entity, entity-alias, group and lookup
-//! endpoints over an [`IdentityStore`].
+//! endpoints over an [`IdentityStore`], declared as one [`PathTable`] that
+//! the sdk dispatches.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, RouteTable};
+use coffer_sdk::{Backend, Context, FieldDef, Path, PathDef, PathTable, SpecialPaths, handler};
 use coffer_types::{Operation, Request, Response, Result};
 
 use crate::store::IdentityStore;
@@ -14,35 +15,13 @@ use crate::{path_alias, path_entity, path_group, path_lookup};
 /// when no auth mount has that accessor. Supplied by the core.
 pub type MountResolver = Arc<dyn Fn(&str) -> Option<(String, String)> + Send + Sync>;
 
-/// Which endpoint a request is for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Route {
-    Entity,
-    EntityIdList,
-    EntityId,
-    EntityNameList,
-    EntityName,
-    EntityBatchDelete,
-    EntityMerge,
-    Alias,
-    AliasIdList,
-    AliasId,
-    Group,
-    GroupIdList,
-    GroupId,
-    GroupNameList,
-    GroupName,
-    LookupEntity,
-    LookupGroup,
-}
-
 const LIST: &[Operation] = &[Operation::List];
 const WRITE: &[Operation] = &[Operation::Update];
 const RUD: &[Operation] = &[Operation::Read, Operation::Update, Operation::Delete];
 
 fn def(
     pattern: &'static str,
-    fields: &'static [coffer_sdk::FieldDef],
+    fields: &'static [FieldDef],
     operations: &'static [Operation],
     synopsis: &'static str,
 ) -> PathDef {
@@ -56,127 +35,113 @@ fn def(
     }
 }
 
-fn table() -> RouteTable<Route> {
-    use Route::*;
-    RouteTable::new(vec![
-        (
-            def("entity", path_entity::FIELDS, WRITE, "Create a new entity"),
-            Entity,
-        ),
-        (
-            def("entity/id", &[], LIST, "List all the entity IDs"),
-            EntityIdList,
-        ),
-        (
-            def(
-                "entity/id/:id",
-                path_entity::FIELDS,
-                RUD,
-                "Update, read or delete an entity using entity ID",
-            ),
-            EntityId,
-        ),
-        (
-            def("entity/name", &[], LIST, "List all the entity names"),
-            EntityNameList,
-        ),
-        (
-            def(
-                "entity/name/*name",
-                path_entity::FIELDS,
-                RUD,
-                "Update, read or delete an entity using entity name",
-            ),
-            EntityName,
-        ),
-        (
-            def(
-                "entity/batch-delete",
-                path_entity::BATCH_FIELDS,
-                WRITE,
-                "Delete all of the entities provided",
-            ),
-            EntityBatchDelete,
-        ),
-        (
-            def(
-                "entity/merge",
-                path_entity::MERGE_FIELDS,
-                WRITE,
-                "Merge two or more entities together",
-            ),
-            EntityMerge,
-        ),
-        (
-            def(
-                "entity-alias",
-                path_alias::FIELDS,
-                WRITE,
-                "Create a new alias.",
-            ),
-            Alias,
-        ),
-        (
-            def("entity-alias/id", &[], LIST, "List all the alias IDs."),
-            AliasIdList,
-        ),
-        (
-            def(
-                "entity-alias/id/:id",
-                path_alias::FIELDS,
-                RUD,
-                "Update, read or delete an alias ID.",
-            ),
-            AliasId,
-        ),
-        (
-            def("group", path_group::FIELDS, WRITE, "Create a new group."),
-            Group,
-        ),
-        (
-            def("group/id", &[], LIST, "List all the group IDs."),
-            GroupIdList,
-        ),
-        (
-            def(
-                "group/id/:id",
-                path_group::FIELDS,
-                RUD,
-                "Update or delete an existing group using its ID.",
-            ),
-            GroupId,
-        ),
-        (
-            def("group/name", &[], LIST, "List all the group names."),
-            GroupNameList,
-        ),
-        (
-            def(
-                "group/name/*name",
-                path_group::FIELDS,
-                RUD,
-                "Update or delete an existing group using its name.",
-            ),
-            GroupName,
-        ),
-        (
-            def(
-                "lookup/entity",
-                path_lookup::FIELDS,
-                WRITE,
-                "Query entities based on various properties.",
-            ),
-            LookupEntity,
-        ),
-        (
-            def(
-                "lookup/group",
-                path_lookup::FIELDS,
-                WRITE,
-                "Query groups based on various properties.",
-            ),
-            LookupGroup,
-        ),
+/// The identity paths, specific before general (the first match wins).
+fn table() -> PathTable<IdentityBackend> {
+    PathTable::new(vec![
+        Path::new(def(
+            "entity",
+            path_entity::FIELDS,
+            WRITE,
+            "Create a new entity",
+        ))
+        .update(handler!(path_entity::write)),
+        Path::new(def("entity/id", &[], LIST, "List all the entity IDs"))
+            .list(handler!(path_entity::list_ids)),
+        Path::new(def(
+            "entity/id/:id",
+            path_entity::FIELDS,
+            RUD,
+            "Update, read or delete an entity using entity ID",
+        ))
+        .read(handler!(path_entity::read_by_id))
+        .update(handler!(path_entity::write_by_id))
+        .delete(handler!(path_entity::delete_by_id)),
+        Path::new(def("entity/name", &[], LIST, "List all the entity names"))
+            .list(handler!(path_entity::list_names)),
+        Path::new(def(
+            "entity/name/*name",
+            path_entity::FIELDS,
+            RUD,
+            "Update, read or delete an entity using entity name",
+        ))
+        .read(handler!(path_entity::read_by_name))
+        .update(handler!(path_entity::write_by_name))
+        .delete(handler!(path_entity::delete_by_name)),
+        Path::new(def(
+            "entity/batch-delete",
+            path_entity::BATCH_FIELDS,
+            WRITE,
+            "Delete all of the entities provided",
+        ))
+        .update(handler!(path_entity::batch_delete)),
+        Path::new(def(
+            "entity/merge",
+            path_entity::MERGE_FIELDS,
+            WRITE,
+            "Merge two or more entities together",
+        ))
+        .update(handler!(path_entity::merge)),
+        Path::new(def(
+            "entity-alias",
+            path_alias::FIELDS,
+            WRITE,
+            "Create a new alias.",
+        ))
+        .update(handler!(path_alias::write)),
+        Path::new(def("entity-alias/id", &[], LIST, "List all the alias IDs."))
+            .list(handler!(path_alias::list)),
+        Path::new(def(
+            "entity-alias/id/:id",
+            path_alias::FIELDS,
+            RUD,
+            "Update, read or delete an alias ID.",
+        ))
+        .read(handler!(path_alias::read))
+        .update(handler!(path_alias::write))
+        .delete(handler!(path_alias::delete)),
+        Path::new(def(
+            "group",
+            path_group::FIELDS,
+            WRITE,
+            "Create a new group.",
+        ))
+        .update(handler!(path_group::write)),
+        Path::new(def("group/id", &[], LIST, "List all the group IDs."))
+            .list(handler!(path_group::list_ids)),
+        Path::new(def(
+            "group/id/:id",
+            path_group::FIELDS,
+            RUD,
+            "Update or delete an existing group using its ID.",
+        ))
+        .read(handler!(path_group::read_by_id))
+        .update(handler!(path_group::write_by_id))
+        .delete(handler!(path_group::delete_by_id)),
+        Path::new(def("group/name", &[], LIST, "List all the group names."))
+            .list(handler!(path_group::list_names)),
+        Path::new(def(
+            "group/name/*name",
+            path_group::FIELDS,
+            RUD,
+            "Update or delete an existing group using its name.",
+        ))
+        .read(handler!(path_group::read_by_name))
+        .update(handler!(path_group::write_by_name))
+        .delete(handler!(path_group::delete_by_name)),
+        Path::new(def(
+            "lookup/entity",
+            path_lookup::FIELDS,
+            WRITE,
+            "Query entities based on various properties.",
+        ))
+        .update(handler!(path_lookup::entity)),
+        Path::new(def(
+            "lookup/group",
+            path_lookup::FIELDS,
+            WRITE,
+            "Query groups based on various properties.",
+        ))
+        .update(handler!(path_lookup::group)),
     ])
 }
 
@@ -184,7 +149,7 @@ fn table() -> RouteTable<Route> {
 pub struct IdentityBackend {
     pub(crate) store: Arc<IdentityStore>,
     pub(crate) mounts: MountResolver,
-    table: RouteTable<Route>,
+    table: PathTable<IdentityBackend>,
 }
 
 impl std::fmt::Debug for IdentityBackend {
@@ -214,40 +179,81 @@ impl IdentityBackend {
 
 #[async_trait]
 impl Backend for IdentityBackend {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
+    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
+        self.table.dispatch(self, ctx, req).await
     }
 
-    async fn handle(&self, _ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
-        }
-        let matched = self.table.route(&req.path)?;
-        matched.require_operation(op)?;
-        let op = if op == Operation::Create {
-            Operation::Update
-        } else {
-            op
-        };
-        let caps = &matched.captures;
-        match matched.route {
-            Route::Entity | Route::EntityId | Route::EntityName => {
-                path_entity::handle(self, matched.route, op, req, caps).await
-            }
-            Route::EntityIdList => path_entity::list(self, true),
-            Route::EntityNameList => path_entity::list(self, false),
-            Route::EntityBatchDelete => path_entity::batch_delete(self, req).await,
-            Route::EntityMerge => path_entity::merge(self, req).await,
-            Route::Alias | Route::AliasId => path_alias::handle(self, op, req, caps).await,
-            Route::AliasIdList => path_alias::list(self),
-            Route::Group | Route::GroupId | Route::GroupName => {
-                path_group::handle(self, matched.route, op, req, caps).await
-            }
-            Route::GroupIdList => path_group::list(self, true),
-            Route::GroupNameList => path_group::list(self, false),
-            Route::LookupEntity => path_lookup::entity(self, req),
-            Route::LookupGroup => path_lookup::group(self, req),
-        }
+    fn special_paths(&self) -> SpecialPaths {
+        self.table.special_paths()
+    }
+
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_sdk::Backend;
+    use coffer_types::Operation::{Help, List, Read, Update};
+    use serde_json::json;
+
+    use crate::test_support::Harness;
+
+    #[tokio::test]
+    async fn declarations_are_vaults_identity_paths() {
+        let h = Harness::new().await;
+        let patterns: Vec<&str> = h.backend.paths().iter().map(|d| d.pattern).collect();
+        assert_eq!(
+            patterns,
+            [
+                "entity",
+                "entity/id",
+                "entity/id/:id",
+                "entity/name",
+                "entity/name/*name",
+                "entity/batch-delete",
+                "entity/merge",
+                "entity-alias",
+                "entity-alias/id",
+                "entity-alias/id/:id",
+                "group",
+                "group/id",
+                "group/id/:id",
+                "group/name",
+                "group/name/*name",
+                "lookup/entity",
+                "lookup/group",
+            ]
+        );
+        // Every identity path needs a token and none needs sudo.
+        let special = h.backend.special_paths();
+        assert!(special.unauthenticated.is_empty());
+        assert!(special.root.is_empty());
+    }
+
+    #[tokio::test]
+    async fn every_handler_reads_only_declared_fields() {
+        let h = Harness::new().await;
+        let found = coffer_sdk::field_walk::undeclared_reads(&h.backend, &h.ctx, |_| {}).await;
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[tokio::test]
+    async fn help_unknown_fields_and_operations() {
+        let h = Harness::new().await;
+        let help = h.ok(Help, "entity/id/x", json!({})).await;
+        assert!(help["help"].as_str().unwrap().contains("disabled (bool)"));
+        let resp = h
+            .call(Update, "entity", json!({"name": "e", "bogus": 1}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            resp.warnings,
+            ["Endpoint ignored these unrecognized parameters: [bogus]"]
+        );
+        assert_eq!(h.err(Read, "entity/id", json!({})).await.0, 405);
+        assert_eq!(h.err(List, "group", json!({})).await.0, 405);
     }
 }

@@ -1,7 +1,7 @@
 //! `entity-alias`, `entity-alias/id/:id` and `LIST entity-alias/id`.
 
-use coffer_sdk::{Captures, FieldData, FieldDef, FieldType};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldType};
+use coffer_types::{Error, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::backend::IdentityBackend;
@@ -43,64 +43,58 @@ pub(crate) const FIELDS: &[FieldDef] = &[
     ),
 ];
 
-/// Create/update through `entity-alias`, and read/update/delete by id.
-pub(crate) async fn handle(
-    b: &IdentityBackend,
-    op: Operation,
-    req: &Request,
-    caps: &Captures,
-) -> Result<Option<Response>> {
-    let path_id = caps.get("id");
-    match op {
-        Operation::Read => {
-            let st = b.store.read();
-            let alias = st.alias(path_id).ok_or_else(Error::not_found)?;
-            Ok(Some(Response::with_data(render::alias(
-                alias,
-                b.mounts(),
-                true,
-            ))))
-        }
-        Operation::Delete => {
-            let w = b.store.write().await;
-            let change = plan_delete(&w.state(), path_id);
-            w.commit(change).await?;
-            Ok(None)
-        }
-        _ => {
-            let fd = FieldData::new(&req.data, FIELDS)?;
-            let mut canonical_id = fd.get_string("canonical_id")?.unwrap_or_default();
-            if canonical_id.is_empty() {
-                canonical_id = fd.get_string("entity_id")?.unwrap_or_default();
-            }
-            let input = AliasInput {
-                id: if path_id.is_empty() {
-                    fd.get_string("id")?.unwrap_or_default()
-                } else {
-                    path_id.to_owned()
-                },
-                name: fd.get_string("name")?.unwrap_or_default(),
-                mount_accessor: fd.get_string("mount_accessor")?.unwrap_or_default(),
-                canonical_id,
-                custom_metadata: parse_kv_pairs("custom_metadata", fd.raw("custom_metadata"))?,
-            };
-            let mounts = b.mounts();
-            let exists = |accessor: &str| mounts(accessor).is_some();
-            let w = b.store.write().await;
-            let (change, ids) = {
-                let st = w.state();
-                plan_write(&st, input, &exists, b.store.now())?
-            };
-            w.commit(change).await?;
-            Ok(ids.and_then(|(id, canonical)| {
-                render::data(json!({"id": id, "canonical_id": canonical}))
-            }))
-        }
+/// `GET entity-alias/id/:id`.
+pub(crate) async fn read(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let st = b.store.read();
+    let alias = st.alias(call.capture("id")).ok_or_else(Error::not_found)?;
+    Ok(Some(Response::with_data(render::alias(
+        alias,
+        b.mounts(),
+        true,
+    ))))
+}
+
+/// `DELETE entity-alias/id/:id` (an unknown id answers 204).
+pub(crate) async fn delete(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let w = b.store.write().await;
+    let change = plan_delete(&w.state(), call.capture("id"));
+    w.commit(change).await?;
+    Ok(None)
+}
+
+/// `POST entity-alias` (create, or update the body's `id`) and
+/// `POST entity-alias/id/:id`.
+pub(crate) async fn write(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let fd = &call.fields;
+    let path_id = call.capture("id");
+    let mut canonical_id = fd.get_string("canonical_id")?.unwrap_or_default();
+    if canonical_id.is_empty() {
+        canonical_id = fd.get_string("entity_id")?.unwrap_or_default();
     }
+    let input = AliasInput {
+        id: if path_id.is_empty() {
+            fd.get_string("id")?.unwrap_or_default()
+        } else {
+            path_id.to_owned()
+        },
+        name: fd.get_string("name")?.unwrap_or_default(),
+        mount_accessor: fd.get_string("mount_accessor")?.unwrap_or_default(),
+        canonical_id,
+        custom_metadata: parse_kv_pairs("custom_metadata", fd.raw("custom_metadata"))?,
+    };
+    let mounts = b.mounts();
+    let exists = |accessor: &str| mounts(accessor).is_some();
+    let w = b.store.write().await;
+    let (change, ids) = {
+        let st = w.state();
+        plan_write(&st, input, &exists, b.store.now())?
+    };
+    w.commit(change).await?;
+    Ok(ids.and_then(|(id, canonical)| render::data(json!({"id": id, "canonical_id": canonical}))))
 }
 
 /// `LIST entity-alias/id`.
-pub(crate) fn list(b: &IdentityBackend) -> Result<Option<Response>> {
+pub(crate) async fn list(b: &IdentityBackend, _call: &Call<'_>) -> Result<Option<Response>> {
     let st = b.store.read();
     let mut keys = Vec::new();
     let mut info = Map::new();

@@ -1,11 +1,11 @@
 //! `entity`, `entity/id/:id`, `entity/name/:name`, their lists,
 //! `entity/batch-delete` and `entity/merge`.
 
-use coffer_sdk::{Captures, FieldData, FieldDef, FieldType};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldDefault, FieldType};
+use coffer_types::{Error, Response, Result};
 use serde_json::{Map, Value, json};
 
-use crate::backend::{IdentityBackend, Route};
+use crate::backend::IdentityBackend;
 use crate::metadata::parse_kv_pairs;
 use crate::ops_entity::{EntityInput, plan_delete, plan_upsert};
 use crate::ops_merge::plan_merge;
@@ -33,15 +33,13 @@ pub(crate) const FIELDS: &[FieldDef] = &[
         "disabled",
         FieldType::Bool,
         "If set true, tokens tied to this identity will not be able to be used (but will not be revoked).",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
 ];
 
 /// Fields of `entity/batch-delete`.
-pub(crate) const BATCH_FIELDS: &[FieldDef] = &[FieldDef::new(
-    "entity_ids",
-    FieldType::StringList,
-    "Entity IDs to delete",
-)];
+pub(crate) const BATCH_FIELDS: &[FieldDef] =
+    &[FieldDef::new("entity_ids", FieldType::StringList, "Entity IDs to delete").required()];
 
 /// Fields of `entity/merge`.
 pub(crate) const MERGE_FIELDS: &[FieldDef] = &[
@@ -49,12 +47,14 @@ pub(crate) const MERGE_FIELDS: &[FieldDef] = &[
         "from_entity_ids",
         FieldType::StringList,
         "Entity IDs which need to get merged",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "to_entity_id",
         FieldType::String,
         "Entity ID into which all the other entities need to get merged",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "conflicting_alias_ids_to_keep",
         FieldType::StringList,
@@ -64,76 +64,125 @@ pub(crate) const MERGE_FIELDS: &[FieldDef] = &[
         "force",
         FieldType::Bool,
         "Setting this will follow the 'mine' strategy for merging MFA secrets.",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
 ];
 
-/// Create/update, read and delete, by id, by name, or through `entity`.
-pub(crate) async fn handle(
-    b: &IdentityBackend,
-    route: Route,
-    op: Operation,
-    req: &Request,
-    caps: &Captures,
-) -> Result<Option<Response>> {
-    let store = &b.store;
-    match (route, op) {
-        (Route::EntityId, Operation::Read) => {
-            let st = store.read();
-            let e = st.entity(caps.get("id")).ok_or_else(Error::not_found)?;
-            Ok(Some(render::entity(&st, e, b.mounts())))
-        }
-        (Route::EntityName, Operation::Read) => {
-            let st = store.read();
-            let e = st
-                .entity_by_name(caps.get("name"))
-                .ok_or_else(Error::not_found)?;
-            Ok(Some(render::entity(&st, e, b.mounts())))
-        }
-        (Route::EntityId | Route::EntityName, Operation::Delete) => {
-            let w = store.write().await;
-            let change = {
-                let st = w.state();
-                let id = match route {
-                    Route::EntityId => Some(caps.get("id").to_owned()),
-                    _ => st.entity_by_name(caps.get("name")).map(|e| e.id.clone()),
-                };
-                match id {
-                    Some(id) => plan_delete(&st, &[id]),
-                    None => return Ok(None),
-                }
-            };
-            w.commit(change).await?;
-            Ok(None)
-        }
-        _ => {
-            let fd = FieldData::new(&req.data, FIELDS)?;
-            let mut input = EntityInput {
-                id: fd.get_string("id")?.unwrap_or_default(),
-                name: fd.get_string("name")?.unwrap_or_default(),
-                metadata: parse_kv_pairs("metadata", fd.raw("metadata"))?,
-                policies: fd.get_string_list("policies")?,
-                disabled: fd.get_bool("disabled")?,
-            };
-            match route {
-                Route::EntityId => input.id = caps.get("id").to_owned(),
-                Route::EntityName => input.name = caps.get("name").to_owned(),
-                _ => {}
-            }
-            let w = store.write().await;
-            let (change, created) = {
-                let st = w.state();
-                plan_upsert(&st, input, store.now())?
-            };
-            w.commit(change).await?;
-            Ok(created.and_then(|e| {
-                render::data(json!({"id": e.id, "name": e.name, "aliases": Value::Null}))
-            }))
-        }
-    }
+/// Which entity a write or delete addresses.
+enum Target<'a> {
+    /// `entity`: the body's `id` or `name` says (a new entity otherwise).
+    Body,
+    /// `entity/id/:id`.
+    Id(&'a str),
+    /// `entity/name/:name`.
+    Name(&'a str),
 }
 
-/// `LIST entity/id` and `LIST entity/name`.
-pub(crate) fn list(b: &IdentityBackend, by_id: bool) -> Result<Option<Response>> {
+/// `GET entity/id/:id`.
+pub(crate) async fn read_by_id(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let st = b.store.read();
+    let e = st.entity(call.capture("id")).ok_or_else(Error::not_found)?;
+    Ok(Some(render::entity(&st, e, b.mounts())))
+}
+
+/// `GET entity/name/:name`.
+pub(crate) async fn read_by_name(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let st = b.store.read();
+    let e = st
+        .entity_by_name(call.capture("name"))
+        .ok_or_else(Error::not_found)?;
+    Ok(Some(render::entity(&st, e, b.mounts())))
+}
+
+/// `POST entity`: create, or update the entity the body's `id` names.
+pub(crate) async fn write(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    upsert(b, call, Target::Body).await
+}
+
+/// `POST entity/id/:id`: update that entity.
+pub(crate) async fn write_by_id(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    upsert(b, call, Target::Id(call.capture("id"))).await
+}
+
+/// `POST entity/name/:name`: update the entity with that name, or create it.
+pub(crate) async fn write_by_name(
+    b: &IdentityBackend,
+    call: &Call<'_>,
+) -> Result<Option<Response>> {
+    upsert(b, call, Target::Name(call.capture("name"))).await
+}
+
+async fn upsert(
+    b: &IdentityBackend,
+    call: &Call<'_>,
+    target: Target<'_>,
+) -> Result<Option<Response>> {
+    let fd = &call.fields;
+    let mut input = EntityInput {
+        id: fd.get_string("id")?.unwrap_or_default(),
+        name: fd.get_string("name")?.unwrap_or_default(),
+        metadata: parse_kv_pairs("metadata", fd.raw("metadata"))?,
+        policies: fd.get_string_list("policies")?,
+        disabled: fd.get_bool("disabled")?,
+    };
+    match target {
+        Target::Id(id) => input.id = id.to_owned(),
+        Target::Name(name) => input.name = name.to_owned(),
+        Target::Body => {}
+    }
+    let store = &b.store;
+    let w = store.write().await;
+    let (change, created) = {
+        let st = w.state();
+        plan_upsert(&st, input, store.now())?
+    };
+    w.commit(change).await?;
+    Ok(created
+        .and_then(|e| render::data(json!({"id": e.id, "name": e.name, "aliases": Value::Null}))))
+}
+
+/// `DELETE entity/id/:id` (an unknown id answers 204).
+pub(crate) async fn delete_by_id(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    delete(b, Target::Id(call.capture("id"))).await
+}
+
+/// `DELETE entity/name/:name` (an unknown name answers 204).
+pub(crate) async fn delete_by_name(
+    b: &IdentityBackend,
+    call: &Call<'_>,
+) -> Result<Option<Response>> {
+    delete(b, Target::Name(call.capture("name"))).await
+}
+
+async fn delete(b: &IdentityBackend, target: Target<'_>) -> Result<Option<Response>> {
+    let w = b.store.write().await;
+    let change = {
+        let st = w.state();
+        let id = match target {
+            Target::Id(id) => Some(id.to_owned()),
+            Target::Name(name) => st.entity_by_name(name).map(|e| e.id.clone()),
+            Target::Body => None,
+        };
+        match id {
+            Some(id) => plan_delete(&st, &[id]),
+            None => return Ok(None),
+        }
+    };
+    w.commit(change).await?;
+    Ok(None)
+}
+
+/// `LIST entity/id`.
+pub(crate) async fn list_ids(b: &IdentityBackend, _call: &Call<'_>) -> Result<Option<Response>> {
+    list(b, true)
+}
+
+/// `LIST entity/name`.
+pub(crate) async fn list_names(b: &IdentityBackend, _call: &Call<'_>) -> Result<Option<Response>> {
+    list(b, false)
+}
+
+fn list(b: &IdentityBackend, by_id: bool) -> Result<Option<Response>> {
     let st = b.store.read();
     let mut keys = Vec::new();
     let mut info = Map::new();
@@ -165,8 +214,8 @@ pub(crate) fn list(b: &IdentityBackend, by_id: bool) -> Result<Option<Response>>
 }
 
 /// `entity/batch-delete`.
-pub(crate) async fn batch_delete(b: &IdentityBackend, req: &Request) -> Result<Option<Response>> {
-    let fd = FieldData::new(&req.data, BATCH_FIELDS)?;
+pub(crate) async fn batch_delete(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let fd = &call.fields;
     let ids = fd.get_string_list("entity_ids")?.unwrap_or_default();
     if ids.is_empty() {
         return Err(Error::invalid("missing entity ids to delete"));
@@ -178,8 +227,8 @@ pub(crate) async fn batch_delete(b: &IdentityBackend, req: &Request) -> Result<O
 }
 
 /// `entity/merge`.
-pub(crate) async fn merge(b: &IdentityBackend, req: &Request) -> Result<Option<Response>> {
-    let fd = FieldData::new(&req.data, MERGE_FIELDS)?;
+pub(crate) async fn merge(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let fd = &call.fields;
     let to = fd.get_string("to_entity_id")?.unwrap_or_default();
     let from = fd.get_string_list("from_entity_ids")?.unwrap_or_default();
     let keep = fd

@@ -1,10 +1,10 @@
 //! `group`, `group/id/:id`, `group/name/:name` and their lists.
 
-use coffer_sdk::{Captures, FieldData, FieldDef, FieldType};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldDefault, FieldType};
+use coffer_types::{Error, Response, Result};
 use serde_json::{Map, json};
 
-use crate::backend::{IdentityBackend, Route};
+use crate::backend::IdentityBackend;
 use crate::metadata::parse_kv_pairs;
 use crate::ops_group::{GroupInput, plan_delete, plan_upsert};
 use crate::render;
@@ -20,7 +20,8 @@ pub(crate) const FIELDS: &[FieldDef] = &[
         "type",
         FieldType::String,
         "Type of the group, 'internal' or 'external'. Defaults to 'internal'",
-    ),
+    )
+    .default(FieldDefault::Str("internal")),
     FieldDef::new("name", FieldType::String, "Name of the group."),
     FieldDef::new(
         "metadata",
@@ -54,90 +55,129 @@ enum Target {
     Name(String),
 }
 
-/// Create/update, read and delete, by id, by name, or through `group`.
-pub(crate) async fn handle(
-    b: &IdentityBackend,
-    route: Route,
-    op: Operation,
-    req: &Request,
-    caps: &Captures,
-) -> Result<Option<Response>> {
-    let store = &b.store;
-    match op {
-        Operation::Read => {
-            let st = store.read();
-            let group = match route {
-                Route::GroupId => st.group(caps.get("id")),
-                _ => st.group_by_name(caps.get("name")),
-            };
-            let group = group.ok_or_else(Error::not_found)?;
-            Ok(Some(render::group(&st, group)))
-        }
-        Operation::Delete => {
-            let w = store.write().await;
-            let change = {
-                let st = w.state();
-                let group = match route {
-                    Route::GroupId => st.group(caps.get("id")),
-                    _ => st.group_by_name(caps.get("name")),
-                };
-                match group {
-                    Some(g) => plan_delete(&st, &g.id),
-                    None => return Ok(None),
-                }
-            };
-            w.commit(change).await?;
-            Ok(None)
-        }
-        _ => {
-            let fd = FieldData::new(&req.data, FIELDS)?;
-            let body_name = fd.get_string("name")?.unwrap_or_default();
-            let target = match route {
-                Route::GroupId => Target::Id(caps.get("id").to_owned()),
-                Route::GroupName => Target::Name(caps.get("name").to_owned()),
-                _ if fd.is_set("id") => Target::Id(fd.get_string("id")?.unwrap_or_default()),
-                _ if fd.is_set("name") => Target::Name(body_name.clone()),
-                _ => Target::New,
-            };
-            let mut input = GroupInput {
-                name: body_name,
-                group_type: fd.get_string("type")?,
-                policies: fd.get_string_list("policies")?,
-                metadata: parse_kv_pairs("metadata", fd.raw("metadata"))?,
-                member_entity_ids: fd.get_string_list("member_entity_ids")?,
-                member_group_ids: fd.get_string_list("member_group_ids")?,
-            };
-            let w = store.write().await;
-            let (change, created) = {
-                let st = w.state();
-                let existing = match target {
-                    Target::New => None,
-                    Target::Id(id) if id.is_empty() => {
-                        return Err(Error::invalid("empty group ID"));
-                    }
-                    Target::Id(id) => match st.group(&id) {
-                        Some(g) => Some(g.clone()),
-                        None => return Err(Error::invalid("invalid group ID")),
-                    },
-                    Target::Name(name) if name.is_empty() => {
-                        return Err(Error::invalid("empty group name"));
-                    }
-                    Target::Name(name) => {
-                        let found = st.group_by_name(&name).cloned();
-                        input.name = name;
-                        found
-                    }
-                };
-                plan_upsert(&st, existing.as_ref(), input, store.now())?
-            };
-            w.commit(change).await?;
-            Ok(created.and_then(|g| render::data(json!({"id": g.id, "name": g.name}))))
-        }
-    }
+/// `GET group/id/:id`.
+pub(crate) async fn read_by_id(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let st = b.store.read();
+    let group = st.group(call.capture("id")).ok_or_else(Error::not_found)?;
+    Ok(Some(render::group(&st, group)))
 }
 
-/// `LIST group/id` and `LIST group/name`.
-pub(crate) fn list(b: &IdentityBackend, by_id: bool) -> Result<Option<Response>> {
+/// `GET group/name/:name`.
+pub(crate) async fn read_by_name(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let st = b.store.read();
+    let group = st
+        .group_by_name(call.capture("name"))
+        .ok_or_else(Error::not_found)?;
+    Ok(Some(render::group(&st, group)))
+}
+
+/// `DELETE group/id/:id` (an unknown id answers 204).
+pub(crate) async fn delete_by_id(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    delete(b, Target::Id(call.capture("id").to_owned())).await
+}
+
+/// `DELETE group/name/:name` (an unknown name answers 204).
+pub(crate) async fn delete_by_name(
+    b: &IdentityBackend,
+    call: &Call<'_>,
+) -> Result<Option<Response>> {
+    delete(b, Target::Name(call.capture("name").to_owned())).await
+}
+
+async fn delete(b: &IdentityBackend, target: Target) -> Result<Option<Response>> {
+    let w = b.store.write().await;
+    let change = {
+        let st = w.state();
+        let group = match &target {
+            Target::Id(id) => st.group(id),
+            Target::Name(name) => st.group_by_name(name),
+            Target::New => None,
+        };
+        match group {
+            Some(g) => plan_delete(&st, &g.id),
+            None => return Ok(None),
+        }
+    };
+    w.commit(change).await?;
+    Ok(None)
+}
+
+/// `POST group`: create, or update the group the body's `id` or `name`
+/// names.
+pub(crate) async fn write(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let fd = &call.fields;
+    let target = if fd.is_set("id") {
+        Target::Id(fd.get_string("id")?.unwrap_or_default())
+    } else if fd.is_set("name") {
+        Target::Name(fd.get_string("name")?.unwrap_or_default())
+    } else {
+        Target::New
+    };
+    upsert(b, call, target).await
+}
+
+/// `POST group/id/:id`: update that group.
+pub(crate) async fn write_by_id(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    upsert(b, call, Target::Id(call.capture("id").to_owned())).await
+}
+
+/// `POST group/name/:name`: update the group with that name, or create it.
+pub(crate) async fn write_by_name(
+    b: &IdentityBackend,
+    call: &Call<'_>,
+) -> Result<Option<Response>> {
+    upsert(b, call, Target::Name(call.capture("name").to_owned())).await
+}
+
+async fn upsert(b: &IdentityBackend, call: &Call<'_>, target: Target) -> Result<Option<Response>> {
+    let fd = &call.fields;
+    let store = &b.store;
+    let mut input = GroupInput {
+        name: fd.get_string("name")?.unwrap_or_default(),
+        group_type: fd.get_string("type")?,
+        policies: fd.get_string_list("policies")?,
+        metadata: parse_kv_pairs("metadata", fd.raw("metadata"))?,
+        member_entity_ids: fd.get_string_list("member_entity_ids")?,
+        member_group_ids: fd.get_string_list("member_group_ids")?,
+    };
+    let w = store.write().await;
+    let (change, created) = {
+        let st = w.state();
+        let existing = match target {
+            Target::New => None,
+            Target::Id(id) if id.is_empty() => {
+                return Err(Error::invalid("empty group ID"));
+            }
+            Target::Id(id) => match st.group(&id) {
+                Some(g) => Some(g.clone()),
+                None => return Err(Error::invalid("invalid group ID")),
+            },
+            Target::Name(name) if name.is_empty() => {
+                return Err(Error::invalid("empty group name"));
+            }
+            Target::Name(name) => {
+                let found = st.group_by_name(&name).cloned();
+                input.name = name;
+                found
+            }
+        };
+        plan_upsert(&st, existing.as_ref(), input, store.now())?
+    };
+    w.commit(change).await?;
+    Ok(created.and_then(|g| render::data(json!({"id": g.id, "name": g.name}))))
+}
+
+/// `LIST group/id`.
+pub(crate) async fn list_ids(b: &IdentityBackend, _call: &Call<'_>) -> Result<Option<Response>> {
+    list(b, true)
+}
+
+/// `LIST group/name`.
+pub(crate) async fn list_names(b: &IdentityBackend, _call: &Call<'_>) -> Result<Option<Response>> {
+    list(b, false)
+}
+
+fn list(b: &IdentityBackend, by_id: bool) -> Result<Option<Response>> {
     let st = b.store.read();
     let mut keys = Vec::new();
     let mut info = Map::new();

@@ -1,8 +1,8 @@
 //! `lookup/entity` and `lookup/group`: find one by id, name, alias id, or
 //! alias name and mount accessor. Nothing found answers 204, as Vault does.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType};
-use coffer_types::{Error, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldType};
+use coffer_types::{Error, Response, Result};
 
 use crate::backend::IdentityBackend;
 use crate::render;
@@ -34,8 +34,8 @@ struct Query {
     alias_mount_accessor: String,
 }
 
-fn query(req: &Request) -> Result<Query> {
-    let fd = FieldData::new(&req.data, FIELDS)?;
+fn query(call: &Call<'_>) -> Result<Query> {
+    let fd = &call.fields;
     let mut count = 0;
     let mut get = |field: &str| -> Result<String> {
         if fd.is_set(field) {
@@ -65,8 +65,8 @@ fn query(req: &Request) -> Result<Query> {
 }
 
 /// `lookup/entity`.
-pub(crate) fn entity(b: &IdentityBackend, req: &Request) -> Result<Option<Response>> {
-    let q = query(req)?;
+pub(crate) async fn entity(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let q = query(call)?;
     let st = b.store.read();
     let found = if !q.id.is_empty() {
         st.entity(&q.id)
@@ -85,8 +85,8 @@ pub(crate) fn entity(b: &IdentityBackend, req: &Request) -> Result<Option<Respon
 
 /// `lookup/group` (internal groups have no aliases, so alias queries find
 /// nothing).
-pub(crate) fn group(b: &IdentityBackend, req: &Request) -> Result<Option<Response>> {
-    let q = query(req)?;
+pub(crate) async fn group(b: &IdentityBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let q = query(call)?;
     let st = b.store.read();
     let found = if !q.id.is_empty() {
         st.group(&q.id)

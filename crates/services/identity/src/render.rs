@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use coffer_types::{Error, Response, Result};
+use coffer_types::{Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::model::{Alias, Entity, Group, ROOT_NAMESPACE_ID};
@@ -124,13 +124,11 @@ pub(crate) fn group(st: &State, g: &Group) -> Response {
 /// Vault's `ListResponseWithInfo`; an empty list is a 404, as Vault's
 /// HTTP layer answers it.
 pub(crate) fn list(keys: Vec<String>, info: Map<String, Value>) -> Result<Option<Response>> {
-    if keys.is_empty() {
-        return Err(Error::not_found());
+    let mut resp = Response::list(keys)?;
+    if let Some(data) = resp.as_mut().and_then(|r| r.data.as_mut()) {
+        data.insert("key_info".into(), Value::Object(info));
     }
-    let mut data = Map::new();
-    data.insert("keys".into(), json!(keys));
-    data.insert("key_info".into(), Value::Object(info));
-    Ok(Some(Response::with_data(data)))
+    Ok(resp)
 }
 
 /// A response with the given data fields.
