@@ -1,13 +1,14 @@
 //! A mounted engine over memory storage, with the real scheduler and
 //! password policies, a manual clock, and helpers to reach databases.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use coffer_scheduler::{JobRunner, JobState, Scheduler, TickReport};
 use coffer_sdk::storage::{MemoryStorage, Prefix, Storage, View};
-use coffer_sdk::{Backend, Context, ManualClock, MountConfig, Services};
-use coffer_types::{LeaseData, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Context, ManualClock, Services, testing};
+use coffer_types::{LeaseData, Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::DatabaseBackend;
@@ -22,12 +23,19 @@ pub(crate) fn backend() -> DatabaseBackend {
     ])
 }
 
+/// The sdk harness with the engine mounted at [`MOUNT`], requests from a
+/// root token (display name `token`), and the real scheduler.
 pub(crate) struct Harness {
+    pub t: testing::Harness,
     pub backend: Arc<DatabaseBackend>,
-    pub ctx: Context,
-    pub clock: Arc<ManualClock>,
     pub scheduler: Arc<Scheduler>,
-    pub storage: Arc<MemoryStorage>,
+}
+
+impl Deref for Harness {
+    type Target = testing::Harness;
+    fn deref(&self) -> &testing::Harness {
+        &self.t
+    }
 }
 
 struct Runner {
@@ -56,7 +64,7 @@ impl Harness {
     /// The engine as a restarted server sees it: the same storage and
     /// clock, a new engine instance (no cached connection, no lock held).
     pub(crate) async fn restart(&self) -> Self {
-        Self::over(self.storage.clone(), self.clock.clone()).await
+        Self::over(self.physical.clone(), self.clock.clone()).await
     }
 
     async fn over(storage: Arc<MemoryStorage>, clock: Arc<ManualClock>) -> Self {
@@ -68,30 +76,26 @@ impl Harness {
         .await
         .unwrap();
         let passwords = coffer_password_policy::PasswordPolicyStore::new(View::new(
-            dyn_storage.clone(),
+            dyn_storage,
             Prefix::new("sys/").unwrap(),
         ));
-        let ctx = Context {
-            storage: View::new(dyn_storage, Prefix::new("logical/db/").unwrap()),
-            config: MountConfig {
-                path: MOUNT.into(),
-                accessor: "database_test".into(),
-                default_lease_ttl: Duration::from_secs(3600),
-                max_lease_ttl: Duration::from_secs(86_400),
-                options: Map::new(),
-            },
-            clock: clock.clone(),
-            services: Services {
+        let t = testing::Harness::builder()
+            .physical(storage)
+            .clock(clock)
+            .mount_path(MOUNT)
+            .accessor("database_test")
+            .prefix("logical/db/")
+            .ttls(Duration::from_secs(3600), Duration::from_secs(86_400))
+            .display_name("token")
+            .services(Services {
                 jobs: Arc::new(coffer_scheduler::MountJobs::new(scheduler.clone(), MOUNT)),
                 passwords: Arc::new(passwords),
-            },
-        };
+            })
+            .build();
         Self {
+            t,
             backend: Arc::new(backend()),
-            ctx,
-            clock,
             scheduler,
-            storage,
         }
     }
 
@@ -105,21 +109,7 @@ impl Harness {
         path: &str,
         body: Value,
     ) -> Result<Option<Response>> {
-        let mut req = Request::new(op, path);
-        if let Value::Object(m) = body {
-            req.data = m;
-        }
-        req.display_name = Some("token".into());
-        let op = if matches!(op, Operation::Update) {
-            match self.backend.exists(&self.ctx, &req).await? {
-                Some(false) => Operation::Create,
-                _ => Operation::Update,
-            }
-        } else {
-            op
-        };
-        req.operation = Some(op);
-        self.backend.handle(&self.ctx, &req).await
+        self.t.call(&*self.backend, op, path, body).await
     }
 
     pub(crate) async fn write(&self, path: &str, body: Value) -> Result<Option<Response>> {
@@ -161,7 +151,7 @@ impl Harness {
     }
 
     pub(crate) fn clock_now(&self) -> std::time::SystemTime {
-        coffer_sdk::Clock::now(self.clock.as_ref())
+        self.now()
     }
 }
 
