@@ -1,40 +1,38 @@
-//! The [`Userpass`] backend: routing of requests to the path families.
+//! The [`Userpass`] backend: its path table (each declaration bound to its
+//! handlers) and the [`Backend`] implementation that dispatches through it.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, FieldData, RouteTable, SpecialPaths};
-use coffer_types::{Error, LoginGrant, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Context, Path, PathDef, PathTable, SpecialPaths, handler};
+use coffer_types::{LoginGrant, Request, Response, Result};
 use tokio::sync::Mutex;
 
-use crate::{path_login, path_password, path_policies, path_users, user};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    Login,
-    Password,
-    Policies,
-    User,
-    Users,
-}
+use crate::{path_login, path_password, path_policies, path_users};
 
 /// Vault's `userpass` auth method: users with Argon2id-hashed passwords and
 /// token parameters, who log in at `login/:username`.
 #[derive(Debug)]
 pub struct Userpass {
-    table: RouteTable<Route>,
+    table: PathTable<Userpass>,
     /// Serialises read-modify-write updates of user entries.
-    write_lock: Mutex<()>,
+    pub(crate) write_lock: Mutex<()>,
 }
 
 impl Userpass {
     /// The auth method with all its paths.
     pub fn new() -> Self {
         Self {
-            table: RouteTable::new(vec![
-                (path_login::def(), Route::Login),
-                (path_password::def(), Route::Password),
-                (path_policies::def(), Route::Policies),
-                (path_users::user_def(), Route::User),
-                (path_users::list_def(), Route::Users),
+            table: PathTable::new(vec![
+                Path::new(path_login::def())
+                    .update(handler!(path_login::login))
+                    .unauthenticated(),
+                Path::new(path_password::def()).update(handler!(path_password::update)),
+                Path::new(path_policies::def()).update(handler!(path_policies::update)),
+                Path::new(path_users::user_def())
+                    .read(handler!(path_users::read))
+                    .update(handler!(path_users::write))
+                    .delete(handler!(path_users::delete))
+                    .existence(handler!(path_users::exists)),
+                Path::new(path_users::list_def()).list(handler!(path_users::list)),
             ]),
             write_lock: Mutex::new(()),
         }
@@ -47,70 +45,22 @@ impl Default for Userpass {
     }
 }
 
-/// Vault's warning for body fields no declaration knows.
-fn warn_ignored(resp: Option<Response>, ignored: Vec<String>) -> Option<Response> {
-    if ignored.is_empty() {
-        return resp;
-    }
-    let mut ignored = ignored;
-    ignored.sort();
-    let resp = resp.unwrap_or_default().warn(format!(
-        "Endpoint ignored these unrecognized parameters: [{}]",
-        ignored.join(" ")
-    ));
-    Some(resp)
-}
-
 #[async_trait]
 impl Backend for Userpass {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
     }
 
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
-        }
-        let matched = self.table.route(&req.path)?;
-        matched.require_operation(op)?;
-        let fields = FieldData::new(&req.data, matched.def.fields)?;
-        if matched.route == Route::Users {
-            return path_users::list(ctx).await;
-        }
-        let name = user::normalize(matched.captures.get("username"))?;
-        let lock = &self.write_lock;
-        let resp = match (matched.route, op) {
-            (Route::Login, _) => path_login::login(ctx, req, &name, &fields).await?,
-            (Route::Password, _) => path_password::update(ctx, lock, &name, &fields).await?,
-            (Route::Policies, _) => path_policies::update(ctx, lock, &name, &fields).await?,
-            (Route::User, Operation::Read) => path_users::read(ctx, &name).await?,
-            (Route::User, Operation::Delete) => path_users::delete(ctx, lock, &name).await?,
-            (Route::User, _) => path_users::write(ctx, lock, &name, &fields).await?,
-            (Route::Users, _) => return Err(Error::unsupported("unsupported operation")),
-        };
-        match op {
-            Operation::Create | Operation::Update => {
-                Ok(warn_ignored(resp, fields.unknown_fields()))
-            }
-            _ => Ok(resp),
-        }
+        self.table.dispatch(self, ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let matched = self.table.route(&req.path)?;
-        if matched.route != Route::User {
-            return Ok(None);
-        }
-        let name = user::normalize(matched.captures.get("username"))?;
-        Ok(Some(user::load(&ctx.storage, &name).await?.is_some()))
+        self.table.exists(self, ctx, req).await
     }
 
     fn special_paths(&self) -> SpecialPaths {
-        SpecialPaths {
-            unauthenticated: vec!["login/*".to_owned()],
-            root: Vec::new(),
-        }
+        self.table.special_paths()
     }
 
     async fn renew_login(&self, ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {
@@ -122,11 +72,55 @@ impl Backend for Userpass {
 mod tests {
     use super::*;
     use crate::test_support::Harness;
+    use coffer_types::Operation;
     use serde_json::json;
+
+    /// The paths, operations and special paths Vault's userpass has.
+    #[test]
+    fn declarations_are_vaults() {
+        use Operation::*;
+        let b = Userpass::new();
+        let got: Vec<(&str, Vec<Operation>, bool)> = b
+            .paths()
+            .into_iter()
+            .map(|d| (d.pattern, d.operations.to_vec(), d.existence_check))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("login/:username", vec![Update], false),
+                ("users/:username/password", vec![Update], false),
+                ("users/:username/policies", vec![Update], false),
+                ("users/:username", vec![Read, Create, Update, Delete], true),
+                ("users", vec![List], false),
+            ]
+        );
+        let special = b.special_paths();
+        assert_eq!(special.unauthenticated, ["login/+"]);
+        assert!(special.root.is_empty());
+        // Passwords are secrets wherever they are accepted.
+        for d in b.paths() {
+            for f in d.fields.iter().filter(|f| f.name == "password") {
+                assert!(f.sensitive, "{}", d.pattern);
+            }
+        }
+    }
+
+    /// Every handler reads only fields its path declares (the token fields'
+    /// deprecated names included).
+    #[tokio::test]
+    async fn handlers_read_only_declared_fields() {
+        let h = Harness::new();
+        let problems = coffer_sdk::field_walk::undeclared_reads(&h.backend, &h.ctx, |_| {}).await;
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
 
     #[test]
     fn login_is_unauthenticated() {
-        assert_eq!(Userpass::new().special_paths().unauthenticated, ["login/*"]);
+        let special = Userpass::new().special_paths().unauthenticated;
+        let m = |p: &str| coffer_sdk::special_path_matches(&special, p);
+        assert!(m("login/bob") && m("login/bob.smith@example.com"));
+        assert!(!m("users/bob") && !m("users") && !m("login"));
     }
 
     #[tokio::test]
@@ -143,6 +137,7 @@ mod tests {
         assert_eq!(exists("users/PAT").await.unwrap(), Some(true));
         assert_eq!(exists("login/pat").await.unwrap(), None);
         assert_eq!(exists("users/pat/password").await.unwrap(), None);
+        assert_eq!(exists("users/-pat").await.unwrap_err().status(), 404);
         assert_eq!(exists("nope").await.unwrap_err().status(), 404);
     }
 

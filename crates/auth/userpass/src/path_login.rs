@@ -4,14 +4,16 @@ use std::collections::BTreeMap;
 
 use coffer_sdk::cidr::allowed;
 use coffer_sdk::token_fields::equivalent_policies;
-use coffer_sdk::{Context, FieldData, FieldDef, FieldType, PathDef};
-use coffer_types::{AliasGrant, LoginGrant, Operation, Request, Response, Result, Sensitive};
+use coffer_sdk::{Call, Context, FieldDef, FieldType, PathDef};
+use coffer_types::{AliasGrant, LoginGrant, Operation, Response, Result, Sensitive};
 
-use crate::{UserpassError, hashing, user};
+use crate::{Userpass, UserpassError, hashing, user};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("username", FieldType::String, "Username of the user."),
-    FieldDef::new("password", FieldType::String, "Password for this user."),
+    FieldDef::new("password", FieldType::String, "Password for this user.")
+        .required()
+        .sensitive(),
 ];
 
 /// The declaration of `login/:username`.
@@ -40,13 +42,10 @@ fn record_failure(ctx: &Context) {
 /// and a wrong password fail alike, after the same Argon2id work. A user
 /// bound to CIDR blocks can only log in from inside them (403 otherwise,
 /// like Vault).
-pub(crate) async fn login(
-    ctx: &Context,
-    req: &Request,
-    name: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let Some(password) = fields
+pub(crate) async fn login(_: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    let (ctx, name) = (call.ctx, &user::from_call(call)?);
+    let Some(password) = call
+        .fields
         .get_string("password")?
         .map(Sensitive::new)
         .filter(|p| !p.is_empty())
@@ -65,7 +64,7 @@ pub(crate) async fn login(
         return Err(UserpassError::InvalidCredentials.into());
     };
 
-    if !allowed(&entry.token.bound_cidr_blocks()?, req.client_addr) {
+    if !allowed(&entry.token.bound_cidr_blocks()?, call.req.client_addr) {
         record_failure(ctx);
         return Err(UserpassError::AddressNotAllowed.into());
     }

@@ -1,14 +1,15 @@
 //! `users/:username/password`: reset a user's password.
 
-use coffer_sdk::{Context, FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result, Sensitive};
-use tokio::sync::Mutex;
 
-use crate::{UserpassError, hashing, user};
+use crate::{Userpass, UserpassError, hashing, user};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("username", FieldType::String, "Username for this user."),
-    FieldDef::new("password", FieldType::String, "Password for this user."),
+    FieldDef::new("password", FieldType::String, "Password for this user.")
+        .required()
+        .sensitive(),
 ];
 
 /// The declaration of `users/:username/password`.
@@ -24,14 +25,10 @@ pub(crate) fn def() -> PathDef {
 }
 
 /// Replaces the password of an existing user.
-pub(crate) async fn update(
-    ctx: &Context,
-    lock: &Mutex<()>,
-    name: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let password = fields.get_string("password")?.map(Sensitive::new);
-    let _guard = lock.lock().await;
+pub(crate) async fn update(b: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    let (ctx, name) = (call.ctx, &user::from_call(call)?);
+    let password = call.fields.get_string("password")?.map(Sensitive::new);
+    let _guard = b.write_lock.lock().await;
     let Some(mut entry) = user::load(&ctx.storage, name).await? else {
         return Err(UserpassError::UserNotFound.into());
     };

@@ -1,11 +1,10 @@
 //! `users/:username/policies`: replace a user's token policies.
 
 use coffer_sdk::token_fields::{TokenFields, sanitize_policies};
-use coffer_sdk::{Context, FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result};
-use tokio::sync::Mutex;
 
-use crate::{UserpassError, user};
+use crate::{Userpass, UserpassError, user};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new("username", FieldType::String, "Username for this user."),
@@ -27,15 +26,11 @@ pub(crate) fn def() -> PathDef {
 
 /// Sets `token_policies` (or the deprecated `policies`) of an existing user;
 /// both are normalized as Vault's `ParsePolicies` does on this path.
-pub(crate) async fn update(
-    ctx: &Context,
-    lock: &Mutex<()>,
-    name: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let token_policies = fields.get_string_list("token_policies")?;
-    let legacy = fields.get_string_list("policies")?;
-    let _guard = lock.lock().await;
+pub(crate) async fn update(b: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    let (ctx, name) = (call.ctx, &user::from_call(call)?);
+    let token_policies = call.fields.get_string_list("token_policies")?;
+    let legacy = call.fields.get_string_list("policies")?;
+    let _guard = b.write_lock.lock().await;
     let Some(mut entry) = user::load(&ctx.storage, name).await? else {
         return Err(UserpassError::UserNotFound.into());
     };

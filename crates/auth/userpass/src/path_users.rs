@@ -1,18 +1,17 @@
 //! `users/:username` (create, update, read, delete) and `users` (list).
 
 use coffer_sdk::token_fields::TokenFields;
-use coffer_sdk::{Context, FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
-use tokio::sync::Mutex;
 
-use crate::{UserpassError, hashing, user};
+use crate::{Userpass, UserpassError, hashing, user};
 
 /// The fields of `users/:username`: Vault's, including the token fields and
 /// the deprecated names userpass accepts.
 pub(crate) const FIELDS: &[FieldDef] = &[
     FieldDef::new("username", FieldType::String, "Username for this user."),
-    FieldDef::new("password", FieldType::String, "Password for this user."),
+    FieldDef::new("password", FieldType::String, "Password for this user.").sensitive(),
     TokenFields::TOKEN_BOUND_CIDRS,
     TokenFields::TOKEN_EXPLICIT_MAX_TTL,
     TokenFields::TOKEN_MAX_TTL,
@@ -68,8 +67,9 @@ pub(crate) fn list_def() -> PathDef {
 }
 
 /// Reads a user: its token fields, never its password or hash; 404 if absent.
-pub(crate) async fn read(ctx: &Context, name: &str) -> Result<Option<Response>> {
-    let Some(entry) = user::load(&ctx.storage, name).await? else {
+pub(crate) async fn read(_: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = user::from_call(call)?;
+    let Some(entry) = user::load(&call.ctx.storage, &name).await? else {
         return Err(Error::not_found());
     };
     let mut data = Map::new();
@@ -79,21 +79,17 @@ pub(crate) async fn read(ctx: &Context, name: &str) -> Result<Option<Response>> 
 
 /// Creates or updates a user. A new user needs a password; a password given
 /// on update replaces the old one.
-pub(crate) async fn write(
-    ctx: &Context,
-    lock: &Mutex<()>,
-    name: &str,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
+pub(crate) async fn write(b: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    let (ctx, name, fields) = (call.ctx, &user::from_call(call)?, &call.fields);
     let password = fields.get_string("password")?.map(Sensitive::new);
-    let _guard = lock.lock().await;
+    let _guard = b.write_lock.lock().await;
     let existing = user::load(&ctx.storage, name).await?;
     // A write to a missing user is a create, whatever the core called it.
     if existing.is_none() && password.as_ref().is_none_or(Sensitive::is_empty) {
         return Err(UserpassError::MissingPassword.into());
     }
     let mut entry = existing.unwrap_or_default();
-    entry.token.parse_update(fields)?;
+    parse_token_fields(&mut entry.token, &call.req.data, FIELDS)?;
     if let Some(password) = password {
         if password.is_empty() {
             return Err(UserpassError::MissingPassword.into());
@@ -104,30 +100,49 @@ pub(crate) async fn write(
     Ok(None)
 }
 
+/// Applies the token fields of `body` that `declared` (the path's fields)
+/// names to `token`.
+///
+/// [`TokenFields::parse_update`] asks whether each deprecated name is set,
+/// declared on the path or not, and the dispatch reports every read of an
+/// undeclared name; so it is given a copy of the body holding only the
+/// path's declared names, read through the sdk's full token-field
+/// declarations (its reads checked as the dispatch checks a handler's). The
+/// effect is the same as parsing the call's own fields: a name the path does
+/// not declare is ignored.
+fn parse_token_fields(
+    token: &mut TokenFields,
+    body: &Map<String, Value>,
+    declared: &[FieldDef],
+) -> Result<()> {
+    let body: Map<String, Value> = body
+        .iter()
+        .filter(|(k, _)| declared.iter().any(|f| f.name == k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let fields = FieldData::new(&body, TokenFields::FIELDS)?;
+    token.parse_update(&fields)?;
+    fields.check_reads()
+}
+
 /// Deletes a user (no error if absent). Tokens issued to it stay valid
 /// until they expire; their renewal is refused.
-pub(crate) async fn delete(
-    ctx: &Context,
-    lock: &Mutex<()>,
-    name: &str,
-) -> Result<Option<Response>> {
-    let _guard = lock.lock().await;
-    user::delete(&ctx.storage, name).await?;
+pub(crate) async fn delete(b: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = user::from_call(call)?;
+    let _guard = b.write_lock.lock().await;
+    user::delete(&call.ctx.storage, &name).await?;
     Ok(None)
 }
 
+/// Whether the user exists: a write to a new user is a `create`.
+pub(crate) async fn exists(_: &Userpass, call: &Call<'_>) -> Result<bool> {
+    let name = user::from_call(call)?;
+    Ok(user::load(&call.ctx.storage, &name).await?.is_some())
+}
+
 /// Lists usernames; 404 when there are none, as Vault answers.
-pub(crate) async fn list(ctx: &Context) -> Result<Option<Response>> {
-    let keys = user::list(&ctx.storage).await?;
-    if keys.is_empty() {
-        return Err(Error::not_found());
-    }
-    let mut data = Map::new();
-    data.insert(
-        "keys".into(),
-        Value::Array(keys.into_iter().map(Value::String).collect()),
-    );
-    Ok(Some(Response::with_data(data)))
+pub(crate) async fn list(_: &Userpass, call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(user::list(&call.ctx.storage).await?)
 }
 
 #[cfg(test)]

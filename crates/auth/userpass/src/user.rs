@@ -1,5 +1,6 @@
 //! Stored users: names, entries and their storage layout (`user/<name>`).
 
+use coffer_sdk::Call;
 use coffer_sdk::token_fields::TokenFields;
 use coffer_storage::{Key, Prefix, Storage, View};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,12 @@ pub(crate) fn normalize(name: &str) -> Result<String, UserpassError> {
         return Err(UserpassError::InvalidUsername);
     }
     Ok(name.to_ascii_lowercase())
+}
+
+/// The normalized username a call's path captured (`:username`); 404 for a
+/// name Vault's route would not match.
+pub(crate) fn from_call(call: &Call<'_>) -> Result<String, UserpassError> {
+    normalize(call.capture("username"))
 }
 
 fn key(name: &str) -> Result<Key, UserpassError> {
