@@ -85,6 +85,9 @@ def test_every_mount_is_documented_and_every_path_has_operations(document):
         assert ops, f"{name} has no operations"
         for op in ops:
             assert item[op]["responses"], f"{name} {op} has no responses"
+            assert item[op]["operationId"] and item[op]["tags"], f"{name} {op}"
+        if "delete" in item:
+            assert set(item["delete"]["responses"]) == {"204"}, name
         # Every template segment is a declared, required path parameter.
         declared = {p["name"] for p in item.get("parameters", []) if p["in"] == "path"}
         assert declared == set(re.findall(r"\{([^}]+)\}", name)), name
@@ -99,6 +102,32 @@ def test_request_bodies_describe_declared_fields(document):
     assert schema["type"] == "object"
     assert {"data", "options"} <= set(schema["properties"])
     assert schema["properties"]["data"]["type"] == "object"
+
+
+def body_schema(document, path, method="post"):
+    return document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_fields_carry_vaults_types_flags_and_defaults(document):
+    user = body_schema(document, "/auth/oas-userpass/users/{username}")
+    assert user["properties"]["token_ttl"]["type"] == "string"
+    assert user["properties"]["token_ttl"]["format"] == "duration"
+    assert user["properties"]["token_policies"]["type"] == "array"
+    assert user["properties"]["password"]["x-vault-displayAttrs"] == {"sensitive": True}
+    # The path parameter is not repeated as a body field.
+    assert "username" not in user["properties"]
+    login = body_schema(document, "/auth/oas-userpass/login/{username}")
+    assert login["required"] == ["password"]
+    assert login["properties"]["password"]["x-vault-displayAttrs"] == {"sensitive": True}
+    approle_login = body_schema(document, "/auth/oas-approle/login")
+    assert "role_id" in approle_login["required"]
+    assert approle_login["properties"]["secret_id"]["x-vault-displayAttrs"] == {"sensitive": True}
+    db = body_schema(document, "/oas-db/config/{name}")
+    assert db["properties"]["password"]["x-vault-displayAttrs"] == {"sensitive": True}
+    assert db["properties"]["max_open_connections"]["default"] == 4
+    assert document["paths"]["/oas-kv2/data/{path}"]["post"]["tags"] == ["secrets"]
+    assert document["paths"]["/auth/oas-userpass/users/{username}"]["post"]["tags"] == ["auth"]
+    assert document["paths"]["/sys/mounts"]["get"]["tags"] == ["system"]
 
 
 def test_sudo_and_unauthenticated_paths_carry_vaults_extensions(document):
