@@ -1,31 +1,50 @@
-//! What every path handler gets, and small helpers they share.
+//! What every path handler works with: the sdk's [`Call`] plus the mount's
+//! store (salt loaded) and lock, built in one place ([`Env::open`]), and
+//! small helpers the handlers share.
 
-use coffer_sdk::{Captures, Context, FieldData};
+use std::ops::Deref;
+
+use coffer_sdk::token_fields::TokenFields;
+use coffer_sdk::{Call, FieldData, FieldDef};
 use coffer_types::timestamp::Timestamp;
-use coffer_types::{Request, Response, Result};
+use coffer_types::{Response, Result};
 use serde_json::{Map, Value};
 
+use crate::AppRole;
 use crate::error::AppRoleError;
 use crate::role::{Role, valid_name};
 use crate::store::Store;
 
-/// One request's view of the backend.
+/// One request's view of the backend: the call (dereferenced to, for `ctx`,
+/// `req`, `fields` and the captures) with the store and the lock.
 pub(crate) struct Env<'a> {
-    /// The mount's context.
-    pub ctx: &'a Context,
-    /// The request.
-    pub req: &'a Request,
+    /// The request as the dispatch hands it over.
+    pub call: &'a Call<'a>,
     /// Its storage, salt loaded.
     pub store: Store<'a>,
     /// Serialises every read-modify-write of roles and secret ids (use
     /// counts, role-id uniqueness, tidy): writers hold it exclusively;
     /// logins that change nothing hold it shared.
     pub lock: &'a tokio::sync::RwLock<()>,
-    /// The path captures.
-    pub captures: Captures,
 }
 
-impl Env<'_> {
+impl<'a> Deref for Env<'a> {
+    type Target = Call<'a>;
+    fn deref(&self) -> &Call<'a> {
+        self.call
+    }
+}
+
+impl<'a> Env<'a> {
+    /// The view of `call` on `backend`: opens the store (loading the salt).
+    pub(crate) async fn open(backend: &'a AppRole, call: &'a Call<'a>) -> Result<Self> {
+        Ok(Self {
+            call,
+            store: Store::open(&call.ctx.storage, &backend.salt, &backend.records).await?,
+            lock: &backend.lock,
+        })
+    }
+
     /// Now, by the server clock.
     pub(crate) fn now(&self) -> Timestamp {
         Timestamp::from_system(self.ctx.clock.now())
@@ -34,7 +53,7 @@ impl Env<'_> {
     /// The lowercased `role_name` capture; an invalid name is Vault's 404
     /// `unsupported path` (its pattern would not have matched).
     pub(crate) fn role_name(&self) -> Result<String, AppRoleError> {
-        let name = self.captures.get("role_name");
+        let name = self.capture("role_name");
         if !valid_name(name) {
             return Err(AppRoleError::UnsupportedPath);
         }
@@ -56,6 +75,31 @@ impl Env<'_> {
     }
 }
 
+/// Applies the token fields of `body` that `declared` (the path's fields)
+/// names to `token`.
+///
+/// [`TokenFields::parse_update`] asks whether each deprecated name is set,
+/// declared on the path or not, and the dispatch reports every read of an
+/// undeclared name; so it is given a copy of the body holding only the
+/// path's declared names, read through the sdk's full token-field
+/// declarations (its reads checked as the dispatch checks a handler's). The
+/// effect is the same as parsing the call's own fields: a name the path does
+/// not declare is ignored.
+pub(crate) fn parse_token_fields(
+    token: &mut TokenFields,
+    body: &Map<String, Value>,
+    declared: &[FieldDef],
+) -> Result<()> {
+    let body: Map<String, Value> = body
+        .iter()
+        .filter(|(k, _)| declared.iter().any(|f| f.name == k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let fields = FieldData::new(&body, TokenFields::FIELDS)?;
+    token.parse_update(&fields)?;
+    fields.check_reads()
+}
+
 /// A response with a `data` object.
 pub(crate) fn data(map: Map<String, Value>) -> Option<Response> {
     Some(Response::with_data(map))
@@ -66,11 +110,6 @@ pub(crate) fn one(key: &str, value: impl Into<Value>) -> Option<Response> {
     let mut m = Map::new();
     m.insert(key.to_owned(), value.into());
     data(m)
-}
-
-/// Vault's LIST response; no keys is a 404.
-pub(crate) fn list(keys: Vec<String>) -> Result<Option<Response>> {
-    Response::list(keys)
 }
 
 /// A trimmed string field, empty when absent.

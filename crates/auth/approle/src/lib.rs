@@ -22,8 +22,8 @@
 #![warn(missing_docs)]
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, RouteTable, SpecialPaths};
-use coffer_types::{LoginGrant, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Context, Path, PathDef, PathTable, SpecialPaths, handler};
+use coffer_types::{LoginGrant, Request, Response, Result};
 
 mod cidrs;
 mod env;
@@ -45,29 +45,12 @@ mod test_support;
 
 pub use error::AppRoleError;
 
-use env::Env;
-use path_role_fields::RoleField;
-use path_secret_id_ops::Op as SecretIdOp;
 use store::Store;
-
-/// Which path family a request belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Route {
-    Login,
-    Tidy,
-    RoleList,
-    Role,
-    RoleId,
-    SecretId,
-    CustomSecretId,
-    SecretIdOp(SecretIdOp),
-    Field(RoleField),
-}
 
 /// The AppRole auth method; one instance per mount.
 #[derive(Debug)]
 pub struct AppRole {
-    table: RouteTable<Route>,
+    table: PathTable<AppRole>,
     /// Serialises read-modify-write of roles and secret ids; logins that
     /// change nothing hold it shared.
     lock: tokio::sync::RwLock<()>,
@@ -80,27 +63,37 @@ pub struct AppRole {
 impl AppRole {
     /// The method with its path table.
     pub fn new() -> Self {
-        let mut entries = vec![
-            (path_login::definition(), Route::Login),
-            (path_tidy::definition(), Route::Tidy),
-            (path_role::list_definition(), Route::RoleList),
-            (path_role::definition(), Route::Role),
-            (path_role_id::definition(), Route::RoleId),
-            (path_secret_id::definition(), Route::SecretId),
-            (path_secret_id::custom_definition(), Route::CustomSecretId),
+        use path_secret_id_ops as ops;
+        let mut paths = vec![
+            Path::new(path_login::definition())
+                .update(handler!(path_login::login))
+                .unauthenticated(),
+            Path::new(path_tidy::definition()).update(handler!(path_tidy::tidy)),
+            Path::new(path_role::list_definition()).list(handler!(path_role::list)),
+            Path::new(path_role::definition())
+                .read(handler!(path_role::read))
+                .update(handler!(path_role::write))
+                .delete(handler!(path_role::delete))
+                .existence(handler!(path_role::exists)),
+            Path::new(path_role_id::definition())
+                .read(handler!(path_role_id::read))
+                .update(handler!(path_role_id::update)),
+            Path::new(path_secret_id::definition())
+                .update(handler!(path_secret_id::generate))
+                .list(handler!(path_secret_id::list)),
+            Path::new(path_secret_id::custom_definition()).update(handler!(path_secret_id::custom)),
+            Path::new(ops::lookup_definition()).update(handler!(ops::lookup)),
+            Path::new(ops::destroy_definition())
+                .update(handler!(ops::destroy))
+                .delete(handler!(ops::destroy)),
+            Path::new(ops::accessor_lookup_definition()).update(handler!(ops::accessor_lookup)),
+            Path::new(ops::accessor_destroy_definition())
+                .update(handler!(ops::accessor_destroy))
+                .delete(handler!(ops::accessor_destroy)),
         ];
-        entries.extend(
-            path_secret_id_ops::definitions()
-                .into_iter()
-                .map(|(def, op)| (def, Route::SecretIdOp(op))),
-        );
-        entries.extend(
-            path_role_fields::definitions()
-                .into_iter()
-                .map(|(def, field)| (def, Route::Field(field))),
-        );
+        paths.extend(path_role_fields::paths());
         Self {
-            table: RouteTable::new(entries),
+            table: PathTable::new(paths),
             lock: tokio::sync::RwLock::new(()),
             salt: store::SaltCell::new(),
             records: store::record_cache(),
@@ -116,59 +109,20 @@ impl Default for AppRole {
 
 #[async_trait]
 impl Backend for AppRole {
-    fn paths(&self) -> Vec<&coffer_sdk::PathDef> {
-        self.table.declarations().collect()
+    fn paths(&self) -> Vec<&PathDef> {
+        self.table.declarations()
     }
 
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return self.table.help(&req.path).map(Some);
-        }
-        let matched = self.table.route(&req.path)?;
-        matched.require_operation(op)?;
-        let env = Env {
-            ctx,
-            req,
-            store: Store::open(&ctx.storage, &self.salt, &self.records).await?,
-            lock: &self.lock,
-            captures: matched.captures.clone(),
-        };
-        match matched.route {
-            Route::Login => path_login::handle(&env).await,
-            Route::Tidy => path_tidy::handle(&env).await,
-            Route::RoleList => path_role::list(&env).await,
-            Route::Role => path_role::handle(&env, op).await,
-            Route::RoleId => path_role_id::handle(&env, op).await,
-            Route::SecretId => path_secret_id::handle(&env, op).await,
-            Route::CustomSecretId => path_secret_id::handle_custom(&env).await,
-            Route::SecretIdOp(which) => path_secret_id_ops::handle(&env, which).await,
-            Route::Field(field) => {
-                path_role_fields::handle(&env, field, op, matched.def.fields).await
-            }
-        }
+        self.table.dispatch(self, ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let matched = self.table.route(&req.path)?;
-        if matched.route != Route::Role {
-            return Ok(None);
-        }
-        let env = Env {
-            ctx,
-            req,
-            store: Store::open(&ctx.storage, &self.salt, &self.records).await?,
-            lock: &self.lock,
-            captures: matched.captures.clone(),
-        };
-        path_role::exists(&env).await.map(Some)
+        self.table.exists(self, ctx, req).await
     }
 
     fn special_paths(&self) -> SpecialPaths {
-        SpecialPaths {
-            unauthenticated: vec!["login".to_owned()],
-            root: Vec::new(),
-        }
+        self.table.special_paths()
     }
 
     async fn renew_login(&self, ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {
@@ -183,9 +137,81 @@ mod tests {
     use crate::test_support::Harness;
     use serde_json::json;
 
+    use coffer_types::Operation;
+
     #[test]
     fn login_is_unauthenticated() {
-        assert_eq!(AppRole::new().special_paths().unauthenticated, ["login"]);
+        let special = AppRole::new().special_paths();
+        assert_eq!(special.unauthenticated, ["login"]);
+        assert!(special.root.is_empty());
+    }
+
+    /// The paths and operations Vault's AppRole has, in matching order.
+    #[test]
+    fn declarations_are_vaults() {
+        use Operation::*;
+        let b = AppRole::new();
+        let got: Vec<(&str, Vec<Operation>, bool)> = b
+            .paths()
+            .into_iter()
+            .map(|d| (d.pattern, d.operations.to_vec(), d.existence_check))
+            .collect();
+        let rw = vec![Read, Update, Delete];
+        let want = vec![
+            ("login", vec![Update], false),
+            ("tidy/secret-id", vec![Update], false),
+            ("role", vec![List], false),
+            ("role/:role_name", vec![Create, Update, Read, Delete], true),
+            ("role/:role_name/role-id", vec![Read, Update], false),
+            ("role/:role_name/secret-id", vec![Update, List], false),
+            ("role/:role_name/custom-secret-id", vec![Update], false),
+            ("role/:role_name/secret-id/lookup", vec![Update], false),
+            (
+                "role/:role_name/secret-id/destroy",
+                vec![Update, Delete],
+                false,
+            ),
+            (
+                "role/:role_name/secret-id-accessor/lookup",
+                vec![Update],
+                false,
+            ),
+            (
+                "role/:role_name/secret-id-accessor/destroy",
+                vec![Update, Delete],
+                false,
+            ),
+            ("role/:role_name/policies", rw.clone(), false),
+            ("role/:role_name/secret-id-num-uses", rw.clone(), false),
+            ("role/:role_name/secret-id-ttl", rw.clone(), false),
+            ("role/:role_name/token-ttl", rw.clone(), false),
+            ("role/:role_name/token-max-ttl", rw.clone(), false),
+            ("role/:role_name/token-num-uses", rw.clone(), false),
+            ("role/:role_name/bind-secret-id", rw.clone(), false),
+            ("role/:role_name/secret-id-bound-cidrs", rw.clone(), false),
+            ("role/:role_name/token-bound-cidrs", rw.clone(), false),
+            ("role/:role_name/period", rw, false),
+            ("role/:role_name/local-secret-ids", vec![Read], false),
+        ];
+        assert_eq!(got, want);
+        // Secret ids are secrets wherever they are accepted, and so is the
+        // role id a login presents.
+        for d in b.paths() {
+            for f in d.fields {
+                if f.name == "secret_id" || (d.pattern == "login" && f.name == "role_id") {
+                    assert!(f.sensitive, "{} {}", d.pattern, f.name);
+                }
+            }
+        }
+    }
+
+    /// Every handler reads only fields its path declares (the token fields'
+    /// deprecated names included).
+    #[tokio::test]
+    async fn handlers_read_only_declared_fields() {
+        let h = Harness::new();
+        let problems = coffer_sdk::field_walk::undeclared_reads(&h.backend, &h.ctx, |_| {}).await;
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 
     #[tokio::test]

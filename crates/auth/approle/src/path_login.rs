@@ -11,27 +11,30 @@
 use std::collections::BTreeMap;
 
 use coffer_sdk::cidr::{allowed, parse_cidrs};
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{AliasGrant, LoginGrant, Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
-use crate::cidrs;
 use crate::env::{Env, trimmed};
 use crate::error::AppRoleError;
 use crate::role::Role;
 use crate::store::Store;
+use crate::{AppRole, cidrs};
 
 const FIELDS: &[FieldDef] = &[
     FieldDef::new(
         "role_id",
         FieldType::String,
         "Unique identifier of the Role. Required to be supplied when the 'bind_secret_id' constraint is set.",
-    ),
+    )
+    .required()
+    .sensitive(),
     FieldDef::new(
         "secret_id",
         FieldType::String,
         "SecretID belong to the App role",
-    ),
+    )
+    .sensitive(),
 ];
 
 /// `login`.
@@ -56,7 +59,8 @@ endpoint.",
 
 /// Handles a login; every failure is counted in
 /// `coffer_login_failures_total`.
-pub(crate) async fn handle(env: &Env<'_>) -> Result<Option<Response>> {
+pub(crate) async fn login(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = &Env::open(b, call).await?;
     let result = attempt(env).await;
     if result.is_err() {
         let mount = if env.ctx.config.accessor.is_empty() {
@@ -77,12 +81,12 @@ struct Verified {
 }
 
 async fn attempt(env: &Env<'_>) -> Result<Option<Response>> {
-    let fd = FieldData::new(&env.req.data, FIELDS)?;
-    let role_id = Sensitive::new(trimmed(&fd, "role_id")?);
+    let fd = &env.fields;
+    let role_id = Sensitive::new(trimmed(fd, "role_id")?);
     if role_id.is_empty() {
         return Err(AppRoleError::Missing("role_id").into());
     }
-    let secret_id = Sensitive::new(trimmed(&fd, "secret_id")?);
+    let secret_id = Sensitive::new(trimmed(fd, "secret_id")?);
     // HMAC the secret id before anything depends on the role.
     let secret_id_hmac = env.store.secret_id_hmac(secret_id.expose());
     let creds = Credentials {

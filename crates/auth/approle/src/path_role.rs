@@ -2,14 +2,14 @@
 
 use coffer_crypto::random_uuid;
 use coffer_sdk::token_fields::TokenFields;
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldDefault, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::cidrs;
 use crate::env::{self, Env, non_negative, secs};
 use crate::error::AppRoleError;
 use crate::role::{MAX_NAME_LEN, Role};
+use crate::{AppRole, cidrs};
 
 /// The `role_name` capture, declared on every `role/:role_name/...` path.
 pub(crate) const ROLE_NAME: FieldDef = FieldDef::new(
@@ -24,7 +24,8 @@ const FIELDS: &[FieldDef] = &[
         "bind_secret_id",
         FieldType::Bool,
         "Impose secret_id to be presented when logging in using this role. Defaults to 'true'.",
-    ),
+    )
+    .default(FieldDefault::Bool(true)),
     FieldDef::new(
         "bound_cidr_list",
         FieldType::StringList,
@@ -39,22 +40,26 @@ const FIELDS: &[FieldDef] = &[
         "secret_id_num_uses",
         FieldType::Int,
         "Number of times a SecretID can access the role, after which the SecretID\nwill expire. Defaults to 0 meaning that the the secret_id is of unlimited use.",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
     FieldDef::new(
         "secret_id_ttl",
         FieldType::Duration,
         "Duration in seconds after which the issued SecretID should expire. Defaults\nto 0, meaning no expiration.",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
     FieldDef::new(
         "role_id",
         FieldType::String,
         "Identifier of the role. Defaults to a UUID.",
-    ),
+    )
+    .sensitive(),
     FieldDef::new(
         "local_secret_ids",
         FieldType::Bool,
         "If set, the secret IDs generated using this role will be cluster local. This\ncan only be set during role creation and once set, it can't be reset later.",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
     TokenFields::TOKEN_BOUND_CIDRS,
     TokenFields::TOKEN_EXPLICIT_MAX_TTL,
     TokenFields::TOKEN_MAX_TTL,
@@ -106,24 +111,20 @@ configured using the fields of this endpoint.",
 }
 
 /// LIST `role/`.
-pub(crate) async fn list(env: &Env<'_>) -> Result<Option<Response>> {
-    env::list(env.store.role_names().await?)
+pub(crate) async fn list(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
+    Response::list(env.store.role_names().await?)
 }
 
-/// Dispatches `role/:role_name` by operation.
-pub(crate) async fn handle(env: &Env<'_>, op: Operation) -> Result<Option<Response>> {
-    match op {
-        Operation::Read => read(env).await,
-        Operation::Delete => delete(env).await,
-        _ => write(env).await,
-    }
-}
-
-async fn read(env: &Env<'_>) -> Result<Option<Response>> {
+/// READ `role/:role_name`.
+pub(crate) async fn read(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
     Ok(env::data(env.role_for_read().await?.to_response()))
 }
 
-async fn delete(env: &Env<'_>) -> Result<Option<Response>> {
+/// DELETE `role/:role_name` (no error when absent).
+pub(crate) async fn delete(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
     let name = env.role_name()?;
     let _guard = env.lock.write().await;
     if let Some(role) = env.store.role(&name).await? {
@@ -149,8 +150,10 @@ fn legacy_token_type(data: &mut Map<String, Value>) -> Option<&'static str> {
     Some(warning)
 }
 
-async fn write(env: &Env<'_>) -> Result<Option<Response>> {
-    let raw_name = env.captures.get("role_name");
+/// Creates or updates `role/:role_name`.
+pub(crate) async fn write(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
+    let raw_name = env.capture("role_name");
     if raw_name.len() > MAX_NAME_LEN {
         return Err(AppRoleError::RoleNameTooLong.into());
     }
@@ -160,8 +163,7 @@ async fn write(env: &Env<'_>) -> Result<Option<Response>> {
         .map(str::to_owned)
         .into_iter()
         .collect();
-    let fd = FieldData::new(&body, FIELDS)?;
-
+    let fd = &env.fields;
     let _guard = env.lock.write().await;
     let existing = env.store.role(&name).await?;
     // The existence check makes a write to a missing role a create; a plain
@@ -173,7 +175,9 @@ async fn write(env: &Env<'_>) -> Result<Option<Response>> {
         None => Role::new(&name, String::new()),
     };
 
-    role.token.parse_update(&fd)?;
+    // Vault's legacy `token_type` values are rewritten before the token
+    // fields are parsed.
+    env::parse_token_fields(&mut role.token, &body, FIELDS)?;
 
     if let Some(local) = fd.get_bool("local_secret_ids")? {
         if !creating {
@@ -213,10 +217,10 @@ async fn write(env: &Env<'_>) -> Result<Option<Response>> {
         role.secret_id_bound_cidrs = list;
     }
 
-    if let Some(n) = non_negative(&fd, "secret_id_num_uses")? {
+    if let Some(n) = non_negative(fd, "secret_id_num_uses")? {
         role.secret_id_num_uses = n;
     }
-    if let Some(ttl) = secs(&fd, "secret_id_ttl")? {
+    if let Some(ttl) = secs(fd, "secret_id_ttl")? {
         role.secret_id_ttl = ttl;
     }
 
@@ -243,8 +247,8 @@ async fn write(env: &Env<'_>) -> Result<Option<Response>> {
 }
 
 /// The existence check: whether the role exists.
-pub(crate) async fn exists(env: &Env<'_>) -> Result<bool> {
-    Ok(env.role().await?.is_some())
+pub(crate) async fn exists(b: &AppRole, call: &Call<'_>) -> Result<bool> {
+    Ok(Env::open(b, call).await?.role().await?.is_some())
 }
 
 #[cfg(test)]

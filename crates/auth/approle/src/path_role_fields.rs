@@ -5,15 +5,15 @@
 use std::time::Duration;
 
 use coffer_sdk::token_fields::TokenFields;
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldType, Path, PathDef, handler};
 use coffer_types::{Operation, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::cidrs;
 use crate::env::{self, Env, non_negative, secs};
 use crate::error::AppRoleError;
 use crate::path_role::ROLE_NAME;
 use crate::role::Role;
+use crate::{AppRole, cidrs};
 
 /// Which property a field endpoint manages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,8 +71,38 @@ const BIND_SECRET_ID: FieldDef = FieldDef::new(
     "Impose secret_id to be presented when logging in using this role.",
 );
 
-/// Every field endpoint.
-pub(crate) fn definitions() -> Vec<(PathDef, RoleField)> {
+impl RoleField {
+    /// The field a request's path names: its last segment (the patterns
+    /// differ only there).
+    fn of(path: &str) -> Option<Self> {
+        let last = path.trim_end_matches('/').rsplit('/').next()?;
+        definitions()
+            .into_iter()
+            .find(|(def, _)| def.pattern.rsplit('/').next() == Some(last))
+            .map(|(_, field)| field)
+    }
+}
+
+/// Every field endpoint, bound to its handlers (`local-secret-ids` is
+/// read-only).
+pub(crate) fn paths() -> Vec<Path<AppRole>> {
+    definitions()
+        .into_iter()
+        .map(|(def, _)| {
+            let read_only = !def.operations.contains(&Operation::Update);
+            let path = Path::new(def).read(handler!(read_field));
+            if read_only {
+                path
+            } else {
+                path.update(handler!(update_field))
+                    .delete(handler!(delete_field))
+            }
+        })
+        .collect()
+}
+
+/// Every field endpoint with the property it manages.
+fn definitions() -> Vec<(PathDef, RoleField)> {
     vec![
         (
             def(
@@ -186,17 +216,42 @@ pub(crate) fn definitions() -> Vec<(PathDef, RoleField)> {
     ]
 }
 
-/// Dispatches by operation.
-pub(crate) async fn handle(
-    env: &Env<'_>,
-    field: RoleField,
-    op: Operation,
-    fields: &'static [FieldDef],
-) -> Result<Option<Response>> {
-    if op == Operation::Read {
-        return Ok(env::data(read(&env.role_for_read().await?, field)));
-    }
-    let fd = FieldData::new(&env.req.data, fields)?;
+/// The property the request's path names.
+fn field_of(call: &Call<'_>) -> Result<RoleField> {
+    RoleField::of(&call.req.path)
+        .ok_or_else(|| coffer_types::Error::internal("no role field for this path"))
+}
+
+/// READ: the property; a bare 404 when the role does not exist.
+async fn read_field(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let field = field_of(call)?;
+    let env = Env::open(b, call).await?;
+    Ok(env::data(read(&env.role_for_read().await?, field)))
+}
+
+/// UPDATE: sets the property.
+async fn update_field(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    write(
+        &Env::open(b, call).await?,
+        field_of(call)?,
+        Operation::Update,
+    )
+    .await
+}
+
+/// DELETE: resets the property to its default.
+async fn delete_field(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    write(
+        &Env::open(b, call).await?,
+        field_of(call)?,
+        Operation::Delete,
+    )
+    .await
+}
+
+/// An update or a reset of `field` under the write lock.
+async fn write(env: &Env<'_>, field: RoleField, op: Operation) -> Result<Option<Response>> {
+    let fd = &env.fields;
     let name = env.role_name()?;
     let _guard = env.lock.write().await;
     let Some(mut role) = env.store.role(&name).await? else {
@@ -209,7 +264,13 @@ pub(crate) async fn handle(
     if op == Operation::Delete {
         reset(&mut role, field);
     } else {
-        update(&mut role, field, &fd, env.ctx.config.max_lease_ttl)?;
+        update(
+            &mut role,
+            field,
+            fd,
+            &env.req.data,
+            env.ctx.config.max_lease_ttl,
+        )?;
     }
     env.store.put_role(&role, None).await?;
     Ok(None)
@@ -289,10 +350,13 @@ fn parse_policies(items: Vec<String>) -> Vec<String> {
     out
 }
 
+/// Sets `field` from `fd` (the call's fields; `body` is the raw body, for
+/// the token fields).
 fn update(
     role: &mut Role,
     field: RoleField,
     fd: &FieldData,
+    body: &Map<String, Value>,
     max_lease_ttl: Duration,
 ) -> Result<()> {
     let missing =
@@ -361,8 +425,7 @@ fn update(
         }
         RoleField::TokenBoundCidrs => {
             if fd.is_set("token_bound_cidrs") {
-                role.token
-                    .parse_update(fd)
+                env::parse_token_fields(&mut role.token, body, &[TokenFields::TOKEN_BOUND_CIDRS])
                     .map_err(|e| AppRoleError::TokenBoundCidrs(e.to_string()))?;
             }
         }
@@ -395,6 +458,16 @@ mod tests {
     use super::*;
     use crate::test_support::{Harness, body};
     use serde_json::json;
+
+    #[test]
+    fn each_path_names_its_field() {
+        for (def, field) in definitions() {
+            assert_eq!(RoleField::of(def.pattern), Some(field), "{}", def.pattern);
+            let trailing = format!("{}/", def.pattern.replace(":role_name", "web"));
+            assert_eq!(RoleField::of(&trailing), Some(field));
+        }
+        assert_eq!(RoleField::of("role/web"), None);
+    }
 
     #[test]
     fn policies_are_sanitised() {

@@ -1,8 +1,9 @@
 //! `role/:role_name/role-id`: read the role id, or set a custom one.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result};
 
+use crate::AppRole;
 use crate::env::{self, Env};
 use crate::error::AppRoleError;
 use crate::path_role::ROLE_NAME;
@@ -14,7 +15,9 @@ const FIELDS: &[FieldDef] = &[
         "role_id",
         FieldType::String,
         "Identifier of the role. Defaults to a UUID.",
-    ),
+    )
+    .required()
+    .sensitive(),
 ];
 
 /// The path declaration.
@@ -31,18 +34,21 @@ this endpoint.",
     }
 }
 
-/// Dispatches by operation.
-pub(crate) async fn handle(env: &Env<'_>, op: Operation) -> Result<Option<Response>> {
-    if op == Operation::Read {
-        return Ok(env::one("role_id", env.role_for_read().await?.role_id));
-    }
-    let fd = FieldData::new(&env.req.data, FIELDS)?;
+/// READ: the role id; a bare 404 when the role does not exist.
+pub(crate) async fn read(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
+    Ok(env::one("role_id", env.role_for_read().await?.role_id))
+}
+
+/// UPDATE: sets a custom role id, unique across the mount's roles.
+pub(crate) async fn update(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
     let name = env.role_name()?;
     let _guard = env.lock.write().await;
     let Some(mut role) = env.store.role(&name).await? else {
         return Err(AppRoleError::UnsupportedPath.into());
     };
-    let role_id = fd.get_string("role_id")?.unwrap_or_default();
+    let role_id = env.fields.get_string("role_id")?.unwrap_or_default();
     if role_id.is_empty() {
         return Err(AppRoleError::Missing("role_id").into());
     }

@@ -4,17 +4,17 @@
 use std::time::Duration;
 
 use coffer_crypto::random_uuid;
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
-use crate::cidrs;
 use crate::env::{self, Env, non_negative, secs, trimmed};
 use crate::error::AppRoleError;
 use crate::metadata;
 use crate::path_role::ROLE_NAME;
 use crate::role::{MAX_NAME_LEN, Role};
 use crate::secret_id::SecretIdEntry;
+use crate::{AppRole, cidrs};
 
 const METADATA: FieldDef = FieldDef::new(
     "metadata",
@@ -57,7 +57,9 @@ const CUSTOM_FIELDS: &[FieldDef] = &[
         "secret_id",
         FieldType::String,
         "SecretID to be attached to the role.",
-    ),
+    )
+    .required()
+    .sensitive(),
     METADATA,
     CIDR_LIST,
     TOKEN_BOUND_CIDRS,
@@ -98,24 +100,23 @@ or 'secret_id_ttl' option on the role, and/or the backend mount's maximum TTL va
     }
 }
 
-/// `role/:role_name/secret-id`: LIST the accessors, or generate.
-pub(crate) async fn handle(env: &Env<'_>, op: Operation) -> Result<Option<Response>> {
-    if op == Operation::List {
-        return list(env).await;
-    }
-    let fd = FieldData::new(&env.req.data, GENERATE_FIELDS)?;
+/// UPDATE `role/:role_name/secret-id`: generates a secret id.
+pub(crate) async fn generate(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
     let secret_id = random_uuid().map_err(|_| AppRoleError::Random("secret_id"))?;
-    issue(env, &fd, Sensitive::new(secret_id)).await
+    issue(&env, Sensitive::new(secret_id)).await
 }
 
-/// `role/:role_name/custom-secret-id`.
-pub(crate) async fn handle_custom(env: &Env<'_>) -> Result<Option<Response>> {
-    let fd = FieldData::new(&env.req.data, CUSTOM_FIELDS)?;
-    let secret_id = Sensitive::new(fd.get_string("secret_id")?.unwrap_or_default());
-    issue(env, &fd, secret_id).await
+/// UPDATE `role/:role_name/custom-secret-id`: registers the caller's.
+pub(crate) async fn custom(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
+    let secret_id = Sensitive::new(env.fields.get_string("secret_id")?.unwrap_or_default());
+    issue(&env, secret_id).await
 }
 
-async fn list(env: &Env<'_>) -> Result<Option<Response>> {
+/// LIST `role/:role_name/secret-id`: the accessors of the role's secret ids.
+pub(crate) async fn list(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
     let name = env.role_name()?;
     let Some(role) = env.store.role(&name).await? else {
         return Err(AppRoleError::RoleDoesNotExist(name).into());
@@ -128,7 +129,7 @@ async fn list(env: &Env<'_>) -> Result<Option<Response>> {
         .map(|(_, e)| e.accessor)
         .collect();
     accessors.sort();
-    env::list(accessors)
+    Response::list(accessors)
 }
 
 /// The secret id's CIDR bindings, validated against the role's.
@@ -190,11 +191,8 @@ fn effective_ttl(ttl: u64, max_lease_ttl: Duration) -> u64 {
     if max > 0 && ttl > max { max } else { ttl }
 }
 
-async fn issue(
-    env: &Env<'_>,
-    fd: &FieldData<'_>,
-    secret_id: Sensitive,
-) -> Result<Option<Response>> {
+async fn issue(env: &Env<'_>, secret_id: Sensitive) -> Result<Option<Response>> {
+    let fd = &env.fields;
     let name = env.role_name()?;
     if secret_id.is_empty() {
         return Err(AppRoleError::Missing("secret_id").into());

@@ -2,9 +2,10 @@
 //! (`role/:role_name/secret-id/{lookup,destroy}`) or by its accessor
 //! (`role/:role_name/secret-id-accessor/{lookup,destroy}`).
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{Operation, Response, Result, Sensitive};
 
+use crate::AppRole;
 use crate::env::{self, Env, trimmed};
 use crate::error::AppRoleError;
 use crate::path_role::ROLE_NAME;
@@ -17,7 +18,9 @@ const BY_VALUE: &[FieldDef] = &[
         "secret_id",
         FieldType::String,
         "SecretID attached to the role.",
-    ),
+    )
+    .required()
+    .sensitive(),
 ];
 
 const BY_ACCESSOR: &[FieldDef] = &[
@@ -26,12 +29,13 @@ const BY_ACCESSOR: &[FieldDef] = &[
         "secret_id_accessor",
         FieldType::String,
         "Accessor of the SecretID",
-    ),
+    )
+    .required(),
 ];
 
 /// Which of the four operations a path is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Op {
+enum Op {
     /// `secret-id/lookup`.
     Lookup,
     /// `secret-id/destroy`.
@@ -42,76 +46,93 @@ pub(crate) enum Op {
     AccessorDestroy,
 }
 
-/// The four path declarations with their operations.
-pub(crate) fn definitions() -> [(PathDef, Op); 4] {
-    [
-        (
-            PathDef {
-                pattern: "role/:role_name/secret-id/lookup",
-                fields: BY_VALUE,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "Read the properties of an issued secret_id",
-                description: "This endpoint is used to read the properties of a secret_id associated to a\nrole.",
-            },
-            Op::Lookup,
-        ),
-        (
-            PathDef {
-                pattern: "role/:role_name/secret-id/destroy",
-                fields: BY_VALUE,
-                operations: &[Operation::Update, Operation::Delete],
-                existence_check: false,
-                synopsis: "Invalidate an issued secret_id",
-                description: "This endpoint is used to delete the properties of a secret_id associated to a\nrole.",
-            },
-            Op::Destroy,
-        ),
-        (
-            PathDef {
-                pattern: "role/:role_name/secret-id-accessor/lookup",
-                fields: BY_ACCESSOR,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "Read an issued secret_id, using its accessor",
-                description: "This is particularly useful to lookup the non-expiring 'secret_id's.
+/// `role/:role_name/secret-id/lookup`.
+pub(crate) fn lookup_definition() -> PathDef {
+    PathDef {
+        pattern: "role/:role_name/secret-id/lookup",
+        fields: BY_VALUE,
+        operations: &[Operation::Update],
+        existence_check: false,
+        synopsis: "Read the properties of an issued secret_id",
+        description: "This endpoint is used to read the properties of a secret_id associated to a\nrole.",
+    }
+}
+
+/// `role/:role_name/secret-id/destroy`.
+pub(crate) fn destroy_definition() -> PathDef {
+    PathDef {
+        pattern: "role/:role_name/secret-id/destroy",
+        fields: BY_VALUE,
+        operations: &[Operation::Update, Operation::Delete],
+        existence_check: false,
+        synopsis: "Invalidate an issued secret_id",
+        description: "This endpoint is used to delete the properties of a secret_id associated to a\nrole.",
+    }
+}
+
+/// `role/:role_name/secret-id-accessor/lookup`.
+pub(crate) fn accessor_lookup_definition() -> PathDef {
+    PathDef {
+        pattern: "role/:role_name/secret-id-accessor/lookup",
+        fields: BY_ACCESSOR,
+        operations: &[Operation::Update],
+        existence_check: false,
+        synopsis: "Read an issued secret_id, using its accessor",
+        description: "This is particularly useful to lookup the non-expiring 'secret_id's.
 The list operation on the 'role/<role_name>/secret-id' endpoint will return
 the 'secret_id_accessor's. This endpoint can be used to read the properties
 of the secret. If the 'secret_id_num_uses' field in the response is 0, it
 represents a non-expiring 'secret_id'.",
-            },
-            Op::AccessorLookup,
-        ),
-        (
-            PathDef {
-                pattern: "role/:role_name/secret-id-accessor/destroy",
-                fields: BY_ACCESSOR,
-                operations: &[Operation::Update, Operation::Delete],
-                existence_check: false,
-                synopsis: "Delete an issued secret_id, using its accessor",
-                description:
-                    "This is particularly useful to clean-up the non-expiring 'secret_id's.
+    }
+}
+
+/// `role/:role_name/secret-id-accessor/destroy`.
+pub(crate) fn accessor_destroy_definition() -> PathDef {
+    PathDef {
+        pattern: "role/:role_name/secret-id-accessor/destroy",
+        fields: BY_ACCESSOR,
+        operations: &[Operation::Update, Operation::Delete],
+        existence_check: false,
+        synopsis: "Delete an issued secret_id, using its accessor",
+        description: "This is particularly useful to clean-up the non-expiring 'secret_id's.
 The list operation on the 'role/<role_name>/secret-id' endpoint will return
 the 'secret_id_accessor's. This endpoint can be used to read the properties
 of the secret. If the 'secret_id_num_uses' field in the response is 0, it
 represents a non-expiring 'secret_id'.",
-            },
-            Op::AccessorDestroy,
-        ),
-    ]
+    }
+}
+
+/// `secret-id/lookup`: the properties of a secret id given by value.
+pub(crate) async fn lookup(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(&Env::open(b, call).await?, Op::Lookup).await
+}
+
+/// `secret-id/destroy`: removes a secret id given by value.
+pub(crate) async fn destroy(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(&Env::open(b, call).await?, Op::Destroy).await
+}
+
+/// `secret-id-accessor/lookup`: the properties of a secret id given by
+/// accessor.
+pub(crate) async fn accessor_lookup(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(&Env::open(b, call).await?, Op::AccessorLookup).await
+}
+
+/// `secret-id-accessor/destroy`: removes a secret id given by accessor.
+pub(crate) async fn accessor_destroy(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(&Env::open(b, call).await?, Op::AccessorDestroy).await
 }
 
 /// Handles one of the four operations.
-pub(crate) async fn handle(env: &Env<'_>, op: Op) -> Result<Option<Response>> {
+async fn handle(env: &Env<'_>, op: Op) -> Result<Option<Response>> {
     let by_value = matches!(op, Op::Lookup | Op::Destroy);
-    let fd = FieldData::new(&env.req.data, if by_value { BY_VALUE } else { BY_ACCESSOR })?;
     let name = env.role_name()?;
     let field = if by_value {
         "secret_id"
     } else {
         "secret_id_accessor"
     };
-    let given = Sensitive::new(trimmed(&fd, field)?);
+    let given = Sensitive::new(trimmed(&env.fields, field)?);
     if given.is_empty() {
         return Err(AppRoleError::Missing(field).into());
     }

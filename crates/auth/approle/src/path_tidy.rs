@@ -4,9 +4,10 @@
 //! work is done before answering (with the same 202 and warning), so a
 //! successful answer means the tidy has finished.
 
-use coffer_sdk::PathDef;
+use coffer_sdk::{Call, PathDef};
 use coffer_types::{Operation, Response, Result};
 
+use crate::AppRole;
 use crate::env::Env;
 
 /// `tidy/secret-id`.
@@ -24,7 +25,8 @@ this endpoint will trigger the clean-up action, without waiting for the backend'
 }
 
 /// Runs the tidy over both the replicated and the local secret ids.
-pub(crate) async fn handle(env: &Env<'_>) -> Result<Option<Response>> {
+pub(crate) async fn tidy(b: &AppRole, call: &Call<'_>) -> Result<Option<Response>> {
+    let env = Env::open(b, call).await?;
     let _guard = env.lock.write().await;
     let now = env.now();
     env.store.tidy("secret_id/", "accessor/", now).await?;
