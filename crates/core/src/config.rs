@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use coffer_sdk::catalog::{Catalog, Entry, Kind};
 use coffer_sdk::{Clock, SystemClock};
 
 /// Vault's default for both the default and the maximum lease TTL: 32 days.
@@ -29,6 +30,23 @@ pub struct CoreConfig {
     /// Whether `sys/audit/:path` may enable devices (false when the
     /// configuration says `disable_api_audit_creation = true`).
     pub audit_api_creation: bool,
+    /// The secrets engines and auth methods this server can mount. The
+    /// default knows only the core's own singletons ([`core_catalog`]); a
+    /// server passes `coffer_builtins::catalog()`. A mount whose type the
+    /// catalog cannot build stays in the table and answers every request
+    /// with an error.
+    pub catalog: Catalog,
+}
+
+/// The types the core wires itself, without a factory: the `system` and
+/// `identity` secrets engines and the `token` auth method. Every catalog a
+/// server uses should list them, so that enabling one is refused as Vault
+/// refuses it rather than as an unknown type.
+pub fn core_catalog() -> Catalog {
+    Catalog::new()
+        .with(Entry::singleton(Kind::Secret, "system", None))
+        .with(Entry::singleton(Kind::Secret, "identity", None))
+        .with(Entry::singleton(Kind::Auth, "token", None))
 }
 
 impl Default for CoreConfig {
@@ -42,6 +60,7 @@ impl Default for CoreConfig {
             api_addr: None,
             audit_devices: Vec::new(),
             audit_api_creation: true,
+            catalog: core_catalog(),
         }
     }
 }

@@ -20,7 +20,6 @@ mod login;
 mod mounts;
 mod pipeline;
 mod policy_store;
-mod registry;
 mod rekey;
 mod router;
 mod seal;
@@ -28,7 +27,7 @@ mod sys;
 mod unsealed;
 mod wrapping;
 
-pub use crate::config::CoreConfig;
+pub use crate::config::{CoreConfig, core_catalog};
 pub use crate::core::{Core, InitResult};
 pub use crate::router::MountRouter;
 pub use crate::seal::SealConfig;

@@ -7,7 +7,8 @@ use coffer_barrier::Barrier;
 use coffer_expiration::ExpirationManager;
 use coffer_identity::{IdentityBackend, IdentityStore};
 use coffer_quotas::QuotaManager;
-use coffer_sdk::{Context, MountConfig};
+use coffer_sdk::catalog::Kind;
+use coffer_sdk::{Backend, Context, MountConfig};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
 use coffer_tokens::{TokenBackend, TokenEntry, TokenStore, TtlLimits};
 use coffer_types::{Error, Result, Sensitive};
@@ -16,7 +17,6 @@ use tokio::sync::Mutex;
 use crate::CoreConfig;
 use crate::mounts::{self, MountEntry, NewMount, Table};
 use crate::policy_store::PolicyStore;
-use crate::registry;
 use crate::router::{Route, Router};
 
 const CLUSTER_ID_KEY: &str = "core/cluster-id";
@@ -74,25 +74,63 @@ pub(crate) struct Unsealed {
     pub cluster_id: String,
 }
 
-/// Cleans up after a revoked token: wipes its cubbyhole and revokes the
-/// leases it created (lazily, through the expiration manager's next tick).
+/// Cleans up after a revoked token: tells every mounted backend, so the
+/// cubbyhole wipes the token's private space, and revokes the leases the
+/// token created (lazily, through the expiration manager's next tick).
+/// Holds the router and the expiration manager weakly: the token store that
+/// keeps this hook belongs to the same unsealed state.
 struct TokenCleanup {
-    cubbyhole: Option<View>,
+    router: std::sync::Weak<RwLock<Arc<Router>>>,
     expiration: std::sync::Weak<ExpirationManager>,
 }
 
 #[async_trait::async_trait]
 impl coffer_tokens::RevocationHook for TokenCleanup {
     async fn token_revoked(&self, entry: &TokenEntry) -> Result<()> {
-        if let Some(view) = &self.cubbyhole
-            && !entry.scope_id().is_empty()
+        if !entry.scope_id().is_empty()
+            && let Some(router) = self.router.upgrade()
         {
-            coffer_engine_kv::destroy_scope(view, entry.scope_id()).await?;
+            let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
+            for route in snapshot.routes() {
+                if let Some(backend) = &route.backend {
+                    backend.token_revoked(&route.ctx, entry.scope_id()).await?;
+                }
+            }
         }
         if let Some(expiration) = self.expiration.upgrade() {
             expiration.revoke_by_token(&entry.id_hash).await?;
         }
         Ok(())
+    }
+}
+
+/// The catalog's name space for a mount table.
+pub(crate) fn catalog_kind(table: Table) -> Kind {
+    match table {
+        Table::Secrets => Kind::Secret,
+        Table::Auth => Kind::Auth,
+    }
+}
+
+/// Serves a mount whose type this server's catalog cannot build (a mount
+/// table written by a build with other engines): the mount keeps its place
+/// and its storage, and every request to it fails until a server that knows
+/// the type opens the storage.
+struct NotInCatalog {
+    mount_type: String,
+}
+
+#[async_trait::async_trait]
+impl Backend for NotInCatalog {
+    async fn handle(
+        &self,
+        _ctx: &Context,
+        _req: &coffer_types::Request,
+    ) -> Result<Option<coffer_types::Response>> {
+        Err(Error::internal(format!(
+            "mount type {:?} is not in this server's catalog",
+            self.mount_type
+        )))
     }
 }
 
@@ -277,15 +315,8 @@ impl Unsealed {
         {
             let tables = unsealed.tables.lock().await;
             unsealed.rebuild_router(&tables)?;
-            let cubbyhole = match tables.secrets.iter().find(|e| e.mount_type == "cubbyhole") {
-                Some(cubby) => Some(View::new(
-                    unsealed.storage.clone(),
-                    Table::Secrets.view_prefix(cubby)?,
-                )),
-                None => None,
-            };
             unsealed.tokens.set_revocation_hook(Arc::new(TokenCleanup {
-                cubbyhole,
+                router: Arc::downgrade(&unsealed.router),
                 expiration: Arc::downgrade(&unsealed.expiration),
             }));
         }
@@ -332,8 +363,25 @@ impl Unsealed {
             (Table::Auth, "token") => Some(self.token_backend.clone()),
             (_, t) => Some(match self.live_backend(table, entry) {
                 Some(same) => same,
-                None if table == Table::Secrets => registry::secret_backend(t, &entry.options)?,
-                None => registry::auth_backend(t)?,
+                None => {
+                    match self
+                        .config
+                        .catalog
+                        .build(catalog_kind(table), t, &entry.options)?
+                    {
+                        Some(built) => built,
+                        None => {
+                            tracing::warn!(
+                                mount = %prefix,
+                                mount_type = %t,
+                                "mount type not in the catalog; the mount answers with errors"
+                            );
+                            Arc::new(NotInCatalog {
+                                mount_type: t.to_owned(),
+                            })
+                        }
+                    }
+                }
             }),
         };
         Ok(Route {

@@ -30,6 +30,7 @@ impl Harness {
             Arc::new(MemoryStorage::new()),
             CoreConfig {
                 clock: clock.clone(),
+                catalog: coffer_builtins::catalog(),
                 ..CoreConfig::default()
             },
         );

@@ -25,7 +25,13 @@ async fn call(core: &Core, op: Operation, path: &str, data: Value) -> Result<Res
 async fn requests_are_audited_with_secrets_hashed() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("audit.log");
-    let core = Core::new(Arc::new(MemoryStorage::new()), CoreConfig::default());
+    let core = Core::new(
+        Arc::new(MemoryStorage::new()),
+        CoreConfig {
+            catalog: coffer_builtins::catalog(),
+            ..CoreConfig::default()
+        },
+    );
     core.dev_init(Some(ROOT)).await.unwrap();
 
     // An unwritable path is refused and enables nothing.
@@ -141,7 +147,13 @@ async fn requests_are_audited_with_secrets_hashed() {
 
 #[tokio::test]
 async fn no_device_able_to_record_means_refused() {
-    let core = Core::new(Arc::new(MemoryStorage::new()), CoreConfig::default());
+    let core = Core::new(
+        Arc::new(MemoryStorage::new()),
+        CoreConfig {
+            catalog: coffer_builtins::catalog(),
+            ..CoreConfig::default()
+        },
+    );
     core.dev_init(Some(ROOT)).await.unwrap();
     // /dev/full accepts the open and fails every write (ENOSPC).
     call(

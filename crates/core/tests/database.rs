@@ -54,6 +54,7 @@ async fn dynamic_users_expire_on_the_clock() {
         Arc::new(MemoryStorage::new()),
         CoreConfig {
             clock: clock.clone(),
+            catalog: coffer_builtins::catalog(),
             ..CoreConfig::default()
         },
     );

@@ -85,7 +85,13 @@ fn caps(acl: &Acl, path: &str) -> BTreeSet<String> {
 
 async fn check(token_rules: Vec<(usize, Vec<usize>)>, group_rules: Vec<(usize, Vec<usize>)>) {
     let (a, b) = (policy_text(&token_rules), policy_text(&group_rules));
-    let core = Core::new(Arc::new(MemoryStorage::new()), CoreConfig::default());
+    let core = Core::new(
+        Arc::new(MemoryStorage::new()),
+        CoreConfig {
+            catalog: coffer_builtins::catalog(),
+            ..CoreConfig::default()
+        },
+    );
     core.dev_init(Some("root")).await.unwrap();
     let root = Some("root");
     call(

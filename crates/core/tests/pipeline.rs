@@ -26,6 +26,7 @@ impl Harness {
         let clock = Arc::new(ManualClock::starting_now());
         let config = CoreConfig {
             clock: clock.clone(),
+            catalog: coffer_builtins::catalog(),
             ..CoreConfig::default()
         };
         let core = Core::new(Arc::new(MemoryStorage::new()), config);
@@ -468,6 +469,7 @@ async fn sealed_core_refuses_and_unseal_restores() {
         storage.clone(),
         CoreConfig {
             clock,
+            catalog: coffer_builtins::catalog(),
             ..CoreConfig::default()
         },
     );
@@ -491,7 +493,13 @@ async fn sealed_core_refuses_and_unseal_restores() {
         .unwrap_err();
     assert_eq!(err.status(), 503);
     // A new core over the same storage (a restart) is sealed, and unseals to the same data.
-    let core = Core::new(storage, CoreConfig::default());
+    let core = Core::new(
+        storage,
+        CoreConfig {
+            catalog: coffer_builtins::catalog(),
+            ..CoreConfig::default()
+        },
+    );
     assert!(core.is_sealed());
     core.unseal_with_keys(&init.keys_base64[..2]).await.unwrap();
     let resp = core
@@ -567,6 +575,7 @@ async fn health_status_codes_and_overrides() {
         Arc::new(MemoryStorage::new()),
         CoreConfig {
             clock,
+            catalog: coffer_builtins::catalog(),
             ..CoreConfig::default()
         },
     );

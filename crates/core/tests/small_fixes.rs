@@ -96,7 +96,10 @@ async fn audit_file_paths_must_be_absolute() {
 async fn init_fields_are_typed() {
     let core = coffer_core::Core::new(
         std::sync::Arc::new(coffer_storage::MemoryStorage::new()),
-        coffer_core::CoreConfig::default(),
+        coffer_core::CoreConfig {
+            catalog: coffer_builtins::catalog(),
+            ..coffer_core::CoreConfig::default()
+        },
     );
     let init = |body: serde_json::Value| {
         let core = core.clone();

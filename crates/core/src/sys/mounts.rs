@@ -5,9 +5,8 @@ use coffer_types::{Error, Operation, Request, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::mounts::{MountEntry, MountTuning, NewMount, Table};
-use crate::registry;
 use crate::sys::allow;
-use crate::unsealed::Unsealed;
+use crate::unsealed::{Unsealed, catalog_kind};
 
 fn list_response(entries: &[MountEntry]) -> Result<Option<Response>> {
     let mut data = Map::new();
@@ -202,13 +201,11 @@ async fn enable(
             *value = Value::String(n.to_string());
         }
     }
-    let mount_type = match table {
-        Table::Secrets => registry::check_enable_secret(&requested, &mut options)?,
-        Table::Auth => {
-            registry::check_enable_auth(&requested)?;
-            requested
-        }
-    };
+    let mount_type =
+        unsealed
+            .config
+            .catalog
+            .check_enable(catalog_kind(table), &requested, &mut options)?;
     let mut tuning = MountTuning::default();
     if let Some(config) = object_field(data, "config")? {
         apply_tuning(unsealed, &mut tuning, config)?;
@@ -253,7 +250,12 @@ async fn tune(
             Value::String(s) => s.clone(),
             other => other.to_string(),
         });
-        if current.mount_type == "kv" && new.is_some_and(|n| n != old) {
+        let is_kv = unsealed
+            .config
+            .catalog
+            .canonical(catalog_kind(table), &current.mount_type)
+            == Some("kv");
+        if is_kv && new.is_some_and(|n| n != old) {
             return Err(Error::invalid(
                 "changing the KV version of an existing mount is not supported yet",
             ));

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use coffer_core::{Core, CoreConfig};
 use coffer_sdk::ManualClock;
-use coffer_storage::MemoryStorage;
+use coffer_sdk::catalog::Catalog;
+use coffer_storage::{MemoryStorage, Storage};
 use coffer_types::{Operation, Request, Response, Result};
 use serde_json::{Map, Value};
 
@@ -19,12 +20,18 @@ pub struct Harness {
 
 impl Harness {
     pub async fn dev() -> Self {
+        Self::dev_with(Arc::new(MemoryStorage::new()), coffer_builtins::catalog()).await
+    }
+
+    /// A dev-mode core over `storage` that can mount what `catalog` lists.
+    pub async fn dev_with(storage: Arc<dyn Storage>, catalog: Catalog) -> Self {
         let clock = Arc::new(ManualClock::starting_now());
         let config = CoreConfig {
             clock: clock.clone(),
+            catalog,
             ..CoreConfig::default()
         };
-        let core = Core::new(Arc::new(MemoryStorage::new()), config);
+        let core = Core::new(storage, config);
         let init = core.dev_init(None).await.unwrap();
         Self {
             core,

@@ -6,8 +6,8 @@
 //! - [`KvV2`]: versioned secrets: `config`, `data/`, `metadata/`, `delete/`,
 //!   `undelete/`, `destroy/` and `subkeys/`, with check-and-set,
 //!   `max_versions` trimming and `delete_version_after`.
-//! - [`Cubbyhole`]: KV v1 in a private space per token; the core wipes a
-//!   token's space with [`destroy_scope`] when the token is revoked.
+//! - [`Cubbyhole`]: KV v1 in a private space per token, wiped when the core
+//!   tells the mount the token was revoked ([`Backend::token_revoked`]).
 //!
 //! [`kv_backend`] builds the right KV version from a mount's options. Every
 //! backend declares its paths in a [`coffer_sdk::RouteTable`], so help is
@@ -36,7 +36,7 @@ mod path_subkeys;
 #[cfg(test)]
 mod test_support;
 
-pub use cubbyhole::{Cubbyhole, destroy_scope};
+pub use cubbyhole::Cubbyhole;
 pub use error::KvError;
 pub use kv1::KvV1;
 pub use kv2::KvV2;

@@ -134,6 +134,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
                 })
                 .collect(),
             audit_api_creation: !config.disable_api_audit_creation,
+            catalog: coffer_builtins::catalog(),
             ..CoreConfig::default()
         },
     );
@@ -224,7 +225,13 @@ async fn run_dev(args: ServerArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {address}"))?;
     let bound = tcp.local_addr()?;
-    let core = Core::new(Arc::new(MemoryStorage::new()), CoreConfig::default());
+    let core = Core::new(
+        Arc::new(MemoryStorage::new()),
+        CoreConfig {
+            catalog: coffer_builtins::catalog(),
+            ..CoreConfig::default()
+        },
+    );
     // A log rotation that signals the server must not kill it (SIGHUP's
     // default action): dev mode handles it as production does, from before
     // the banner that tells the address.
