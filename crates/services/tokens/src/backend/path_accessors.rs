@@ -1,26 +1,29 @@
 //! `accessors` (LIST, sudo): every token accessor.
 
-use coffer_sdk::PathDef;
+use coffer_sdk::{Call, Path, PathDef, handler};
 use coffer_types::{Operation, Response, Result};
 
-use super::{Route, TokenBackend, list_response};
+use super::TokenBackend;
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
-    vec![(
-        PathDef {
+/// `accessors` (LIST, sudo).
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
+    vec![
+        Path::new(PathDef {
             pattern: "accessors",
             fields: &[],
             operations: &[Operation::List],
             existence_check: false,
             synopsis: "List token accessors, which can then be used to iterate and discover their properties or revoke them. Because this can be used to cause a denial of service, this endpoint requires 'sudo' capability in addition to 'list'.",
             description: "List token accessors, which can then be used to iterate and discover their properties or revoke them. Because this can be used to cause a denial of service, this endpoint requires 'sudo' capability in addition to 'list'.",
-        },
-        Route::Accessors,
-    )]
+        })
+        .list(handler!(list))
+        .sudo(),
+    ]
 }
 
-pub(crate) async fn list(b: &TokenBackend) -> Result<Option<Response>> {
-    list_response(b.store.list_accessors().await?)
+/// Every token accessor; an empty list is a 404.
+async fn list(b: &TokenBackend, _call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(b.store.list_accessors().await?)
 }
 
 #[cfg(test)]
@@ -47,8 +50,9 @@ mod tests {
         let keys = d["keys"].as_array().unwrap();
         assert_eq!(keys.len(), 2, "root token and the new one");
         assert!(keys.contains(&json!(accessor)));
-        let root_paths = h.backend.special_paths().root;
-        assert!(root_paths.contains(&"accessors*".to_owned()));
-        assert!(root_paths.contains(&"revoke-orphan*".to_owned()));
+        assert!(coffer_sdk::special_path_matches(
+            &h.backend.special_paths().root,
+            "accessors/"
+        ));
     }
 }

@@ -10,12 +10,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, Operation, Request, Response, Result, Sensitive};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, Path, PathDef, handler};
+use coffer_types::{Error, Operation, Response, Result, Sensitive};
 use serde_json::Value;
 
+use super::TokenBackend;
 use super::response::auth_block;
-use super::{Route, TokenBackend};
 use crate::cidr::{canonical_cidrs, within};
 use crate::policies::{NON_ASSIGNABLE_POLICIES, is_subset, matches_any_glob, sanitize_policies};
 use crate::{CreateParams, TokenEntry, TokenRole, TokenType, valid_role_name};
@@ -31,7 +31,8 @@ const FIELDS: &[FieldDef] = &[
         "explicit_max_ttl",
         FieldType::Duration,
         "Explicit Max TTL of this token",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
     FieldDef::new(
         "entity_alias",
         FieldType::String,
@@ -41,22 +42,25 @@ const FIELDS: &[FieldDef] = &[
         "num_uses",
         FieldType::Int,
         "Max number of uses for this token",
-    ),
+    )
+    .default(FieldDefault::Int(0)),
     FieldDef::new("period", FieldType::Duration, "Renew period"),
     FieldDef::new(
         "renewable",
         FieldType::Bool,
         "Allow token to be renewed past its initial TTL up to system/mount maximum TTL",
-    ),
+    )
+    .default(FieldDefault::Bool(true)),
     FieldDef::new("ttl", FieldType::Duration, "Time to live for this token"),
     FieldDef::new("lease", FieldType::Duration, "Deprecated: use ttl"),
-    FieldDef::new("type", FieldType::String, "Token type"),
+    FieldDef::new("type", FieldType::String, "Token type").default(FieldDefault::Str("service")),
     FieldDef::new(
         "no_default_policy",
         FieldType::Bool,
         "Do not include default policy for this token",
-    ),
-    FieldDef::new("id", FieldType::String, "Value for the token"),
+    )
+    .default(FieldDefault::Bool(false)),
+    FieldDef::new("id", FieldType::String, "Value for the token").sensitive(),
     FieldDef::new(
         "meta",
         FieldType::Map,
@@ -66,7 +70,8 @@ const FIELDS: &[FieldDef] = &[
         "no_parent",
         FieldType::Bool,
         "Create the token with no parent",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
     FieldDef::new(
         "policies",
         FieldType::StringList,
@@ -80,46 +85,56 @@ const FIELDS: &[FieldDef] = &[
     ),
 ];
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
+fn def(pattern: &'static str, synopsis: &'static str) -> PathDef {
+    PathDef {
+        pattern,
+        fields: FIELDS,
+        operations: &[Operation::Update],
+        existence_check: false,
+        synopsis,
+        description: synopsis,
+    }
+}
+
+/// `create-orphan`, `create/:role_name` and `create`.
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
     vec![
-        (
-            PathDef {
-                pattern: "create-orphan",
-                fields: FIELDS,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "The token create path is used to create new orphan tokens.",
-                description: "The token create path is used to create new orphan tokens.",
-            },
-            Route::CreateOrphan,
-        ),
-        (
-            PathDef {
-                pattern: "create/:role_name",
-                fields: FIELDS,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This token create path is used to create new tokens adhering to the given role.",
-                description: "This token create path is used to create new tokens adhering to the given role.",
-            },
-            Route::CreateRole,
-        ),
-        (
-            PathDef {
-                pattern: "create",
-                fields: FIELDS,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "The token create path is used to create new tokens.",
-                description: "The token create path is used to create new tokens.",
-            },
-            Route::Create,
-        ),
+        Path::new(def(
+            "create-orphan",
+            "The token create path is used to create new orphan tokens.",
+        ))
+        .update(handler!(create_orphan)),
+        Path::new(def(
+            "create/:role_name",
+            "This token create path is used to create new tokens adhering to the given role.",
+        ))
+        .update(handler!(create_role)),
+        Path::new(def(
+            "create",
+            "The token create path is used to create new tokens.",
+        ))
+        .update(handler!(create)),
     ]
 }
 
+/// `create`: a child of the calling token (an orphan with `no_parent` and
+/// sudo).
+async fn create(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(b, call, Kind::Plain).await
+}
+
+/// `create-orphan`: an orphan, without sudo.
+async fn create_orphan(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(b, call, Kind::Orphan).await
+}
+
+/// `create/:role_name`: a token shaped by the role.
+async fn create_role(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    handle(b, call, Kind::Role(call.capture("role_name"))).await
+}
+
 /// Which create path was called.
-pub(crate) enum Kind<'a> {
+enum Kind<'a> {
     Plain,
     Orphan,
     Role(&'a str),
@@ -272,12 +287,9 @@ fn bound_cidrs(
     )))
 }
 
-pub(crate) async fn handle(
-    b: &TokenBackend,
-    req: &Request,
-    fields: &FieldData<'_>,
-    kind: Kind<'_>,
-) -> Result<Option<Response>> {
+/// Vault's `handleCreateCommon`.
+async fn handle(b: &TokenBackend, call: &Call<'_>, kind: Kind<'_>) -> Result<Option<Response>> {
+    let (req, fields) = (call.req, &call.fields);
     let Some(caller) = b.caller(req).await? else {
         return Err(invalid("parent token lookup failed: no parent found"));
     };

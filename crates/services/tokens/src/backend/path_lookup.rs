@@ -1,57 +1,56 @@
 //! `lookup`, `lookup-self` and `lookup-accessor`.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldType, Path, PathDef, handler};
+use coffer_types::{Error, ErrorKind, Operation, Response, Result};
 
 use super::response::lookup_data;
-use super::{Route, TokenBackend, client_token};
+use super::{TokenBackend, client_token};
 
 const TOKEN_FIELD: &[FieldDef] = &[FieldDef::new(
     "token",
     FieldType::String,
     "Token to lookup (POST request body)",
-)];
+)
+.sensitive()];
 const ACCESSOR_FIELD: &[FieldDef] = &[FieldDef::new(
     "accessor",
     FieldType::String,
     "Accessor of the token to look up (request body)",
-)];
+)
+.required()];
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
+/// `lookup-accessor`, `lookup-self` and `lookup`.
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
     vec![
-        (
-            PathDef {
-                pattern: "lookup-accessor",
-                fields: ACCESSOR_FIELD,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will lookup a token associated with the given accessor and its properties. Response will not contain the token ID.",
-                description: "This endpoint will lookup a token associated with the given accessor and its properties. Response will not contain the token ID.",
-            },
-            Route::LookupAccessor,
-        ),
-        (
-            PathDef {
-                pattern: "lookup-self",
-                fields: TOKEN_FIELD,
-                operations: &[Operation::Read, Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will lookup a token and its properties.",
-                description: "This endpoint will lookup a token and its properties.",
-            },
-            Route::LookupSelf,
-        ),
-        (
-            PathDef {
-                pattern: "lookup",
-                fields: TOKEN_FIELD,
-                operations: &[Operation::Read, Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will lookup a token and its properties.",
-                description: "This endpoint will lookup a token and its properties.",
-            },
-            Route::Lookup,
-        ),
+        Path::new(PathDef {
+            pattern: "lookup-accessor",
+            fields: ACCESSOR_FIELD,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will lookup a token associated with the given accessor and its properties. Response will not contain the token ID.",
+            description: "This endpoint will lookup a token associated with the given accessor and its properties. Response will not contain the token ID.",
+        })
+        .update(handler!(lookup_accessor)),
+        Path::new(PathDef {
+            pattern: "lookup-self",
+            fields: TOKEN_FIELD,
+            operations: &[Operation::Read, Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will lookup a token and its properties.",
+            description: "This endpoint will lookup a token and its properties.",
+        })
+        .read(handler!(lookup_self))
+        .update(handler!(lookup_self)),
+        Path::new(PathDef {
+            pattern: "lookup",
+            fields: TOKEN_FIELD,
+            operations: &[Operation::Read, Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will lookup a token and its properties.",
+            description: "This endpoint will lookup a token and its properties.",
+        })
+        .read(handler!(lookup))
+        .update(handler!(lookup)),
     ]
 }
 
@@ -69,19 +68,18 @@ async fn lookup_token(b: &TokenBackend, token: &str) -> Result<Option<Response>>
     ))))
 }
 
-pub(crate) async fn lookup(
-    b: &TokenBackend,
-    req: &Request,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let token = fields.get_string("token")?.filter(|t| !t.is_empty());
+/// `lookup`: the body's token, or the caller's.
+async fn lookup(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let token = call.fields.get_string("token")?.filter(|t| !t.is_empty());
     match token {
         Some(token) => lookup_token(b, &token).await,
-        None => lookup_token(b, client_token(req)).await,
+        None => lookup_token(b, client_token(call.req)).await,
     }
 }
 
-pub(crate) async fn lookup_self(b: &TokenBackend, req: &Request) -> Result<Option<Response>> {
+/// `lookup-self`: the caller's token.
+async fn lookup_self(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let req = call.req;
     let token = client_token(req);
     // The core has authenticated this very token: find it by its id.
     let Some(id) = req.token_id.as_deref().filter(|_| !token.is_empty()) else {
@@ -97,11 +95,9 @@ pub(crate) async fn lookup_self(b: &TokenBackend, req: &Request) -> Result<Optio
     ))))
 }
 
-pub(crate) async fn lookup_accessor(
-    b: &TokenBackend,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let accessor = fields.get_string("accessor")?.unwrap_or_default();
+/// `lookup-accessor`: the token behind an accessor, without its id.
+async fn lookup_accessor(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let accessor = call.fields.get_string("accessor")?.unwrap_or_default();
     if accessor.is_empty() {
         return Err(Error::invalid("missing accessor"));
     }

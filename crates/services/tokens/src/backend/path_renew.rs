@@ -2,68 +2,73 @@
 
 use std::time::Duration;
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, Path, PathDef, handler};
+use coffer_types::{Error, Operation, Response, Result};
 
 use super::response::auth_block;
-use super::{Route, TokenBackend, client_token};
+use super::{TokenBackend, client_token};
 
 const TOKEN_FIELDS: &[FieldDef] = &[
-    FieldDef::new("token", FieldType::String, "Token to renew (request body)"),
+    FieldDef::new("token", FieldType::String, "Token to renew (request body)")
+        .required()
+        .sensitive(),
+    INCREMENT,
+];
+const SELF_FIELDS: &[FieldDef] = &[
     FieldDef::new(
-        "increment",
-        FieldType::Duration,
-        "The desired increment in seconds to the token expiration",
-    ),
+        "token",
+        FieldType::String,
+        "Token to renew (unused, does not need to be set)",
+    )
+    .sensitive(),
+    INCREMENT,
 ];
 const ACCESSOR_FIELDS: &[FieldDef] = &[
     FieldDef::new(
         "accessor",
         FieldType::String,
         "Accessor of the token to renew (request body)",
-    ),
-    FieldDef::new(
-        "increment",
-        FieldType::Duration,
-        "The desired increment in seconds to the token expiration",
-    ),
+    )
+    .required(),
+    INCREMENT,
 ];
+const INCREMENT: FieldDef = FieldDef::new(
+    "increment",
+    FieldType::Duration,
+    "The desired increment in seconds to the token expiration",
+)
+.default(FieldDefault::Int(0));
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
+/// `renew-accessor`, `renew-self` and `renew`.
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
     vec![
-        (
-            PathDef {
-                pattern: "renew-accessor",
-                fields: ACCESSOR_FIELDS,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will renew a token associated with the given accessor and its properties. Response will not contain the token ID.",
-                description: "This endpoint will renew a token associated with the given accessor and its properties. Response will not contain the token ID.",
-            },
-            Route::RenewAccessor,
-        ),
-        (
-            PathDef {
-                pattern: "renew-self",
-                fields: TOKEN_FIELDS,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will renew the token used to call it and prevent expiration.",
-                description: "This endpoint will renew the token used to call it and prevent expiration.",
-            },
-            Route::RenewSelf,
-        ),
-        (
-            PathDef {
-                pattern: "renew",
-                fields: TOKEN_FIELDS,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will renew the given token and prevent expiration.",
-                description: "This endpoint will renew the given token and prevent expiration.",
-            },
-            Route::Renew,
-        ),
+        Path::new(PathDef {
+            pattern: "renew-accessor",
+            fields: ACCESSOR_FIELDS,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will renew a token associated with the given accessor and its properties. Response will not contain the token ID.",
+            description: "This endpoint will renew a token associated with the given accessor and its properties. Response will not contain the token ID.",
+        })
+        .update(handler!(renew_accessor)),
+        Path::new(PathDef {
+            pattern: "renew-self",
+            fields: SELF_FIELDS,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will renew the token used to call it and prevent expiration.",
+            description: "This endpoint will renew the token used to call it and prevent expiration.",
+        })
+        .update(handler!(renew_self)),
+        Path::new(PathDef {
+            pattern: "renew",
+            fields: TOKEN_FIELDS,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will renew the given token and prevent expiration.",
+            description: "This endpoint will renew the given token and prevent expiration.",
+        })
+        .update(handler!(renew)),
     ]
 }
 
@@ -88,23 +93,20 @@ async fn renew_token(
     }))
 }
 
-pub(crate) async fn renew(b: &TokenBackend, fields: &FieldData<'_>) -> Result<Option<Response>> {
-    let token = fields.get_string("token")?.unwrap_or_default();
-    renew_token(b, &token, fields, true).await
+/// `renew`: the body's token.
+async fn renew(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let token = call.fields.get_string("token")?.unwrap_or_default();
+    renew_token(b, &token, &call.fields, true).await
 }
 
-pub(crate) async fn renew_self(
-    b: &TokenBackend,
-    req: &Request,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    renew_token(b, client_token(req), fields, true).await
+/// `renew-self`: the caller's token.
+async fn renew_self(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    renew_token(b, client_token(call.req), &call.fields, true).await
 }
 
-pub(crate) async fn renew_accessor(
-    b: &TokenBackend,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
+/// `renew-accessor`: the token behind an accessor, without showing its id.
+async fn renew_accessor(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let fields = &call.fields;
     let accessor = fields.get_string("accessor")?.unwrap_or_default();
     if accessor.is_empty() {
         return Err(Error::invalid("missing accessor"));

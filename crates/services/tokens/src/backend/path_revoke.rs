@@ -1,67 +1,63 @@
 //! `revoke`, `revoke-self`, `revoke-accessor` and `revoke-orphan`.
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldType, Path, PathDef, handler};
+use coffer_types::{Error, Operation, Response, Result};
 
-use super::{Route, TokenBackend, client_token};
+use super::{TokenBackend, client_token};
 
-const TOKEN_FIELD: &[FieldDef] = &[FieldDef::new(
-    "token",
-    FieldType::String,
-    "Token to revoke (request body)",
-)];
+const TOKEN_FIELD: &[FieldDef] =
+    &[
+        FieldDef::new("token", FieldType::String, "Token to revoke (request body)")
+            .required()
+            .sensitive(),
+    ];
 const ACCESSOR_FIELD: &[FieldDef] = &[FieldDef::new(
     "accessor",
     FieldType::String,
     "Accessor of the token (request body)",
-)];
+)
+.required()];
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
+/// `revoke-accessor`, `revoke-orphan` (sudo), `revoke-self` and `revoke`.
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
     vec![
-        (
-            PathDef {
-                pattern: "revoke-accessor",
-                fields: ACCESSOR_FIELD,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will delete the token associated with the accessor and all of its child tokens.",
-                description: "This endpoint will delete the token associated with the accessor and all of its child tokens.",
-            },
-            Route::RevokeAccessor,
-        ),
-        (
-            PathDef {
-                pattern: "revoke-orphan",
-                fields: TOKEN_FIELD,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will delete the token and orphan its child tokens.",
-                description: "This endpoint will delete the token and orphan its child tokens.",
-            },
-            Route::RevokeOrphan,
-        ),
-        (
-            PathDef {
-                pattern: "revoke-self",
-                fields: &[],
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will delete the token used to call it and all of its child tokens.",
-                description: "This endpoint will delete the token used to call it and all of its child tokens.",
-            },
-            Route::RevokeSelf,
-        ),
-        (
-            PathDef {
-                pattern: "revoke",
-                fields: TOKEN_FIELD,
-                operations: &[Operation::Update],
-                existence_check: false,
-                synopsis: "This endpoint will delete the given token and all of its child tokens.",
-                description: "This endpoint will delete the given token and all of its child tokens.",
-            },
-            Route::Revoke,
-        ),
+        Path::new(PathDef {
+            pattern: "revoke-accessor",
+            fields: ACCESSOR_FIELD,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will delete the token associated with the accessor and all of its child tokens.",
+            description: "This endpoint will delete the token associated with the accessor and all of its child tokens.",
+        })
+        .update(handler!(revoke_accessor)),
+        Path::new(PathDef {
+            pattern: "revoke-orphan",
+            fields: TOKEN_FIELD,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will delete the token and orphan its child tokens.",
+            description: "This endpoint will delete the token and orphan its child tokens.",
+        })
+        .update(handler!(revoke_orphan))
+        .sudo(),
+        Path::new(PathDef {
+            pattern: "revoke-self",
+            fields: &[],
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will delete the token used to call it and all of its child tokens.",
+            description: "This endpoint will delete the token used to call it and all of its child tokens.",
+        })
+        .update(handler!(revoke_self)),
+        Path::new(PathDef {
+            pattern: "revoke",
+            fields: TOKEN_FIELD,
+            operations: &[Operation::Update],
+            existence_check: false,
+            synopsis: "This endpoint will delete the given token and all of its child tokens.",
+            description: "This endpoint will delete the given token and all of its child tokens.",
+        })
+        .update(handler!(revoke)),
     ]
 }
 
@@ -73,27 +69,27 @@ async fn revoke_token(b: &TokenBackend, token: &str) -> Result<Option<Response>>
     Ok(None)
 }
 
-pub(crate) async fn revoke(b: &TokenBackend, fields: &FieldData<'_>) -> Result<Option<Response>> {
-    let token = fields.get_string("token")?.unwrap_or_default();
+/// `revoke`: the body's token and its children.
+async fn revoke(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let token = call.fields.get_string("token")?.unwrap_or_default();
     if token.is_empty() {
         return Err(Error::invalid("missing token ID"));
     }
     revoke_token(b, &token).await
 }
 
-pub(crate) async fn revoke_self(b: &TokenBackend, req: &Request) -> Result<Option<Response>> {
+/// `revoke-self`: the caller's token and its children.
+async fn revoke_self(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
     // The caller's token may be spending its last use on this very request.
-    if let Some(entry) = b.store.lookup_tainted(client_token(req)).await? {
+    if let Some(entry) = b.store.lookup_tainted(client_token(call.req)).await? {
         b.store.revoke_tree(&entry).await?;
     }
     Ok(None)
 }
 
-pub(crate) async fn revoke_accessor(
-    b: &TokenBackend,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let accessor = fields.get_string("accessor")?.unwrap_or_default();
+/// `revoke-accessor`: the token behind an accessor and its children.
+async fn revoke_accessor(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let accessor = call.fields.get_string("accessor")?.unwrap_or_default();
     if accessor.is_empty() {
         return Err(Error::invalid("missing accessor"));
     }
@@ -108,12 +104,10 @@ pub(crate) async fn revoke_accessor(
     }
 }
 
-pub(crate) async fn revoke_orphan(
-    b: &TokenBackend,
-    req: &Request,
-    fields: &FieldData<'_>,
-) -> Result<Option<Response>> {
-    let token = fields.get_string("token")?.unwrap_or_default();
+/// `revoke-orphan`: the body's token only; its children become orphans.
+async fn revoke_orphan(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let req = call.req;
+    let token = call.fields.get_string("token")?.unwrap_or_default();
     if token.is_empty() {
         return Err(Error::invalid("missing token ID"));
     }

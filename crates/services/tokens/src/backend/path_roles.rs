@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use coffer_sdk::{FieldData, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
+use coffer_sdk::token_fields::TokenFields;
+use coffer_sdk::{Call, FieldDef, FieldDefault, FieldType, Path, PathDef, handler};
+use coffer_types::{Error, ErrorKind, Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
-use super::{Route, TokenBackend, list_response};
+use super::TokenBackend;
 use crate::cidr::canonical_cidrs;
 use crate::policies::{dedup_lowercase, sanitize_policies};
 use crate::{TokenRole, valid_role_name};
@@ -37,7 +38,8 @@ const ROLE_FIELDS: &[FieldDef] = &[
         "orphan",
         FieldType::Bool,
         "If true, tokens created via this role will be orphan tokens (have no parent)",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
     FieldDef::new("period", FieldType::Duration, "Use 'token_period' instead."),
     FieldDef::new(
         "path_suffix",
@@ -53,42 +55,26 @@ const ROLE_FIELDS: &[FieldDef] = &[
         "renewable",
         FieldType::Bool,
         "Tokens created via this role will be renewable or not according to this value. Defaults to \"true\".",
-    ),
+    )
+    .default(FieldDefault::Bool(true)),
     FieldDef::new(
         "allowed_entity_aliases",
         FieldType::StringList,
         "String or JSON list of allowed entity aliases.",
     ),
+    // Roles take `default-service` and `default-batch` besides Vault's
+    // common token types.
     FieldDef::new(
         "token_type",
         FieldType::String,
         "The type of token to generate: service, batch, default-service or default-batch.",
-    ),
-    FieldDef::new(
-        "token_explicit_max_ttl",
-        FieldType::Duration,
-        "If set, tokens created via this role carry an explicit maximum TTL.",
-    ),
-    FieldDef::new(
-        "token_period",
-        FieldType::Duration,
-        "If set, tokens created via this role will have no max lifetime; instead, their renewal period will be fixed to this value.",
-    ),
-    FieldDef::new(
-        "token_no_default_policy",
-        FieldType::Bool,
-        "If true, the 'default' policy will not automatically be added to generated tokens",
-    ),
-    FieldDef::new(
-        "token_num_uses",
-        FieldType::Int,
-        "The maximum number of times a token may be used, a value of zero means unlimited",
-    ),
-    FieldDef::new(
-        "token_bound_cidrs",
-        FieldType::StringList,
-        "Comma separated string or JSON list of CIDR blocks. If set, specifies the blocks of IP addresses which are allowed to use the generated token.",
-    ),
+    )
+    .default(FieldDefault::Str("default-service")),
+    TokenFields::TOKEN_EXPLICIT_MAX_TTL,
+    TokenFields::TOKEN_PERIOD,
+    TokenFields::TOKEN_NO_DEFAULT_POLICY,
+    TokenFields::TOKEN_NUM_USES,
+    TokenFields::TOKEN_BOUND_CIDRS,
     FieldDef::new(
         "bound_cidrs",
         FieldType::StringList,
@@ -96,66 +82,76 @@ const ROLE_FIELDS: &[FieldDef] = &[
     ),
 ];
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
+/// `roles` (LIST) and `roles/:role_name`.
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
     vec![
-        (
-            PathDef {
-                pattern: "roles",
-                fields: &[],
-                operations: &[Operation::List],
-                existence_check: false,
-                synopsis: "This endpoint lists configured roles.",
-                description: "This endpoint lists configured roles.",
-            },
-            Route::Roles,
-        ),
-        (
-            PathDef {
-                pattern: "roles/:role_name",
-                fields: ROLE_FIELDS,
-                operations: &[
-                    Operation::Read,
-                    Operation::Create,
-                    Operation::Update,
-                    Operation::Delete,
-                ],
-                existence_check: true,
-                synopsis: "This endpoint allows creating, reading, and deleting roles.",
-                description: "This endpoint allows creating, reading, and deleting roles.",
-            },
-            Route::Role,
-        ),
+        Path::new(PathDef {
+            pattern: "roles",
+            fields: &[],
+            operations: &[Operation::List],
+            existence_check: false,
+            synopsis: "This endpoint lists configured roles.",
+            description: "This endpoint lists configured roles.",
+        })
+        .list(handler!(list)),
+        Path::new(PathDef {
+            pattern: "roles/:role_name",
+            fields: ROLE_FIELDS,
+            operations: &[
+                Operation::Read,
+                Operation::Create,
+                Operation::Update,
+                Operation::Delete,
+            ],
+            existence_check: true,
+            synopsis: "This endpoint allows creating, reading, and deleting roles.",
+            description: "This endpoint allows creating, reading, and deleting roles.",
+        })
+        .read(handler!(read))
+        .update(handler!(write))
+        .delete(handler!(delete))
+        .existence(handler!(exists)),
     ]
 }
 
-pub(crate) async fn list(b: &TokenBackend) -> Result<Option<Response>> {
-    list_response(b.store.list_roles().await?)
+/// Every role name; an empty list is a 404.
+async fn list(b: &TokenBackend, _call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(b.store.list_roles().await?)
 }
 
-pub(crate) async fn handle(
-    b: &TokenBackend,
-    req: &Request,
-    fields: &FieldData<'_>,
-    name: &str,
-) -> Result<Option<Response>> {
+/// The role name the path names; a name Vault's pattern would not match
+/// is Vault's 404 `unsupported path`.
+fn role_name<'a>(call: &'a Call<'_>) -> Result<&'a str> {
+    let name = call.capture("role_name");
+    if valid_role_name(name) {
+        Ok(name)
+    } else {
+        Err(Error::new(ErrorKind::NotFound, "unsupported path"))
+    }
+}
+
+/// Whether the role exists: a write to a new role is a `create`.
+async fn exists(b: &TokenBackend, call: &Call<'_>) -> Result<bool> {
+    let name = call.capture("role_name");
     if !valid_role_name(name) {
-        return Err(Error::new(ErrorKind::NotFound, "unsupported path"));
+        return Ok(false);
     }
-    match req.op() {
-        Operation::Read => read(b, name).await,
-        Operation::Delete => {
-            b.store.delete_role(name).await?;
-            Ok(None)
-        }
-        _ => write(b, fields, name).await,
-    }
+    Ok(b.store.role(name).await?.is_some())
+}
+
+/// Deletes the role (an unknown role answers 204).
+async fn delete(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    b.store.delete_role(role_name(call)?).await?;
+    Ok(None)
 }
 
 fn secs(d: Duration) -> Value {
     json!(d.as_secs())
 }
 
-async fn read(b: &TokenBackend, name: &str) -> Result<Option<Response>> {
+/// The role as Vault shows it.
+async fn read(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = role_name(call)?;
     let Some(role) = b.store.role(name).await? else {
         return Err(Error::not_found());
     };
@@ -218,7 +214,9 @@ fn path_suffix_ok(suffix: &str) -> bool {
     })
 }
 
-async fn write(b: &TokenBackend, fields: &FieldData<'_>, name: &str) -> Result<Option<Response>> {
+/// Creates the role or updates the fields the body sets.
+async fn write(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Response>> {
+    let (name, fields) = (role_name(call)?, &call.fields);
     let mut role = b.store.role(name).await?.unwrap_or_else(|| TokenRole {
         name: name.to_owned(),
         ..TokenRole::default()

@@ -1,27 +1,28 @@
 //! `tidy`: cleans up the token store's indexes and revokes expired tokens.
 
-use coffer_sdk::PathDef;
+use coffer_sdk::{Call, Path, PathDef, handler};
 use coffer_types::{Operation, Response, Result};
 
-use super::{Route, TokenBackend};
+use super::TokenBackend;
 
-pub(crate) fn paths() -> Vec<(PathDef, Route)> {
-    vec![(
-        PathDef {
+/// `tidy`.
+pub(crate) fn paths() -> Vec<Path<TokenBackend>> {
+    vec![
+        Path::new(PathDef {
             pattern: "tidy",
             fields: &[],
             operations: &[Operation::Update],
             existence_check: false,
             synopsis: "This endpoint performs cleanup tasks that can be run if certain error conditions have occurred.",
             description: "This endpoint performs cleanup tasks that can be run if certain error conditions have occurred.",
-        },
-        Route::Tidy,
-    )]
+        })
+        .update(handler!(tidy)),
+    ]
 }
 
 /// Runs the tidy pass to completion, then answers as Vault does when it
 /// starts one (202 with a warning).
-pub(crate) async fn tidy(b: &TokenBackend) -> Result<Option<Response>> {
+async fn tidy(b: &TokenBackend, _call: &Call<'_>) -> Result<Option<Response>> {
     match b.store.tidy().await? {
         Some(_) => Ok(Some(Response {
             status: Some(202),
