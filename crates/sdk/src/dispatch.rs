@@ -300,10 +300,14 @@ impl<B: Sync> PathTable<B> {
     }
 
     /// The existence check for a write to `req.path`: `Some(exists)` when the
-    /// path declares one, `None` when it does not (the write stays an update),
-    /// 404 for an unknown path.
+    /// path declares one, `None` when it does not (the write stays an update)
+    /// and for an unknown path, which fails later, after the ACL, as in
+    /// Vault (an unauthorised caller gets 403, not a 404 that would tell it
+    /// which paths exist).
     pub async fn exists(&self, backend: &B, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let (path, captures) = self.route(&req.path)?;
+        let Some((path, captures)) = self.find(&req.path) else {
+            return Ok(None);
+        };
         let Some(check) = path.existence else {
             return Ok(None);
         };
@@ -534,6 +538,8 @@ mod tests {
         assert_eq!(t.table.exists(&t, &c, &update).await, Ok(Some(true)));
         let login = req(Operation::Update, "login/a", json!({}));
         assert_eq!(t.table.exists(&t, &c, &login).await, Ok(None));
+        let unknown = req(Operation::Update, "nope", json!({}));
+        assert_eq!(t.table.exists(&t, &c, &unknown).await, Ok(None));
         let help = send(&t, &c, Operation::Help, "items/a", json!({}))
             .await
             .unwrap()
