@@ -90,7 +90,7 @@ fn base(call: &Call<'_>) -> Result<String, KvError> {
 /// Deletes every entry in the cubbyhole of `scope`: what
 /// [`Backend::token_revoked`] does with the cubbyhole mount's view when the
 /// token owning `scope` is revoked.
-pub async fn destroy_scope(storage: &View, scope: &str) -> Result<()> {
+async fn destroy_scope(storage: &View, scope: &str) -> Result<()> {
     let base = scope_base(Some(scope))?;
     let prefix = Prefix::new(base.clone()).map_err(KvError::from)?;
     let keys = list_recursive(storage, &prefix)

@@ -10,7 +10,7 @@
 //!   tells the mount the token was revoked ([`Backend::token_revoked`]).
 //!
 //! [`kv_backend`] builds the right KV version from a mount's options. Every
-//! backend declares its paths in a [`coffer_sdk::RouteTable`], so help is
+//! backend declares its paths in a [`coffer_sdk::PathTable`], so help is
 //! generated from the same declarations.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
