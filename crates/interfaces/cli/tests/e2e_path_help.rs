@@ -141,9 +141,11 @@ fn unknown_paths_are_vaults_api_errors() {
     assert!(stdout(&out).contains("users/bob"), "{}", stdout(&out));
 
     // Help needs a token, as in Vault: without one, the 403 is reported.
+    // (A fresh HOME: the dev server left its root token in this one.)
+    let tokenless = tempfile::tempdir().unwrap();
     let out = run(
         &server.addr,
-        home.path(),
+        tokenless.path(),
         None,
         &["path-help", "secret/data/app"],
     );
