@@ -166,8 +166,10 @@ impl<R> Matched<'_, R> {
     }
 }
 
-/// The route-tag table backends used before [`crate::PathTable`] dispatched
-/// for them; kept only while the last backends move to handlers.
+/// A route-tag table: matching and help without handlers. Every backend
+/// dispatches through [`crate::PathTable`]; only the `sys/` pieces of the
+/// quotas and audit services still match with this, until `sys/` becomes a
+/// backend assembled from path pieces (issue 13, part 2).
 #[derive(Debug)]
 pub struct RouteTable<R: Copy + 'static> {
     entries: Vec<(PathDef, R)>,
