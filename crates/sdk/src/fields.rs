@@ -195,6 +195,12 @@ impl<'a> FieldData<'a> {
         Ok(())
     }
 
+    /// Whether the path declares `name` (a question about the declaration,
+    /// not a read of the field).
+    pub fn declares(&self, name: &str) -> bool {
+        self.fields.iter().any(|f| f.name == name)
+    }
+
     /// True when the body sets `name` (to anything but null).
     pub fn is_set(&self, name: &str) -> bool {
         self.raw(name).is_some()

@@ -218,8 +218,9 @@ impl TokenFields {
     /// `UpgradeValue` does. Names the path does not declare are ignored. On
     /// error `self` may be partly updated: callers discard it.
     pub fn parse_update(&mut self, d: &FieldData) -> Result<()> {
-        let unknown = d.unknown_fields();
-        let given = |name: &str| d.is_set(name) && !unknown.iter().any(|u| u == name);
+        // Only names the path declares: a deprecated alias a path does not
+        // declare is not one of its fields.
+        let given = |name: &str| d.declares(name) && d.is_set(name);
 
         if given("token_bound_cidrs") {
             self.bound_cidrs = canonical_cidrs(d.get_string_list("token_bound_cidrs")?)?;

@@ -76,15 +76,11 @@ impl<'a> Env<'a> {
 }
 
 /// Applies the token fields of `body` that `declared` (the path's fields)
-/// names to `token`.
-///
-/// [`TokenFields::parse_update`] asks whether each deprecated name is set,
-/// declared on the path or not, and the dispatch reports every read of an
-/// undeclared name; so it is given a copy of the body holding only the
-/// path's declared names, read through the sdk's full token-field
-/// declarations (its reads checked as the dispatch checks a handler's). The
-/// effect is the same as parsing the call's own fields: a name the path does
-/// not declare is ignored.
+/// names to `token`. Role writes parse a rewritten copy of the call's body
+/// (Vault's `default-service`/`default-batch` token types, the per-field
+/// paths' single value), so this reads that copy through the sdk's token
+/// field declarations, keeping only the names the path declares, with the
+/// same undeclared-read check the dispatch applies to handlers.
 pub(crate) fn parse_token_fields(
     token: &mut TokenFields,
     body: &Map<String, Value>,

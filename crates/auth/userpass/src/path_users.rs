@@ -1,9 +1,9 @@
 //! `users/:username` (create, update, read, delete) and `users` (list).
 
 use coffer_sdk::token_fields::TokenFields;
-use coffer_sdk::{Call, FieldData, FieldDef, FieldType, PathDef};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
 use coffer_types::{Error, Operation, Response, Result, Sensitive};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use crate::{Userpass, UserpassError, hashing, user};
 
@@ -89,7 +89,7 @@ pub(crate) async fn write(b: &Userpass, call: &Call<'_>) -> Result<Option<Respon
         return Err(UserpassError::MissingPassword.into());
     }
     let mut entry = existing.unwrap_or_default();
-    parse_token_fields(&mut entry.token, &call.req.data, FIELDS)?;
+    entry.token.parse_update(fields)?;
     if let Some(password) = password {
         if password.is_empty() {
             return Err(UserpassError::MissingPassword.into());
@@ -98,31 +98,6 @@ pub(crate) async fn write(b: &Userpass, call: &Call<'_>) -> Result<Option<Respon
     }
     user::save(&ctx.storage, name, &entry).await?;
     Ok(None)
-}
-
-/// Applies the token fields of `body` that `declared` (the path's fields)
-/// names to `token`.
-///
-/// [`TokenFields::parse_update`] asks whether each deprecated name is set,
-/// declared on the path or not, and the dispatch reports every read of an
-/// undeclared name; so it is given a copy of the body holding only the
-/// path's declared names, read through the sdk's full token-field
-/// declarations (its reads checked as the dispatch checks a handler's). The
-/// effect is the same as parsing the call's own fields: a name the path does
-/// not declare is ignored.
-fn parse_token_fields(
-    token: &mut TokenFields,
-    body: &Map<String, Value>,
-    declared: &[FieldDef],
-) -> Result<()> {
-    let body: Map<String, Value> = body
-        .iter()
-        .filter(|(k, _)| declared.iter().any(|f| f.name == k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let fields = FieldData::new(&body, TokenFields::FIELDS)?;
-    token.parse_update(&fields)?;
-    fields.check_reads()
 }
 
 /// Deletes a user (no error if absent). Tokens issued to it stay valid
