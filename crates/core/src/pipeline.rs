@@ -229,7 +229,7 @@ impl Unsealed {
             req.display_name = Some(entry.display_name.clone()).filter(|d| !d.is_empty());
         }
         let response = match &route.backend {
-            None => Box::pin(sys::handle(core, self, caller, req, full_path)).await,
+            None => Box::pin(sys::handle(core, self, &route.ctx, caller, req, full_path)).await,
             Some(backend) => backend.handle(&route.ctx, req).await,
         };
         if spent_last_use && let Some(entry) = &caller.entry {

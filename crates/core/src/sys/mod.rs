@@ -82,10 +82,13 @@ pub(crate) async fn unauthenticated(core: &Core, req: &Request) -> Option<Result
     Some(result)
 }
 
-/// The authenticated `sys/` endpoints. `relative` is the path under `sys/`.
+/// The authenticated `sys/` endpoints. `relative` is the path under `sys/`;
+/// `ctx` is the `sys/` mount's context, handed to the services' `sys/`
+/// pieces (each a [`coffer_sdk::Backend`] over its own path table).
 pub(crate) async fn handle(
     core: &Core,
     unsealed: &Unsealed,
+    ctx: &coffer_sdk::Context,
     caller: &Caller,
     req: &Request,
     full_path: &str,
