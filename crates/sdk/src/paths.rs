@@ -30,6 +30,12 @@ pub struct PathDef {
 }
 
 impl PathDef {
+    /// Whether this declaration's pattern matches `path` (relative to the
+    /// mount).
+    pub fn matches(&self, path: &str) -> bool {
+        match_pattern(self.pattern, path).is_some()
+    }
+
     /// Vault's `help` response for a request to `path` matched by this
     /// declaration.
     pub fn help(&self, path: &str) -> Response {
