@@ -64,14 +64,11 @@ impl Unsealed {
         let mut logged = admitted.req.clone();
         logged.path = admitted.full_path.clone();
         let auth = match &admitted.caller.entry {
-            Some(entry) => {
-                let identity = if entry.entity_id.is_empty() {
-                    Vec::new()
-                } else {
-                    self.identity_policies(&entry.entity_id).unwrap_or_default()
-                };
-                Some(audit_auth(entry, logged.client_token.clone(), identity))
-            }
+            Some(entry) => Some(audit_auth(
+                entry,
+                logged.client_token.clone(),
+                admitted.caller.identity_policies.clone(),
+            )),
             None => None,
         };
         // The route is shared (`Arc`), so hold it apart from `admitted`.

@@ -110,18 +110,27 @@ impl Unsealed {
     /// with templated policies rendered for its entity. A disabled entity
     /// is refused.
     pub(crate) fn effective_acl(&self, entry: &TokenEntry) -> Result<Arc<coffer_policy::Acl>> {
+        self.resolve_policies(entry).map(|(acl, _)| acl)
+    }
+
+    /// The token's ACL and its entity's policies, resolved once per request
+    /// (the pipeline keeps both on the caller; audit records the second).
+    pub(crate) fn resolve_policies(
+        &self,
+        entry: &TokenEntry,
+    ) -> Result<(Arc<coffer_policy::Acl>, Vec<String>)> {
         if entry.entity_id.is_empty() {
-            return self.policies.acl(&entry.policies);
+            return Ok((self.policies.acl(&entry.policies)?, Vec::new()));
         }
+        let identity = self
+            .identity_policies(&entry.entity_id)
+            .map_err(|_| Error::permission_denied())?;
         let mut names = entry.policies.clone();
-        names.extend(
-            self.identity_policies(&entry.entity_id)
-                .map_err(|_| Error::permission_denied())?,
-        );
+        names.extend(identity.iter().cloned());
         names.sort();
         names.dedup();
         let context = self.identity.template_context(&entry.entity_id);
-        self.policies.acl_for(&names, context.as_ref())
+        Ok((self.policies.acl_for(&names, context.as_ref())?, identity))
     }
 }
 

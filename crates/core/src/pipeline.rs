@@ -32,8 +32,11 @@ pub(crate) struct Admitted {
 pub(crate) struct Caller {
     /// The caller's token entry, shared with the token store's cache.
     pub entry: Option<Arc<TokenEntry>>,
-    /// The ACL compiled from the token's policies.
+    /// The ACL compiled from the token's policies and its entity's.
     pub acl: Arc<Acl>,
+    /// The policies the token has through its entity and groups, resolved
+    /// with the ACL (empty without an entity).
+    pub identity_policies: Vec<String>,
 }
 
 fn validate_path(path: &str) -> Result<()> {
@@ -104,10 +107,11 @@ impl Unsealed {
             .await?
             .filter(|e| e.cidr_allowed(req.client_addr))
             .ok_or_else(Error::permission_denied)?;
-        let acl = self.effective_acl(&entry)?;
+        let (acl, identity_policies) = self.resolve_policies(&entry)?;
         Ok(Caller {
             entry: Some(entry),
             acl,
+            identity_policies,
         })
     }
 
@@ -149,6 +153,7 @@ impl Unsealed {
             Caller {
                 entry: None,
                 acl: empty_acl(),
+                identity_policies: Vec::new(),
             }
         } else {
             self.authenticate(&req).await?
