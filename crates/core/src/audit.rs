@@ -1,13 +1,15 @@
-//! The audit step of the pipeline: every admitted request is logged before
-//! it reaches its backend and its outcome before the response leaves; a
-//! request no audit device could record is refused (fail closed).
+//! The audit stages of the pipeline ([`Unsealed::handle`] calls them when a
+//! device is enabled): every admitted request is logged before it reaches
+//! its backend and its outcome before the response leaves; a request no
+//! audit device could record is refused (fail closed).
 
 use coffer_audit::{AuditAuth, AuditRequest, AuditResponse};
 use coffer_tokens::TokenEntry;
-use coffer_types::{Error, ErrorKind, Request, Response, Result, Sensitive};
+use coffer_types::{Error, Request, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
 use crate::Core;
+use crate::pipeline::Admitted;
 use crate::unsealed::Unsealed;
 
 /// What the audit log records about a token.
@@ -40,51 +42,62 @@ fn audit_auth(
     }
 }
 
+impl AuditRecord {
+    /// The audit input for this record's request.
+    fn input<'a>(&'a self, admitted: &'a Admitted) -> AuditRequest<'a> {
+        let mut input = AuditRequest::new(&self.logged);
+        input.auth = self.auth.as_ref();
+        input.non_hmac_request_keys = &admitted.route.entry.config.audit_non_hmac_request_keys;
+        input
+    }
+}
+
 /// The error a client sees when no audit device could record its request.
 fn audit_failed(err: coffer_audit::AuditError) -> Error {
     tracing::error!(error = %err, "audit logging failed; request refused");
     Error::internal("audit logging failed: the request was refused")
 }
 
+/// What the request's audit record was made from, kept for the response's.
+pub(crate) struct AuditRecord {
+    /// The request as logged: its full path.
+    logged: Request,
+    /// The caller's token, as logged.
+    auth: Option<AuditAuth>,
+}
+
 impl Unsealed {
-    /// The pipeline with the audit steps around dispatch.
-    pub(crate) async fn handle_audited(&self, core: &Core, req: Request) -> Result<Response> {
-        // A request refused at admission is audited too, so keep a copy.
-        let copy = req.clone();
-        let mut admitted = match self.admit(req).await {
-            Ok(admitted) => admitted,
-            Err(e) => {
-                if e.kind() != ErrorKind::RateLimited {
-                    self.audit_rejected(copy, &e).await?;
-                }
-                return Err(e);
-            }
-        };
-        drop(copy);
+    /// The audit-request stage: records an admitted request on every
+    /// enabled device before it reaches its backend.
+    pub(crate) async fn audit_request(&self, admitted: &Admitted) -> Result<AuditRecord> {
         let mut logged = admitted.req.clone();
         logged.path = admitted.full_path.clone();
-        let auth = match &admitted.caller.entry {
-            Some(entry) => Some(audit_auth(
+        let auth = admitted.caller.entry.as_ref().map(|entry| {
+            audit_auth(
                 entry,
                 logged.client_token.clone(),
                 admitted.caller.identity_policies.clone(),
-            )),
-            None => None,
-        };
-        // The route is shared (`Arc`), so hold it apart from `admitted`.
-        let route = admitted.route.clone();
-        let tuning = &route.entry.config;
-        let mut input = AuditRequest::new(&logged);
-        input.auth = auth.as_ref();
-        input.non_hmac_request_keys = &tuning.audit_non_hmac_request_keys;
+            )
+        });
+        let record = AuditRecord { logged, auth };
+        let input = record.input(admitted);
         self.audit.log_request(&input).await.map_err(audit_failed)?;
+        Ok(record)
+    }
 
-        let result = match self.dispatch(core, &mut admitted).await {
-            Ok(response) => self.finish(&admitted, response).await,
-            Err(e) => Err(e),
-        };
+    /// The audit-response stage: records the outcome before the response
+    /// leaves; closes the logs when that request sealed the server.
+    pub(crate) async fn audit_response(
+        &self,
+        core: &Core,
+        admitted: &Admitted,
+        record: AuditRecord,
+        result: &Result<Response>,
+    ) -> Result<()> {
+        let input = record.input(admitted);
+        let tuning = &admitted.route.entry.config;
         let message;
-        let output = match &result {
+        let output = match result {
             Ok(response) => AuditResponse {
                 response: Some(response),
                 non_hmac_response_keys: &tuning.audit_non_hmac_response_keys,
@@ -104,7 +117,7 @@ impl Unsealed {
         if core.is_sealed() {
             self.close_audit().await;
         }
-        result
+        Ok(())
     }
 
     /// Writes a final checkpoint on every audit log and saves the heads.
@@ -115,7 +128,7 @@ impl Unsealed {
     }
 
     /// Logs a request that was refused before reaching a backend.
-    async fn audit_rejected(&self, req: Request, err: &Error) -> Result<()> {
+    pub(crate) async fn audit_rejected(&self, req: Request, err: &Error) -> Result<()> {
         let message = err.to_string();
         let input = AuditRequest::new(&req).with_error(&message);
         self.audit.log_request(&input).await.map_err(audit_failed)?;

@@ -1,8 +1,19 @@
 //! The request pipeline. Every request, login included, goes through
-//! [`Core::handle`] in this order: validate -> unauthenticated sys endpoints ->
-//! sealed check -> authenticate -> existence check -> authorize (ACL and
-//! sudo) -> consume a token use -> route to the backend -> respond.
-//! Audit devices join between authorize and route (see DESIGN.md 2).
+//! [`Core::handle`] and then `Unsealed::handle`, in this order (the code
+//! below follows it step by step):
+//!
+//! 1. request id (if the HTTP layer gave none), path validation;
+//! 2. the unauthenticated `sys/` endpoints that work while sealed;
+//! 3. sealed check;
+//! 4. admit: route (longest mount prefix) -> quota -> authenticate (the
+//!    caller: token entry, ACL and identity policies, resolved once; none
+//!    for the backend's unauthenticated paths) -> existence check ->
+//!    authorize (ACL, sudo, wrapping TTL bounds);
+//! 5. audit the request (when a device is enabled; fail closed);
+//! 6. dispatch: spend a token use, call the backend (or the core for
+//!    `sys/`);
+//! 7. finish: mint a login's token, register leases, wrap if asked;
+//! 8. audit the response (when a device is enabled).
 
 use std::sync::Arc;
 
@@ -115,14 +126,42 @@ impl Unsealed {
         })
     }
 
-    /// The pipeline from authentication on: admit, dispatch, finish.
+    /// The pipeline from authentication on, in this order: admit (route,
+    /// quota, authenticate, existence check, authorize), audit the request,
+    /// dispatch (spend a token use, call the backend), finish (login token,
+    /// leases, wrapping), audit the response. The audit steps do nothing
+    /// when no device is enabled; when one is, a request no device could
+    /// record is refused (fail closed), and a request refused at admission
+    /// is recorded too (rate-limited ones excepted).
     pub(crate) async fn handle(&self, core: &Core, req: Request) -> Result<Response> {
-        if self.audit.broker().is_enabled() {
-            return Box::pin(self.handle_audited(core, req)).await;
+        let audited = self.audit.broker().is_enabled();
+        // A request refused at admission is audited too, so keep a copy.
+        let copy = audited.then(|| req.clone());
+        let mut admitted = match self.admit(req).await {
+            Ok(admitted) => admitted,
+            Err(e) => {
+                if let Some(copy) = copy
+                    && e.kind() != ErrorKind::RateLimited
+                {
+                    Box::pin(self.audit_rejected(copy, &e)).await?;
+                }
+                return Err(e);
+            }
+        };
+        drop(copy);
+        let record = if audited {
+            Some(Box::pin(self.audit_request(&admitted)).await?)
+        } else {
+            None
+        };
+        let result = match self.dispatch(core, &mut admitted).await {
+            Ok(response) => self.finish(&admitted, response).await,
+            Err(e) => Err(e),
+        };
+        if let Some(record) = record {
+            Box::pin(self.audit_response(core, &admitted, record, &result)).await?;
         }
-        let mut admitted = self.admit(req).await?;
-        let response = self.dispatch(core, &mut admitted).await?;
-        self.finish(&admitted, response).await
+        result
     }
 
     /// Routes the request, applies rate limits, authenticates the caller and
