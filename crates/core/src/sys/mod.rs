@@ -122,7 +122,7 @@ pub(crate) async fn handle(
         }
         "internal" => internal::handle(unsealed, caller, relative, req).await,
         "wrapping" => unsealed.handle_wrapping(caller, relative, req).await,
-        "quotas" => unsealed.quotas.handle_sys(relative, req).await,
+        "quotas" => coffer_sdk::Backend::handle(&unsealed.quotas, ctx, req).await,
         "audit" | "audit-hash" | "audit-log" => unsealed.audit.handle_sys(relative, req).await,
         _ => Err(Error::new(
             ErrorKind::NotFound,

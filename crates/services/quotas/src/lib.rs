@@ -1,8 +1,9 @@
 //! Vault's rate-limit quotas (`sys/quotas/rate-limit/*`, `sys/quotas/config`).
 //!
 //! The core calls [`QuotaManager::check`] for every request before
-//! authentication and answers `sys/quotas/*` with
-//! [`QuotaManager::handle_sys`]. Everything is persisted in the storage view
+//! authentication, and the manager is the quotas' piece of the `sys/`
+//! backend: it implements [`coffer_sdk::Backend`] over its declared
+//! `sys/quotas/*` paths. Everything is persisted in the storage view
 //! given to [`QuotaManager::load`].
 //!
 //! # Semantics

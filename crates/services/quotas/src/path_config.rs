@@ -1,23 +1,22 @@
 //! `sys/quotas/config`: read and update the quota configuration.
 
-use coffer_sdk::FieldData;
-use coffer_types::{Request, Response, Result};
+use coffer_sdk::Call;
+use coffer_types::{Response, Result};
 
 use crate::QuotaManager;
 use crate::config::QuotaConfig;
 use crate::store;
-use crate::sys::ignored_fields_response;
 
 /// The configuration in force, including Vault's default exempt paths until
 /// an operator writes the configuration.
-pub(crate) fn read(mgr: &QuotaManager) -> Response {
-    Response::with_data(mgr.rules().config.to_data())
+pub(crate) async fn read(mgr: &QuotaManager, _call: &Call<'_>) -> Result<Option<Response>> {
+    Ok(Some(Response::with_data(mgr.rules().config.to_data())))
 }
 
 /// Replaces the configuration. As in Vault, every field is written: an
 /// omitted flag becomes `false` and omitted exempt paths become none.
-pub(crate) async fn write(mgr: &QuotaManager, req: &Request) -> Result<Option<Response>> {
-    let fields = FieldData::new(&req.data, crate::sys::CONFIG_FIELDS)?;
+pub(crate) async fn write(mgr: &QuotaManager, call: &Call<'_>) -> Result<Option<Response>> {
+    let fields = &call.fields;
     let config = QuotaConfig {
         enable_rate_limit_audit_logging: fields
             .get_bool("enable_rate_limit_audit_logging")?
@@ -32,7 +31,7 @@ pub(crate) async fn write(mgr: &QuotaManager, req: &Request) -> Result<Option<Re
     let _writing = mgr.writes.lock().await;
     store::save_config(&mgr.view, &config).await?;
     mgr.install(mgr.rules().with_config(config));
-    Ok(ignored_fields_response(fields.unknown_fields()))
+    Ok(None)
 }
 
 #[cfg(test)]

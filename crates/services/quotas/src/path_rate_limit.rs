@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use coffer_sdk::FieldData;
-use coffer_types::{Error, Request, Response, Result, parse_duration};
+use coffer_sdk::Call;
+use coffer_types::{Error, Response, Result, parse_duration};
 use serde_json::Value;
 
 use crate::QuotaManager;
@@ -11,17 +11,19 @@ use crate::error::{QuotaError, shorten};
 use crate::quota::{QuotaRecord, sanitize_path, split_at_mount, split_without_mounts};
 use crate::rules::ActiveQuota;
 use crate::store;
-use crate::sys::{RATE_LIMIT_FIELDS, ignored_fields_response};
+use crate::sys::quota_name;
 
 /// Reads one quota; 404 when it does not exist.
-pub(crate) fn read(mgr: &QuotaManager, name: &str) -> Result<Option<Response>> {
+pub(crate) async fn read(mgr: &QuotaManager, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = quota_name(call)?;
     let rules = mgr.rules();
     let quota = rules.quotas.get(name).ok_or_else(Error::not_found)?;
     Ok(Some(Response::with_data(quota.record.to_data())))
 }
 
 /// Deletes one quota (deleting a missing one succeeds, as in Vault).
-pub(crate) async fn delete(mgr: &QuotaManager, name: &str) -> Result<Option<Response>> {
+pub(crate) async fn delete(mgr: &QuotaManager, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = quota_name(call)?;
     let _writing = mgr.writes.lock().await;
     store::delete_quota(&mgr.view, name).await?;
     mgr.install(mgr.rules().without(name));
@@ -30,12 +32,9 @@ pub(crate) async fn delete(mgr: &QuotaManager, name: &str) -> Result<Option<Resp
 
 /// Creates or replaces a quota. As in Vault, the body describes the whole
 /// quota: omitted fields take their defaults.
-pub(crate) async fn write(
-    mgr: &QuotaManager,
-    name: &str,
-    req: &Request,
-) -> Result<Option<Response>> {
-    let fields = FieldData::new(&req.data, RATE_LIMIT_FIELDS)?;
+pub(crate) async fn write(mgr: &QuotaManager, call: &Call<'_>) -> Result<Option<Response>> {
+    let name = quota_name(call)?;
+    let fields = &call.fields;
     let rate = parse_rate(fields.raw("rate"))?;
     let interval = parse_seconds("interval", fields.raw("interval"))?
         .map_err(|()| QuotaError::InvalidInterval)?;
@@ -106,7 +105,7 @@ pub(crate) async fn write(
     }
     store::save_quota(&mgr.view, &record).await?;
     mgr.install(rules.with_quota(ActiveQuota::new(record, mgr.next_generation())));
-    Ok(ignored_fields_response(fields.unknown_fields()))
+    Ok(None)
 }
 
 /// Vault's `TypeFloat` for `rate`, which must be positive (and, unlike in

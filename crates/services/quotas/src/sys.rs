@@ -1,24 +1,24 @@
-//! `sys/quotas/*`: the declared paths and the dispatch to their handlers.
+//! `sys/quotas/*`: the quota service's piece of the `sys/` backend. The
+//! [`QuotaManager`] is a [`Backend`] whose [`PathTable`] declares its paths
+//! relative to `sys/` (`quotas/config`, `quotas/rate-limit`,
+//! `quotas/rate-limit/:name`) with Vault's fields, and dispatches each
+//! operation to a typed handler in `path_config` or `path_rate_limit`.
 
 use std::sync::LazyLock;
 
-use coffer_sdk::{FieldDef, FieldType, PathDef, RouteTable};
+use coffer_sdk::{
+    Backend, BoxFuture, Call, Context, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable,
+    SpecialPaths, handler,
+};
 use coffer_types::{Operation, Request, Response, Result};
-use serde_json::{Map, Value};
 
 use crate::QuotaManager;
 use crate::error::QuotaError;
 use crate::quota::valid_name;
 use crate::{path_config, path_rate_limit};
 
-#[derive(Clone, Copy, Debug)]
-enum Route {
-    Config,
-    List,
-    RateLimit,
-}
-
-pub(crate) const CONFIG_FIELDS: &[FieldDef] = &[
+/// The fields of `quotas/config`.
+const CONFIG_FIELDS: &[FieldDef] = &[
     FieldDef::new(
         "rate_limit_exempt_paths",
         FieldType::StringList,
@@ -28,17 +28,20 @@ pub(crate) const CONFIG_FIELDS: &[FieldDef] = &[
         "enable_rate_limit_audit_logging",
         FieldType::Bool,
         "If set, starts audit logging of requests that get rejected due to rate limit quota rule violations.",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
     FieldDef::new(
         "enable_rate_limit_response_headers",
         FieldType::Bool,
         "If set, additional rate limit quota HTTP headers will be added to responses.",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
 ];
 
-/// The fields of `quotas/rate-limit/:name`. `rate`, `interval` and
-/// `block_interval` are parsed by the handler, which reports Vault's messages.
-pub(crate) const RATE_LIMIT_FIELDS: &[FieldDef] = &[
+/// The fields of `quotas/rate-limit/:name`. `rate` (Vault's float),
+/// `interval` and `block_interval` (Vault's duration in seconds) are `Any`:
+/// the handler parses them and reports Vault's own messages.
+const RATE_LIMIT_FIELDS: &[FieldDef] = &[
     FieldDef::new("type", FieldType::String, "Type of the quota rule."),
     FieldDef::new("name", FieldType::String, "Name of the quota rule."),
     FieldDef::new(
@@ -55,12 +58,14 @@ pub(crate) const RATE_LIMIT_FIELDS: &[FieldDef] = &[
         "rate",
         FieldType::Any,
         "The maximum number of requests in a given interval to be allowed by the quota rule. The 'rate' must be positive.",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "interval",
         FieldType::Any,
         "The duration to enforce rate limiting for (default '1s').",
-    ),
+    )
+    .default(FieldDefault::Int(1)),
     FieldDef::new(
         "block_interval",
         FieldType::Any,
@@ -73,103 +78,100 @@ pub(crate) const RATE_LIMIT_FIELDS: &[FieldDef] = &[
     ),
 ];
 
-static TABLE: LazyLock<RouteTable<Route>> = LazyLock::new(|| {
-    RouteTable::new(vec![
-        (
-            PathDef {
-                pattern: "quotas/config",
-                fields: CONFIG_FIELDS,
-                operations: &[Operation::Read, Operation::Update],
-                existence_check: false,
-                synopsis: "Create, update and read the quota configuration.",
-                description: "Operator preferences for rate limit quotas: audit logging of refused requests, rate limit response headers, and the paths no quota applies to.",
-            },
-            Route::Config,
-        ),
-        (
-            PathDef {
-                pattern: "quotas/rate-limit",
-                fields: &[],
-                operations: &[Operation::List],
-                existence_check: false,
-                synopsis: "Lists the names of all the rate limit quotas.",
-                description: "This list contains quota definitions from all the namespaces.",
-            },
-            Route::List,
-        ),
-        (
-            PathDef {
-                pattern: "quotas/rate-limit/:name",
-                fields: RATE_LIMIT_FIELDS,
-                operations: &[Operation::Read, Operation::Update, Operation::Delete],
-                existence_check: false,
-                synopsis: "Get, create or update rate limit resource quota for an optional namespace or mount.",
-                description: "A rate limit quota will enforce API rate limiting in a specified interval. A rate limit quota can be created at the root level or defined on a mount or a path below it by specifying a 'path'. The rate limiter is applied to each unique client IP address. The built-in 'default-login' quota limits login requests that no other quota covers.",
-            },
-            Route::RateLimit,
-        ),
+/// The declared paths, in matching order.
+static TABLE: LazyLock<PathTable<QuotaManager>> = LazyLock::new(|| {
+    PathTable::new(vec![
+        Path::new(PathDef {
+            pattern: "quotas/config",
+            fields: CONFIG_FIELDS,
+            operations: &[Operation::Read, Operation::Update],
+            existence_check: false,
+            synopsis: "Create, update and read the quota configuration.",
+            description: "Operator preferences for rate limit quotas: audit logging of refused requests, rate limit response headers, and the paths no quota applies to.",
+        })
+        .read(handler!(path_config::read))
+        .update(handler!(path_config::write)),
+        Path::new(PathDef {
+            pattern: "quotas/rate-limit",
+            fields: &[],
+            operations: &[Operation::List],
+            existence_check: false,
+            synopsis: "Lists the names of all the rate limit quotas.",
+            description: "This list contains quota definitions from all the namespaces.",
+        })
+        .list(handler!(list)),
+        Path::new(PathDef {
+            pattern: "quotas/rate-limit/:name",
+            fields: RATE_LIMIT_FIELDS,
+            operations: &[Operation::Read, Operation::Update, Operation::Delete],
+            existence_check: false,
+            synopsis: "Get, create or update rate limit resource quota for an optional namespace or mount.",
+            description: "A rate limit quota will enforce API rate limiting in a specified interval. A rate limit quota can be created at the root level or defined on a mount or a path below it by specifying a 'path'. The rate limiter is applied to each unique client IP address. The built-in 'default-login' quota limits login requests that no other quota covers.",
+        })
+        .read(handler!(path_rate_limit::read))
+        .update(handler!(path_rate_limit::write))
+        .delete(handler!(path_rate_limit::delete)),
     ])
 });
 
+/// `quotas/rate-limit` (list): the quota names, 404 when there are none.
+async fn list(mgr: &QuotaManager, _call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(mgr.quota_names())
+}
+
+/// The quota named by the path; a name Vault's pattern would not match is
+/// its 404 `unsupported path`.
+pub(crate) fn quota_name<'a>(call: &'a Call<'_>) -> Result<&'a str> {
+    let name = call.capture("name");
+    if valid_name(name) {
+        Ok(name)
+    } else {
+        Err(QuotaError::UnsupportedPath.into())
+    }
+}
+
+/// The quota service answers its `sys/` paths (relative to `sys/`) as a
+/// backend. The methods are written out (what `#[async_trait]` would
+/// generate) so the crate needs no macro dependency; each forwards to the
+/// path table.
+impl Backend for QuotaManager {
+    fn handle<'s, 'c, 'r, 'f>(
+        &'s self,
+        ctx: &'c Context,
+        req: &'r Request,
+    ) -> BoxFuture<'f, Result<Option<Response>>>
+    where
+        's: 'f,
+        'c: 'f,
+        'r: 'f,
+        Self: 'f,
+    {
+        Box::pin(TABLE.dispatch(self, ctx, req))
+    }
+
+    fn special_paths(&self) -> SpecialPaths {
+        TABLE.special_paths()
+    }
+
+    fn paths(&self) -> Vec<&PathDef> {
+        TABLE.declarations()
+    }
+}
+
+/// What the crate's tests call (through `test_support.rs`): `req` sent to
+/// the piece as the core sends it, with its path relative to `sys/`, in the
+/// sdk's test harness.
+#[cfg(test)]
 impl QuotaManager {
-    /// Answers `quotas/rate-limit/:name` (create/update, read, delete),
-    /// `quotas/rate-limit` (list) and `quotas/config` (read, update);
-    /// `relative` is the path under `sys/`. `Ok(None)` is a success with
-    /// nothing to say (204); a path that is not a quota endpoint is Vault's
-    /// 404 `unsupported path`.
-    pub async fn handle_sys(&self, relative: &str, req: &Request) -> Result<Option<Response>> {
-        let op = req.op();
-        if op == Operation::Help {
-            return TABLE.help(relative).map(Some);
-        }
-        let matched = TABLE.route(relative)?;
-        matched.require_operation(op)?;
-        match matched.route {
-            Route::Config => match op {
-                Operation::Read => Ok(Some(path_config::read(self))),
-                _ => path_config::write(self, req).await,
-            },
-            Route::List => list_response(self.quota_names()),
-            Route::RateLimit => {
-                let name = matched.captures.get("name");
-                if !valid_name(name) {
-                    return Err(QuotaError::UnsupportedPath.into());
-                }
-                match op {
-                    Operation::Read => path_rate_limit::read(self, name),
-                    Operation::Delete => path_rate_limit::delete(self, name).await,
-                    _ => path_rate_limit::write(self, name, req).await,
-                }
-            }
-        }
+    pub(crate) async fn handle_sys(
+        &self,
+        relative: &str,
+        req: &Request,
+    ) -> Result<Option<Response>> {
+        let mut req = req.clone();
+        req.path = relative.to_owned();
+        coffer_sdk::testing::Harness::new().send(self, req).await
     }
-}
-
-/// Vault's list response: `{"keys": [...]}`, or 404 when there is nothing.
-fn list_response(keys: Vec<String>) -> Result<Option<Response>> {
-    if keys.is_empty() {
-        return Err(coffer_types::Error::not_found());
-    }
-    let mut data = Map::new();
-    data.insert(
-        "keys".into(),
-        Value::Array(keys.into_iter().map(Value::String).collect()),
-    );
-    Ok(Some(Response::with_data(data)))
-}
-
-/// Vault's warning for body fields a path does not declare (`None` when
-/// there are none).
-pub(crate) fn ignored_fields_response(unknown: Vec<String>) -> Option<Response> {
-    if unknown.is_empty() {
-        return None;
-    }
-    let mut sorted = unknown;
-    sorted.sort();
-    Some(Response::default().warn(format!(
-        "Endpoint ignored these unrecognized parameters: [{}]",
-        sorted.join(" ")
-    )))
 }
 
 #[cfg(test)]
@@ -232,5 +234,57 @@ mod tests {
             .unwrap();
         let text = body(&resp)["help"].as_str().unwrap().to_owned();
         assert!(text.contains("block_interval"));
+    }
+
+    /// The piece declares Vault's quota paths, none of them sudo or
+    /// unauthenticated (the core's old `SUDO_PATHS` listed none of them).
+    #[tokio::test]
+    async fn declarations_and_special_paths() {
+        let h = Harness::new().await;
+        let declared: Vec<(&str, &[Operation])> = h
+            .mgr
+            .paths()
+            .iter()
+            .map(|d| (d.pattern, d.operations))
+            .collect();
+        assert_eq!(
+            declared,
+            [
+                ("quotas/config", &[Operation::Read, Operation::Update][..]),
+                ("quotas/rate-limit", &[Operation::List][..]),
+                (
+                    "quotas/rate-limit/:name",
+                    &[Operation::Read, Operation::Update, Operation::Delete][..]
+                ),
+            ]
+        );
+        let special = h.mgr.special_paths();
+        assert!(special.root.is_empty() && special.unauthenticated.is_empty());
+        let rate = RATE_LIMIT_FIELDS.iter().find(|f| f.name == "rate").unwrap();
+        assert!(rate.required);
+    }
+
+    /// Every handler reads only the fields its path declares.
+    #[tokio::test]
+    async fn handlers_read_only_declared_fields() {
+        let h = Harness::new().await;
+        let sdk = coffer_sdk::testing::Harness::new();
+        let problems = coffer_sdk::field_walk::undeclared_reads(&h.mgr, &sdk.ctx, |_| {}).await;
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    /// The dispatch warns about fields no declaration knows, on every path.
+    #[tokio::test]
+    async fn unknown_fields_are_a_warning() {
+        let h = Harness::new().await;
+        let resp = h
+            .write("quotas/rate-limit/x", json!({"rate": 1, "zz": 1, "aa": 2}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            resp.warnings,
+            ["Endpoint ignored these unrecognized parameters: [aa zz]"]
+        );
     }
 }
