@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod assembly;
 mod backend;
 pub mod catalog;
 pub mod cidr;
@@ -27,6 +28,7 @@ pub mod testing;
 pub mod time;
 pub mod token_fields;
 
+pub use assembly::Assembly;
 pub use backend::{Backend, Context, MountConfig, SpecialPaths};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::{BoxFuture, Call, Existence, Handler, Path, PathTable};

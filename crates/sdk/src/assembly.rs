@@ -1,0 +1,161 @@
+//! A backend assembled from pieces: several backends, each with its own
+//! path table, answering under one mount. `sys/` is built this way from the
+//! pieces the services and the core contribute (leases, quotas, audit,
+//! password policies, rotation, tools, ...): each piece declares its paths
+//! relative to the mount like any backend, and the assembly routes a request
+//! to the first piece that declares a matching path. Its declarations and
+//! special paths are the pieces', in order, so help, OpenAPI, the
+//! bad-request corpus and the sudo checks come from the same declarations.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use coffer_types::{Error, ErrorKind, Request, Response, Result};
+
+use crate::{Backend, Context, PathDef, SpecialPaths};
+
+/// Several backends under one mount, tried in order.
+pub struct Assembly {
+    pieces: Vec<Arc<dyn Backend>>,
+    special: SpecialPaths,
+}
+
+impl std::fmt::Debug for Assembly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Assembly")
+            .field("pieces", &self.pieces.len())
+            .field("special", &self.special)
+            .finish()
+    }
+}
+
+impl Assembly {
+    /// An assembly of `pieces`; a path two pieces declare goes to the first.
+    pub fn new(pieces: Vec<Arc<dyn Backend>>) -> Self {
+        let mut special = SpecialPaths::default();
+        for p in &pieces {
+            let s = p.special_paths();
+            special.unauthenticated.extend(s.unauthenticated);
+            special.root.extend(s.root);
+        }
+        Self { pieces, special }
+    }
+
+    /// The piece that declares `path`, if any.
+    pub fn piece_for(&self, path: &str) -> Option<&Arc<dyn Backend>> {
+        self.pieces
+            .iter()
+            .find(|p| p.paths().iter().any(|d| d.matches(path)))
+    }
+
+    fn route(&self, path: &str) -> Result<&Arc<dyn Backend>> {
+        self.piece_for(path)
+            .ok_or_else(|| Error::new(ErrorKind::NotFound, "unsupported path"))
+    }
+}
+
+#[async_trait]
+impl Backend for Assembly {
+    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
+        self.route(&req.path)?.handle(ctx, req).await
+    }
+
+    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
+        match self.piece_for(&req.path) {
+            Some(piece) => piece.exists(ctx, req).await,
+            None => Ok(None),
+        }
+    }
+
+    fn special_paths(&self) -> SpecialPaths {
+        self.special.clone()
+    }
+
+    fn paths(&self) -> Vec<&PathDef> {
+        self.pieces.iter().flat_map(|p| p.paths()).collect()
+    }
+
+    async fn token_revoked(&self, ctx: &Context, scope_id: &str) -> Result<()> {
+        for p in &self.pieces {
+            p.token_revoked(ctx, scope_id).await?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use coffer_types::Operation;
+    use serde_json::{Map, Value};
+
+    use super::*;
+    use crate::testing::Harness;
+    use crate::{Call, FieldDef, FieldType, Path, PathTable, handler};
+
+    /// A piece answering one path with its own name.
+    struct Piece {
+        name: &'static str,
+        table: PathTable<Piece>,
+    }
+
+    const FIELDS: &[FieldDef] = &[FieldDef::new("x", FieldType::String, "x")];
+
+    async fn answer(p: &Piece, _: &Call<'_>) -> Result<Option<Response>> {
+        let mut m = Map::new();
+        m.insert("piece".into(), Value::String(p.name.to_owned()));
+        Ok(Some(Response::with_data(m)))
+    }
+
+    fn piece(name: &'static str, pattern: &'static str, sudo: bool) -> Arc<dyn Backend> {
+        let mut path = Path::new(PathDef {
+            pattern,
+            fields: FIELDS,
+            operations: &[Operation::Read],
+            existence_check: false,
+            synopsis: "",
+            description: "",
+        })
+        .read(handler!(answer));
+        if sudo {
+            path = path.sudo();
+        }
+        Arc::new(Piece {
+            name,
+            table: PathTable::new(vec![path]),
+        })
+    }
+
+    #[async_trait]
+    impl Backend for Piece {
+        async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
+            self.table.dispatch(self, ctx, req).await
+        }
+        fn paths(&self) -> Vec<&PathDef> {
+            self.table.declarations()
+        }
+        fn special_paths(&self) -> SpecialPaths {
+            self.table.special_paths()
+        }
+    }
+
+    #[tokio::test]
+    async fn routes_to_the_declaring_piece() {
+        let a = Assembly::new(vec![
+            piece("leases", "leases/:id", true),
+            piece("quotas", "quotas/*rest", false),
+        ]);
+        let h = Harness::new();
+        let got = h
+            .ok_data(&a, Operation::Read, "quotas/a/b", Value::Null)
+            .await;
+        assert_eq!(got["piece"], "quotas");
+        let got = h
+            .ok_data(&a, Operation::Read, "leases/x", Value::Null)
+            .await;
+        assert_eq!(got["piece"], "leases");
+        let err = h.err(&a, Operation::Read, "nope", Value::Null).await;
+        assert_eq!(err.status(), 404);
+        assert_eq!(a.special_paths().root, ["leases/+"]);
+        assert_eq!(a.paths().len(), 2);
+    }
+}
