@@ -20,6 +20,77 @@ pub fn sha512(data: &[u8]) -> Vec<u8> {
     digest::digest(&digest::SHA512, data).as_ref().to_vec()
 }
 
+/// A digest algorithm of Vault's `sys/tools/hash`, named as Vault names
+/// it (`sha2-256`, `sha3-512`). aws-lc-rs has no SHA3-224, so Vault's
+/// `sha3-224` is not one of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigestAlgorithm {
+    /// SHA-224 (FIPS 180-4).
+    Sha2_224,
+    /// SHA-256 (FIPS 180-4).
+    Sha2_256,
+    /// SHA-384 (FIPS 180-4).
+    Sha2_384,
+    /// SHA-512 (FIPS 180-4).
+    Sha2_512,
+    /// SHA3-256 (FIPS 202).
+    Sha3_256,
+    /// SHA3-384 (FIPS 202).
+    Sha3_384,
+    /// SHA3-512 (FIPS 202).
+    Sha3_512,
+}
+
+impl DigestAlgorithm {
+    /// Every supported algorithm, in Vault's documented order.
+    pub const ALL: [DigestAlgorithm; 7] = [
+        DigestAlgorithm::Sha2_224,
+        DigestAlgorithm::Sha2_256,
+        DigestAlgorithm::Sha2_384,
+        DigestAlgorithm::Sha2_512,
+        DigestAlgorithm::Sha3_256,
+        DigestAlgorithm::Sha3_384,
+        DigestAlgorithm::Sha3_512,
+    ];
+
+    /// The algorithm Vault calls `name`, if supported.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Vault's name of the algorithm.
+    pub fn name(self) -> &'static str {
+        match self {
+            DigestAlgorithm::Sha2_224 => "sha2-224",
+            DigestAlgorithm::Sha2_256 => "sha2-256",
+            DigestAlgorithm::Sha2_384 => "sha2-384",
+            DigestAlgorithm::Sha2_512 => "sha2-512",
+            DigestAlgorithm::Sha3_256 => "sha3-256",
+            DigestAlgorithm::Sha3_384 => "sha3-384",
+            DigestAlgorithm::Sha3_512 => "sha3-512",
+        }
+    }
+
+    fn algorithm(self) -> &'static digest::Algorithm {
+        match self {
+            DigestAlgorithm::Sha2_224 => &digest::SHA224,
+            DigestAlgorithm::Sha2_256 => &digest::SHA256,
+            DigestAlgorithm::Sha2_384 => &digest::SHA384,
+            DigestAlgorithm::Sha2_512 => &digest::SHA512,
+            DigestAlgorithm::Sha3_256 => &digest::SHA3_256,
+            DigestAlgorithm::Sha3_384 => &digest::SHA3_384,
+            DigestAlgorithm::Sha3_512 => &digest::SHA3_512,
+        }
+    }
+}
+
+/// The digest of `data` under `algorithm`.
+pub fn digest(algorithm: DigestAlgorithm, data: &[u8]) -> Vec<u8> {
+    digest::digest(algorithm.algorithm(), data)
+        .as_ref()
+        .to_vec()
+}
+
 /// HMAC-SHA-256 of `data` under `key`.
 pub fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
     let key = hmac::Key::new(hmac::HMAC_SHA256, key);
@@ -124,6 +195,61 @@ mod tests {
     fn sha384_and_sha512_known_answers() {
         assert!(hex::encode(sha384(b"abc")).starts_with("cb00753f45a35e8bb5a03d699ac65007"));
         assert!(hex::encode(sha512(b"abc")).starts_with("ddaf35a193617abacc417349ae204131"));
+    }
+
+    /// The "abc" examples of FIPS 180-4 (NIST's SHA examples) and FIPS 202
+    /// (NIST's SHA-3 examples), and the empty-input SHA3-256 value.
+    #[test]
+    fn digest_known_answers() {
+        let cases = [
+            (
+                "sha2-224",
+                "abc",
+                "23097d223405d8228642a477bda255b32aadbce4bda0b3f7e36c9da7",
+            ),
+            (
+                "sha2-256",
+                "abc",
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            ),
+            (
+                "sha2-384",
+                "abc",
+                "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
+            ),
+            (
+                "sha2-512",
+                "abc",
+                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+            ),
+            (
+                "sha3-256",
+                "abc",
+                "3a985da74fe225b2045c172d6bd390bd855f086e3e9d525b46bfe24511431532",
+            ),
+            (
+                "sha3-384",
+                "abc",
+                "ec01498288516fc926459f58e2c6ad8df9b473cb0fc08c2596da7cf0e49be4b298d88cea927ac7f539f1edf228376d25",
+            ),
+            (
+                "sha3-512",
+                "abc",
+                "b751850b1a57168a5693cd924b6b096e08f621827444f70d884f5d0240d2712e10e116e9192af3c91a7ec57647e3934057340b4cf408d5a56592f8274eec53f0",
+            ),
+            (
+                "sha3-256",
+                "",
+                "a7ffc6f8bf1ed76651c14756a061d662f580ff4de43b49fa82d80a4b80f8434a",
+            ),
+        ];
+        for (name, input, want) in cases {
+            let alg = DigestAlgorithm::from_name(name).unwrap();
+            assert_eq!(alg.name(), name);
+            assert_eq!(hex::encode(digest(alg, input.as_bytes())), want, "{name}");
+        }
+        assert_eq!(DigestAlgorithm::from_name("sha3-224"), None);
+        assert_eq!(DigestAlgorithm::from_name("md5"), None);
     }
 
     #[test]

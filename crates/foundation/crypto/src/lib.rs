@@ -2,7 +2,7 @@
 //! HMAC, Shamir, random ids and tokens, constant-time comparison, password
 //! hashing, Ed25519 signatures.
 //!
-//! Everything is built on `aws-lc-rs` (AES-256-GCM, HMAC-SHA-256, SHA-256,
+//! Everything is built on `aws-lc-rs` (AES-256-GCM, HMAC-SHA-256, SHA-2 and SHA-3,
 //! HKDF, Ed25519, the OS CSPRNG), `vsss-rs` (Shamir secret sharing over GF(2^8)) and
 //! `argon2` (Argon2id password hashing, salted from the aws-lc-rs CSPRNG).
 //! Key material lives in [`Secret`]s, which are zeroized on drop and never
@@ -23,7 +23,9 @@ mod signing;
 
 pub use aead::{NONCE_LEN, TAG_LEN, open_with_key, seal_with_key};
 pub use error::CryptoError;
-pub use hash::{HmacSha256Key, ct_eq, hkdf_sha256, hmac_sha256, sha256, sha384, sha512};
+pub use hash::{
+    DigestAlgorithm, HmacSha256Key, ct_eq, digest, hkdf_sha256, hmac_sha256, sha256, sha384, sha512,
+};
 pub use keyring::{CIPHERTEXT_VERSION, KeyStatus, Keyring};
 pub use password::{
     PASSWORD_HASH_PARAMS, PasswordHashParams, hash_password, verify_against_dummy, verify_password,
