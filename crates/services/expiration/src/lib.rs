@@ -4,9 +4,11 @@
 //! and for every token; [`ExpirationManager`] stores it, renews it through
 //! the issuing backend, revokes it on request, with its token, or when it
 //! expires, and answers the `sys/leases/*` endpoints (and the legacy
-//! `sys/renew`, `sys/revoke*`) exactly as Vault does. The core supplies a
-//! [`LeaseHandler`] that routes revocations and renewals to the right
-//! backend or to the token store.
+//! `sys/renew`, `sys/revoke*`) exactly as Vault does: it is the
+//! [`coffer_sdk::Backend`] of those paths, the core's `sys/` piece for
+//! leases, whose declarations carry their fields and sudo flags. The core
+//! supplies a [`LeaseHandler`] that routes revocations and renewals to the
+//! right backend or to the token store.
 //!
 //! Scale: nothing is kept in memory per lease. Each lease is one record plus
 //! index entries in storage (layout below); [`ExpirationManager::tick`] reads
@@ -57,7 +59,6 @@ pub use error::ExpirationError;
 pub use handler::LeaseHandler;
 pub use manager::ExpirationManager;
 pub use revoke::{MAX_REVOKE_ATTEMPTS, REVOKE_RETRY_BASE, revoke_backoff};
-pub use sys::SUDO_PATHS;
 pub use tick::TickReport;
 pub use tidy::{IrrevocableLease, LeaseCountType, TidyReport};
 

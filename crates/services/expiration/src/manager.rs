@@ -38,6 +38,8 @@ pub struct ExpirationManager {
     pub(crate) tidying: AtomicBool,
     /// To start background work (tidy) from `&self`.
     pub(crate) this: Weak<ExpirationManager>,
+    /// The lease endpoints under `sys/` (see [`coffer_sdk::Backend`]).
+    pub(crate) sys: coffer_sdk::PathTable<ExpirationManager>,
 }
 
 impl std::fmt::Debug for ExpirationManager {
@@ -70,6 +72,7 @@ impl ExpirationManager {
             ticking: tokio::sync::Mutex::new(()),
             tidying: AtomicBool::new(false),
             this: this.clone(),
+            sys: crate::sys::table(),
         }))
     }
 
@@ -292,7 +295,7 @@ mod tests {
         assert_send(m.count(crate::LeaseCountType::All));
         assert_send(m.irrevocable_counts());
         assert_send(m.irrevocable_leases(None));
-        assert_send(m.handle_sys("leases/tidy", &req));
+        assert_send(crate::sys::call_sys(m, "leases/tidy", &req));
     }
 
     #[tokio::test]

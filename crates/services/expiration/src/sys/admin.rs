@@ -1,10 +1,11 @@
 //! `sys/leases/tidy`, `sys/leases/count` and `sys/leases` (irrevocable
 //! leases).
 
-use coffer_sdk::{FieldData, FieldDef, FieldType};
-use coffer_types::{Request, Response, Result};
+use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, PathDef};
+use coffer_types::{Response, Result};
 use serde_json::{Map, Value, json};
 
+use super::{READ, UPDATE, def};
 use crate::ExpirationManager;
 use crate::error::ExpirationError;
 
@@ -22,12 +23,14 @@ const COUNT_FIELDS: &[FieldDef] = &[
         "type",
         FieldType::String,
         "Type of leases to get counts for (currently only supporting irrevocable).",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "include_child_namespaces",
         FieldType::Bool,
         "Set true if you want counts for this namespace and its children.",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
 ];
 
 const LIST_FIELDS: &[FieldDef] = &[
@@ -35,12 +38,14 @@ const LIST_FIELDS: &[FieldDef] = &[
         "type",
         FieldType::String,
         "Type of leases to retrieve (currently only supporting irrevocable).",
-    ),
+    )
+    .required(),
     FieldDef::new(
         "include_child_namespaces",
         FieldType::Bool,
         "Set true if you want leases for this namespace and its children.",
-    ),
+    )
+    .default(FieldDefault::Bool(false)),
     FieldDef::new(
         "limit",
         FieldType::String,
@@ -48,8 +53,41 @@ const LIST_FIELDS: &[FieldDef] = &[
     ),
 ];
 
+/// `leases/tidy` (update).
+pub(super) fn tidy_def() -> PathDef {
+    def(
+        "leases/tidy",
+        &[],
+        UPDATE,
+        "Clean up the lease store.",
+        "Start a background clean-up of the lease store: index entries without a lease, leases of tokens that no longer exist. Answers 202 at once; the outcome goes to the server's logs.",
+    )
+}
+
+/// `leases/count` (read).
+pub(super) fn count_def() -> PathDef {
+    def(
+        "leases/count",
+        COUNT_FIELDS,
+        READ,
+        "Count the irrevocable leases.",
+        "The number of irrevocable leases, in total and per mount accessor. Any type other than irrevocable answers 204.",
+    )
+}
+
+/// `leases` (read).
+pub(super) fn list_def() -> PathDef {
+    def(
+        "leases",
+        LIST_FIELDS,
+        READ,
+        "List the irrevocable leases.",
+        "The irrevocable leases (id, mount accessor and the last revocation error), by expiry then id, at most `limit` of them. Any type other than irrevocable answers 204.",
+    )
+}
+
 /// Starts a tidy in the background and answers 202 with Vault's warning.
-pub(super) fn tidy(mgr: &ExpirationManager) -> Response {
+pub(super) async fn tidy(mgr: &ExpirationManager, _: &Call<'_>) -> Result<Option<Response>> {
     if let Some(this) = mgr.this.upgrade() {
         tokio::spawn(async move {
             if let Err(err) = this.tidy().await {
@@ -57,11 +95,11 @@ pub(super) fn tidy(mgr: &ExpirationManager) -> Response {
             }
         });
     }
-    Response {
+    Ok(Some(Response {
         warnings: vec![TIDY_STARTED.to_owned()],
         status: Some(202),
         ..Response::default()
-    }
+    }))
 }
 
 /// True when the request asks about irrevocable leases (the only type
@@ -75,9 +113,8 @@ fn wants_irrevocable(fields: &FieldData<'_>) -> Result<bool> {
 /// `GET sys/leases/count?type=irrevocable`: `lease_count` and `counts` per
 /// mount accessor. There are no namespaces, so `include_child_namespaces`
 /// changes nothing.
-pub(super) async fn count(mgr: &ExpirationManager, req: &Request) -> Result<Option<Response>> {
-    let fields = FieldData::new(&req.data, COUNT_FIELDS)?;
-    if !wants_irrevocable(&fields)? {
+pub(super) async fn count(mgr: &ExpirationManager, call: &Call<'_>) -> Result<Option<Response>> {
+    if !wants_irrevocable(&call.fields)? {
         return Ok(None);
     }
     let (total, per_mount) = mgr.irrevocable_counts().await?;
@@ -112,12 +149,11 @@ fn parse_limit(raw: Option<String>) -> Result<Option<usize>> {
 
 /// `GET sys/leases?type=irrevocable`: `lease_count` and `leases`
 /// (`lease_id`, `mount_id`, `error`), by expiry then id.
-pub(super) async fn list(mgr: &ExpirationManager, req: &Request) -> Result<Option<Response>> {
-    let fields = FieldData::new(&req.data, LIST_FIELDS)?;
-    if !wants_irrevocable(&fields)? {
+pub(super) async fn list(mgr: &ExpirationManager, call: &Call<'_>) -> Result<Option<Response>> {
+    if !wants_irrevocable(&call.fields)? {
         return Ok(None);
     }
-    let limit = parse_limit(fields.get_string("limit")?)?;
+    let limit = parse_limit(call.fields.get_string("limit")?)?;
     let (leases, truncated) = mgr.irrevocable_leases(limit).await?;
     let shown: Vec<Value> = leases
         .iter()
@@ -139,6 +175,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::sys::call_sys;
     use crate::test_support::{Harness, no_body, request, secret};
 
     #[test]
@@ -160,9 +197,7 @@ mod tests {
         assert!(h.mgr.revoke(&a.lease_id).await.is_err());
 
         let read = request(Operation::Read, json!({"type": "irrevocable"}));
-        let resp = h
-            .mgr
-            .handle_sys("leases/count", &read)
+        let resp = call_sys(&h.mgr, "leases/count", &read)
             .await
             .unwrap()
             .unwrap();
@@ -170,7 +205,7 @@ mod tests {
             Value::Object(resp.data.unwrap()),
             json!({"lease_count": 1, "counts": {"database_1234": 1}})
         );
-        let resp = h.mgr.handle_sys("leases", &read).await.unwrap().unwrap();
+        let resp = call_sys(&h.mgr, "leases", &read).await.unwrap().unwrap();
         assert_eq!(
             Value::Object(resp.data.unwrap()),
             json!({"lease_count": 1, "leases": [
@@ -181,19 +216,18 @@ mod tests {
 
         let other = request(Operation::Read, no_body());
         assert!(
-            h.mgr
-                .handle_sys("leases/count", &other)
+            call_sys(&h.mgr, "leases/count", &other)
                 .await
                 .unwrap()
                 .is_none()
         );
-        assert!(h.mgr.handle_sys("leases", &other).await.unwrap().is_none());
+        assert!(call_sys(&h.mgr, "leases", &other).await.unwrap().is_none());
         let bad = request(
             Operation::Read,
             json!({"type": "irrevocable", "limit": "x"}),
         );
         assert_eq!(
-            h.mgr.handle_sys("leases", &bad).await.unwrap_err().status(),
+            call_sys(&h.mgr, "leases", &bad).await.unwrap_err().status(),
             400
         );
     }
@@ -207,7 +241,7 @@ mod tests {
             assert!(h.mgr.revoke(&l.lease_id).await.is_err());
         }
         let read = request(Operation::Read, json!({"type": "irrevocable", "limit": 1}));
-        let resp = h.mgr.handle_sys("leases", &read).await.unwrap().unwrap();
+        let resp = call_sys(&h.mgr, "leases", &read).await.unwrap().unwrap();
         assert_eq!(resp.data.unwrap()["lease_count"], json!(1));
         assert_eq!(resp.warnings, [MAX_IRREVOCABLE_LEASES_WARNING]);
     }
@@ -215,12 +249,14 @@ mod tests {
     #[tokio::test]
     async fn tidy_answers_202_with_vaults_warning() {
         let h = Harness::new().await;
-        let resp = h
-            .mgr
-            .handle_sys("leases/tidy", &request(Operation::Update, no_body()))
-            .await
-            .unwrap()
-            .unwrap();
+        let resp = call_sys(
+            &h.mgr,
+            "leases/tidy",
+            &request(Operation::Update, no_body()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert_eq!(resp.status, Some(202));
         assert_eq!(resp.warnings, [TIDY_STARTED]);
     }

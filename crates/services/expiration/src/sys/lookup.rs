@@ -2,24 +2,62 @@
 //! `LIST sys/leases/lookup/:prefix`.
 
 use coffer_sdk::time::rfc3339;
-use coffer_sdk::{FieldData, FieldDef, FieldType};
-use coffer_types::{Error, Request, Response, Result};
+use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
+use coffer_types::{Response, Result};
 use serde_json::{Map, Value, json};
 
+use super::{LIST, UPDATE, def};
 use crate::ExpirationManager;
 use crate::error::ExpirationError;
 
-const FIELDS: &[FieldDef] = &[FieldDef::new(
+const LOOKUP_FIELDS: &[FieldDef] = &[FieldDef::new(
     "lease_id",
     FieldType::String,
-    "The lease identifier to look up.",
-)];
+    "The ID of the lease to look up.",
+)
+.required()];
+
+const LOOKUP_HELP: &str = "Retrieve a lease's metadata: its issue, expiry and last renewal times, whether it is renewable, and its remaining TTL.";
+
+const LIST_HELP: &str = "List the lease ids (and the prefixes of deeper ones) directly under a prefix, such as a mount and role (`database/creds/web/`). Requires sudo.";
+
+/// `leases/lookup` (update).
+pub(super) fn lookup_def() -> PathDef {
+    def(
+        "leases/lookup",
+        LOOKUP_FIELDS,
+        UPDATE,
+        "View or list lease metadata.",
+        LOOKUP_HELP,
+    )
+}
+
+/// `leases/lookup/`: the list of the top-level prefixes.
+pub(super) fn list_root_def() -> PathDef {
+    def(
+        "leases/lookup/",
+        &[],
+        LIST,
+        "List the lease prefixes at the top level.",
+        LIST_HELP,
+    )
+}
+
+/// `leases/lookup/*prefix` (list).
+pub(super) fn list_def() -> PathDef {
+    def(
+        "leases/lookup/*prefix",
+        &[],
+        LIST,
+        "List the leases under a prefix.",
+        LIST_HELP,
+    )
+}
 
 /// `PUT sys/leases/lookup` with `lease_id`: Vault's `id`, `issue_time`,
 /// `expire_time`, `last_renewal`, `renewable` and `ttl`.
-pub(super) async fn lookup(mgr: &ExpirationManager, req: &Request) -> Result<Response> {
-    let fields = FieldData::new(&req.data, FIELDS)?;
-    let lease_id = fields.get_string("lease_id")?.unwrap_or_default();
+pub(super) async fn lookup(mgr: &ExpirationManager, call: &Call<'_>) -> Result<Option<Response>> {
+    let lease_id = call.fields.get_string("lease_id")?.unwrap_or_default();
     if lease_id.is_empty() {
         return Err(ExpirationError::MissingLeaseId.into());
     }
@@ -36,19 +74,14 @@ pub(super) async fn lookup(mgr: &ExpirationManager, req: &Request) -> Result<Res
     data.insert("last_renewal".into(), opt(entry.last_renewal_time));
     data.insert("renewable".into(), Value::Bool(entry.renewable_at(now)));
     data.insert("ttl".into(), json!(entry.ttl_secs_at(now)));
-    Ok(Response::with_data(data))
+    Ok(Some(Response::with_data(data)))
 }
 
 /// `LIST sys/leases/lookup/:prefix`: the immediate children under the
-/// prefix; 404 when there are none (Vault's empty list).
-pub(super) async fn list(mgr: &ExpirationManager, prefix: &str) -> Result<Response> {
-    let keys = mgr.list(prefix).await?;
-    if keys.is_empty() {
-        return Err(Error::not_found());
-    }
-    let mut data = Map::new();
-    data.insert("keys".into(), json!(keys));
-    Ok(Response::with_data(data))
+/// prefix (the top level for `leases/lookup/`); 404 when there are none
+/// (Vault's empty list).
+pub(super) async fn list(mgr: &ExpirationManager, call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(mgr.list(call.capture("prefix")).await?)
 }
 
 #[cfg(test)]
@@ -58,6 +91,7 @@ mod tests {
     use coffer_types::Operation;
     use serde_json::json;
 
+    use crate::sys::call_sys;
     use crate::test_support::{Harness, no_body, request, secret};
 
     #[tokio::test]
@@ -66,9 +100,7 @@ mod tests {
         let lease = h.mgr.register(secret("db/creds/a", 3600)).await.unwrap();
         h.clock.advance(Duration::from_secs(600));
         let req = request(Operation::Update, json!({"lease_id": lease.lease_id}));
-        let resp = h
-            .mgr
-            .handle_sys("leases/lookup", &req)
+        let resp = call_sys(&h.mgr, "leases/lookup", &req)
             .await
             .unwrap()
             .unwrap();
@@ -90,26 +122,28 @@ mod tests {
     #[tokio::test]
     async fn lookup_errors_are_vaults() {
         let h = Harness::new().await;
-        let err = h
-            .mgr
-            .handle_sys("leases/lookup", &request(Operation::Update, no_body()))
-            .await
-            .unwrap_err();
+        let err = call_sys(
+            &h.mgr,
+            "leases/lookup",
+            &request(Operation::Update, no_body()),
+        )
+        .await
+        .unwrap_err();
         assert_eq!(
             (err.status(), err.messages()),
             (400, &["lease_id must be specified".to_owned()][..])
         );
         let req = request(Operation::Update, json!({"lease_id": "db/creds/a/unknown"}));
-        let err = h.mgr.handle_sys("leases/lookup", &req).await.unwrap_err();
+        let err = call_sys(&h.mgr, "leases/lookup", &req).await.unwrap_err();
         assert_eq!(
             (err.status(), err.messages()),
             (400, &["invalid lease".to_owned()][..])
         );
         let req = request(Operation::Update, json!({"lease_id": {"not": "a string"}}));
-        let err = h.mgr.handle_sys("leases/lookup", &req).await.unwrap_err();
+        let err = call_sys(&h.mgr, "leases/lookup", &req).await.unwrap_err();
         assert_eq!(err.status(), 400);
         let req = request(Operation::Update, json!({"lease_id": "../../x"}));
-        let err = h.mgr.handle_sys("leases/lookup", &req).await.unwrap_err();
+        let err = call_sys(&h.mgr, "leases/lookup", &req).await.unwrap_err();
         assert_eq!(err.status(), 400);
     }
 
@@ -118,31 +152,23 @@ mod tests {
         let h = Harness::new().await;
         let lease = h.mgr.register(secret("db/creds/a", 60)).await.unwrap();
         let list = request(Operation::List, no_body());
-        let resp = h
-            .mgr
-            .handle_sys("leases/lookup/db/creds/", &list)
+        let resp = call_sys(&h.mgr, "leases/lookup/db/creds/", &list)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(resp.data.unwrap()["keys"], json!(["a/"]));
-        let resp = h
-            .mgr
-            .handle_sys("leases/lookup/db/creds/a", &list)
+        let resp = call_sys(&h.mgr, "leases/lookup/db/creds/a", &list)
             .await
             .unwrap()
             .unwrap();
         let random = lease.lease_id.rsplit_once('/').unwrap().1;
         assert_eq!(resp.data.unwrap()["keys"], json!([random]));
-        let resp = h
-            .mgr
-            .handle_sys("leases/lookup/", &list)
+        let resp = call_sys(&h.mgr, "leases/lookup/", &list)
             .await
             .unwrap()
             .unwrap();
         assert_eq!(resp.data.unwrap()["keys"], json!(["db/"]));
-        let err = h
-            .mgr
-            .handle_sys("leases/lookup/aws/", &list)
+        let err = call_sys(&h.mgr, "leases/lookup/aws/", &list)
             .await
             .unwrap_err();
         assert_eq!(err.status(), 404);
