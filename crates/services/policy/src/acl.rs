@@ -8,6 +8,7 @@ use crate::error::PolicyError;
 use crate::matching::{PatternKind, Priority, SegmentPattern, SegmentTrie, classify};
 use crate::params::ParamConstraints;
 use crate::policy::Policy;
+use crate::resultant::{PatternPermissions, ResultantAcl, capability_names};
 use crate::rules::PathRule;
 use crate::template::render_rule;
 use coffer_types::Operation;
@@ -53,6 +54,20 @@ impl Permissions {
             &rule.denied_parameters,
             &rule.required_parameters,
         );
+    }
+}
+
+impl Permissions {
+    fn export(&self) -> PatternPermissions {
+        let params = self.params.export();
+        PatternPermissions {
+            capabilities: capability_names(self.capabilities),
+            min_wrapping_ttl: nonzero(self.min_wrapping_ttl),
+            max_wrapping_ttl: nonzero(self.max_wrapping_ttl),
+            allowed_parameters: params.allowed,
+            denied_parameters: params.denied,
+            required_parameters: params.required,
+        }
     }
 }
 
@@ -147,6 +162,28 @@ impl Acl {
     /// Whether this is the root ACL.
     pub fn is_root(&self) -> bool {
         self.root
+    }
+
+    /// The exact and prefix rules as plain values (Vault's
+    /// `sys/internal/ui/resultant-acl`): rendered templated paths included,
+    /// `+` patterns left out as Vault leaves them out.
+    pub fn resultant(&self) -> ResultantAcl {
+        if self.root {
+            return ResultantAcl {
+                root: true,
+                ..ResultantAcl::default()
+            };
+        }
+        let export = |map: &HashMap<String, Permissions>| {
+            map.iter()
+                .map(|(path, perms)| (path.clone(), perms.export()))
+                .collect()
+        };
+        ResultantAcl {
+            root: false,
+            exact: export(&self.exact),
+            glob: export(&self.prefix),
+        }
     }
 
     /// Checks one request: `path` is the full request path (leading `/`
@@ -391,6 +428,49 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Acl>();
         assert_send_sync::<Policy>();
+    }
+
+    #[test]
+    fn resultant_exports_exact_and_glob_rules_as_vault() {
+        let acl = acl(&[
+            r#"
+            path "secret/data/app" {
+              capabilities = ["update", "read", "create"]
+              allowed_parameters = { "Foo" = [], "bar" = ["zip", 5] }
+              required_parameters = ["bar"]
+              min_wrapping_ttl = "1m"
+            }
+            path "secret/metadata/*" { capabilities = ["list"] }
+            path "secret/+/team" { capabilities = ["read"] }
+            path "kv/off" { capabilities = ["deny"] }"#,
+            r#"path "secret/metadata/*" { capabilities = ["sudo", "patch"] }
+               path "kv/recover-only" { capabilities = ["recover"] }"#,
+        ]);
+        let r = acl.resultant();
+        assert!(!r.root);
+        let app = &r.exact["secret/data/app"];
+        // Vault's order, not alphabetical.
+        assert_eq!(app.capabilities, ["create", "read", "update"]);
+        assert_eq!(app.min_wrapping_ttl, Some(Duration::from_secs(60)));
+        assert_eq!(app.max_wrapping_ttl, None);
+        assert_eq!(
+            serde_json::to_value(&app.allowed_parameters).unwrap(),
+            json!({"foo": [], "bar": ["zip", 5]})
+        );
+        assert!(app.denied_parameters.is_empty());
+        assert_eq!(app.required_parameters, ["bar"]);
+        assert_eq!(r.exact["kv/off"].capabilities, ["deny"]);
+        assert_eq!(r.exact["kv/recover-only"].capabilities, ["deny"]);
+        // The prefix is reported without its `*`, both policies merged.
+        let meta = &r.glob["secret/metadata/"];
+        assert_eq!(meta.capabilities, ["list", "sudo", "patch"]);
+        assert!(meta.allowed_parameters.is_empty() && meta.required_parameters.is_empty());
+        // `+` patterns are in neither map, as in Vault.
+        assert_eq!(r.exact.len(), 3);
+        assert_eq!(r.glob.len(), 1);
+        let root = Acl::new(&[&Policy::root()]).unwrap().resultant();
+        assert!(root.root && root.exact.is_empty() && root.glob.is_empty());
+        assert_eq!(Acl::default().resultant(), ResultantAcl::default());
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 #[derive(Clone, Debug, PartialEq)]
 enum ParamValue {
     Null,
-    /// Vault's `GlobbedStringsMatch`: `*` only at the ends.
-    Glob(EdgeGlob),
+    /// Vault's `GlobbedStringsMatch`: `*` only at the ends; the string as
+    /// written is kept for [`ParamConstraints::export`].
+    Glob(EdgeGlob, String),
     Other(Value),
 }
 
@@ -21,7 +22,7 @@ impl ParamValue {
     fn compile(value: &Value) -> ParamValue {
         match value {
             Value::Null => ParamValue::Null,
-            Value::String(s) => ParamValue::Glob(EdgeGlob::compile(s)),
+            Value::String(s) => ParamValue::Glob(EdgeGlob::compile(s), s.clone()),
             other => ParamValue::Other(other.clone()),
         }
     }
@@ -31,14 +32,23 @@ impl ParamValue {
         match (self, v) {
             (ParamValue::Null, Value::Null) => true,
             (ParamValue::Null, _) | (_, Value::Null) => false,
-            (ParamValue::Glob(g), Value::String(s)) => g.matches(s),
-            (ParamValue::Glob(_), _) => false,
+            (ParamValue::Glob(g, _), Value::String(s)) => g.matches(s),
+            (ParamValue::Glob(..), _) => false,
             (ParamValue::Other(e), v) => e == v,
         }
     }
 
+    /// The value as the policy wrote it.
+    fn to_value(&self) -> Value {
+        match self {
+            ParamValue::Null => Value::Null,
+            ParamValue::Glob(_, s) => Value::String(s.clone()),
+            ParamValue::Other(v) => v.clone(),
+        }
+    }
+
     fn matches_str(&self, s: &str) -> bool {
-        matches!(self, ParamValue::Glob(g) if g.matches(s))
+        matches!(self, ParamValue::Glob(g, _) if g.matches(s))
     }
 }
 
@@ -92,6 +102,13 @@ fn lowercase(key: &str) -> Cow<'_, str> {
 
 type ParamMap = HashMap<String, Vec<ParamValue>>;
 
+/// [`ParamConstraints`] as plain values.
+pub(crate) struct ExportedParams {
+    pub(crate) allowed: BTreeMap<String, Vec<Value>>,
+    pub(crate) denied: BTreeMap<String, Vec<Value>>,
+    pub(crate) required: Vec<String>,
+}
+
 /// The merged parameter constraints of one path pattern.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct ParamConstraints {
@@ -141,6 +158,22 @@ impl ParamConstraints {
                 self.required_seen.insert(p.clone());
                 self.required.push(p);
             }
+        }
+    }
+
+    /// The merged constraints as written values: the allowed and denied
+    /// maps (keys lowercased) and the required names in the order first
+    /// written, for Vault's `sys/internal/ui/resultant-acl`.
+    pub(crate) fn export(&self) -> ExportedParams {
+        let values = |map: &ParamMap| -> BTreeMap<String, Vec<Value>> {
+            map.iter()
+                .map(|(k, vs)| (k.clone(), vs.iter().map(ParamValue::to_value).collect()))
+                .collect()
+        };
+        ExportedParams {
+            allowed: values(&self.allowed),
+            denied: values(&self.denied),
+            required: self.required.clone(),
         }
     }
 
