@@ -107,8 +107,9 @@ pub(crate) async fn handle(
             .handle_sys(relative, req, &unsealed.job_runner)
             .await;
     }
-    if coffer_expiration::ExpirationManager::handles_sys_path(relative) {
-        return unsealed.expiration.handle_sys(relative, req).await;
+    let expiration: &dyn coffer_sdk::Backend = unsealed.expiration.as_ref();
+    if expiration.paths().iter().any(|d| d.matches(relative)) {
+        return expiration.handle(ctx, req).await;
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
