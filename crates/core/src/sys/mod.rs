@@ -98,8 +98,9 @@ pub(crate) async fn handle(
     if op == Operation::Help {
         return Ok(Some(help(relative)));
     }
-    if coffer_password_policy::PasswordPolicyStore::handles_sys_path(relative) {
-        return unsealed.password_policies.handle_sys(relative, req).await;
+    let password_policies: &dyn coffer_sdk::Backend = &unsealed.password_policies;
+    if password_policies.paths().iter().any(|d| d.matches(relative)) {
+        return password_policies.handle(ctx, req).await;
     }
     if relative == "rotation" || relative.starts_with("rotation/") {
         return unsealed

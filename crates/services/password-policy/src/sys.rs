@@ -1,69 +1,100 @@
 //! The `sys/policies/password` endpoints, with Vault's paths, fields,
-//! status codes and messages.
+//! status codes and messages: the password policies' piece of the `sys/`
+//! backend. [`PasswordPolicyStore`] is itself that piece (a
+//! [`coffer_sdk::Backend`] over a path table declared relative to `sys/`);
+//! it keeps its own storage, so handlers never touch the context's view.
 
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use coffer_sdk::{
+    Backend, Call, Context, FieldDef, FieldType, Path, PathDef, PathTable, SpecialPaths, handler,
+};
 use coffer_types::{Error, Operation, Request, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::error::PasswordPolicyError;
-use crate::store::{PasswordPolicyStore, valid_name};
+use crate::store::PasswordPolicyStore;
 
-/// One endpoint, parsed from the path relative to `sys/`.
-#[derive(Debug, PartialEq, Eq)]
-enum Endpoint<'a> {
-    /// `policies/password` (list)
-    List,
-    /// `policies/password/:name`
-    Policy(&'a str),
-    /// `policies/password/:name/generate`
-    Generate(&'a str),
-}
+const NAME: FieldDef = FieldDef::new(
+    "name",
+    FieldType::String,
+    "The name of the password policy.",
+)
+.required();
 
-fn parse(relative: &str) -> Option<Endpoint<'_>> {
-    let rest = relative.strip_prefix("policies/password")?;
-    if rest.is_empty() || rest == "/" {
-        return Some(Endpoint::List);
-    }
-    let rest = rest.strip_prefix('/')?;
-    if valid_name(rest) {
-        return Some(Endpoint::Policy(rest));
-    }
-    let name = rest.strip_suffix("/generate")?;
-    valid_name(name).then_some(Endpoint::Generate(name))
-}
+const POLICY_FIELDS: &[FieldDef] = &[
+    NAME,
+    FieldDef::new(
+        "policy",
+        FieldType::String,
+        "The password policy document (HCL or JSON, plain or base64).",
+    )
+    .required(),
+];
 
-/// `Create` counts as `Update` (the existence check may have turned one into
-/// the other).
-fn allow(op: Operation, allowed: &[Operation]) -> Result<()> {
-    let op = if op == Operation::Create {
-        Operation::Update
-    } else {
-        op
-    };
-    if allowed.contains(&op) {
-        Ok(())
-    } else {
-        Err(PasswordPolicyError::UnsupportedOperation.into())
+const GENERATE_FIELDS: &[FieldDef] = &[NAME];
+
+fn list_def() -> PathDef {
+    PathDef {
+        pattern: "policies/password",
+        fields: &[],
+        operations: &[Operation::List],
+        existence_check: false,
+        synopsis: "List the password policies.",
+        description: "The names of every stored password policy; 404 when there are none.",
     }
 }
+
+fn policy_def() -> PathDef {
+    PathDef {
+        pattern: "policies/password/:name",
+        fields: POLICY_FIELDS,
+        operations: &[Operation::Read, Operation::Update, Operation::Delete],
+        existence_check: false,
+        synopsis: "Write, read or delete a password policy.",
+        description: "A password policy says how passwords are generated: a length and charset rules. \
+             Writing validates the policy (it must be able to generate a password) and stores it; \
+             reading returns the stored text; deleting removes it.",
+    }
+}
+
+fn generate_def() -> PathDef {
+    PathDef {
+        pattern: "policies/password/:name/generate",
+        fields: GENERATE_FIELDS,
+        operations: &[Operation::Read],
+        existence_check: false,
+        synopsis: "Generate a password from a password policy.",
+        description: "A fresh password drawn from the operating system's random number generator that \
+             satisfies every rule of the named policy.",
+    }
+}
+
+/// The piece's paths, relative to `sys/`. `:name` before `:name/generate`
+/// is unambiguous: each pattern has a fixed number of segments, so
+/// `policies/password/generate` is the policy named `generate`.
+static TABLE: LazyLock<PathTable<PasswordPolicyStore>> = LazyLock::new(|| {
+    PathTable::new(vec![
+        Path::new(list_def()).list(handler!(list)),
+        Path::new(policy_def())
+            .read(handler!(read))
+            .update(handler!(write))
+            .delete(handler!(delete)),
+        Path::new(generate_def()).read(handler!(generate)),
+    ])
+});
 
 /// The `policy` parameter, base64-decoded when it is valid base64 of UTF-8
 /// text (Vault accepts either form).
-fn policy_text(req: &Request) -> Result<String, PasswordPolicyError> {
-    let raw = match req.data.get("policy") {
-        None | Some(Value::Null) => return Err(PasswordPolicyError::MissingPolicy),
-        Some(Value::String(s)) => s.as_str(),
-        Some(_) => return Err(PasswordPolicyError::PolicyNotString),
-    };
-    if raw.is_empty() {
-        return Err(PasswordPolicyError::MissingPolicy);
-    }
+fn policy_text(call: &Call<'_>) -> Result<String> {
+    let raw = call.fields.require_string("policy")?;
     Ok(STANDARD
-        .decode(raw)
+        .decode(&raw)
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_else(|| raw.to_owned()))
+        .unwrap_or(raw))
 }
 
 fn data(key: &str, value: Value) -> Response {
@@ -72,78 +103,82 @@ fn data(key: &str, value: Value) -> Response {
     Response::with_data(map)
 }
 
-impl PasswordPolicyStore {
-    /// Whether `relative` (a path under `sys/`) is one of the password
-    /// policy endpoints [`PasswordPolicyStore::handle_sys`] answers.
-    pub fn handles_sys_path(relative: &str) -> bool {
-        parse(relative).is_some()
-    }
-
-    /// Answers a password policy endpoint; `relative` is the path under
-    /// `sys/`:
-    /// - `policies/password` (list): `{keys}`, 404 when there are none;
-    /// - `policies/password/:name`: update/create stores `policy` (HCL or
-    ///   JSON, plain or base64; 400 with Vault's message, and line and
-    ///   column for syntax errors, when invalid; 204), read answers
-    ///   `{policy}` (404 `policy does not exist`), delete removes it (204);
-    /// - `policies/password/:name/generate` (read): `{password}`, 404 when
-    ///   the policy does not exist.
-    ///
-    /// `Ok(None)` is a 204.
-    pub async fn handle_sys(&self, relative: &str, req: &Request) -> Result<Option<Response>> {
-        let Some(endpoint) = parse(relative) else {
-            return Err(PasswordPolicyError::UnsupportedPath.into());
-        };
-        let op = req.op();
-        match endpoint {
-            Endpoint::List => {
-                allow(op, &[Operation::List])?;
-                let keys = self.list().await?;
-                if keys.is_empty() {
-                    return Err(Error::not_found());
-                }
-                Ok(Some(data("keys", Value::from(keys))))
-            }
-            Endpoint::Policy(name) => match op {
-                Operation::Read => {
-                    let text = self.get(name).await?.ok_or(PasswordPolicyError::NotFound)?;
-                    Ok(Some(data("policy", Value::String(text))))
-                }
-                Operation::Delete => {
-                    self.delete(name).await?;
-                    Ok(None)
-                }
-                _ => {
-                    allow(op, &[Operation::Update])?;
-                    let text = policy_text(req)?;
-                    self.put(name, &text).await.map_err(|e| {
-                        let invalid = e.is_invalid_policy();
-                        let err = Error::from(e);
-                        if invalid {
-                            err.context("invalid password policy")
-                        } else {
-                            err
-                        }
-                    })?;
-                    Ok(None)
-                }
-            },
-            Endpoint::Generate(name) => {
-                allow(op, &[Operation::Read])?;
-                let password = self.generate(name).await?;
-                Ok(Some(data(
-                    "password",
-                    Value::String(password.expose().to_owned()),
-                )))
-            }
-        }
-    }
+/// `policies/password` (list): the names, 404 when there are none.
+async fn list(store: &PasswordPolicyStore, _call: &Call<'_>) -> Result<Option<Response>> {
+    Response::list(store.list().await?)
 }
 
+/// `policies/password/:name` (read): `{policy}`, 404 `policy does not exist`.
+async fn read(store: &PasswordPolicyStore, call: &Call<'_>) -> Result<Option<Response>> {
+    let text = store
+        .get(call.capture("name"))
+        .await?
+        .ok_or(crate::PasswordPolicyError::NotFound)?;
+    Ok(Some(data("policy", Value::String(text))))
+}
+
+/// `policies/password/:name` (create/update): validates and stores `policy`
+/// (400 with Vault's message, and line and column for syntax errors, when
+/// invalid); 204.
+async fn write(store: &PasswordPolicyStore, call: &Call<'_>) -> Result<Option<Response>> {
+    let text = policy_text(call)?;
+    store.put(call.capture("name"), &text).await.map_err(|e| {
+        let invalid = e.is_invalid_policy();
+        let err = Error::from(e);
+        if invalid {
+            err.context("invalid password policy")
+        } else {
+            err
+        }
+    })?;
+    Ok(None)
+}
+
+/// `policies/password/:name` (delete): 204, also when absent.
+async fn delete(store: &PasswordPolicyStore, call: &Call<'_>) -> Result<Option<Response>> {
+    store.delete(call.capture("name")).await?;
+    Ok(None)
+}
+
+/// `policies/password/:name/generate` (read): `{password}`, 404 when the
+/// policy does not exist.
+async fn generate(store: &PasswordPolicyStore, call: &Call<'_>) -> Result<Option<Response>> {
+    let password = store.generate(call.capture("name")).await?;
+    Ok(Some(data(
+        "password",
+        Value::String(password.expose().to_owned()),
+    )))
+}
+
+/// The `sys/` piece: `req.path` is relative to `sys/`.
+/// - `policies/password` (list): `{keys}`, 404 when there are none;
+/// - `policies/password/:name`: update/create stores `policy`, read answers
+///   `{policy}`, delete removes it (204);
+/// - `policies/password/:name/generate` (read): `{password}`.
+#[async_trait]
+impl Backend for PasswordPolicyStore {
+    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
+        TABLE.dispatch(self, ctx, req).await
+    }
+
+    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
+        TABLE.exists(self, ctx, req).await
+    }
+
+    fn special_paths(&self) -> SpecialPaths {
+        TABLE.special_paths()
+    }
+
+    fn paths(&self) -> Vec<&PathDef> {
+        TABLE.declarations()
+    }
+}
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+    use std::time::UNIX_EPOCH;
 
+    use coffer_sdk::{ManualClock, MountConfig, Services, special_path_matches};
     use coffer_storage::{MemoryStorage, Prefix, View};
     use serde_json::json;
 
@@ -156,20 +191,29 @@ mod tests {
         PasswordPolicyStore::new(View::new(mem, Prefix::new("sys/").unwrap()))
     }
 
-    fn req(op: Operation, body: Value) -> Request {
-        let Value::Object(map) = body else {
-            panic!("body must be an object")
-        };
-        Request::new(op, "sys/policies/password").with_data(map)
+    /// The `sys/` mount's context as core hands it to the piece (the
+    /// piece ignores its storage: it keeps its own).
+    fn ctx() -> Context {
+        Context {
+            storage: View::new(Arc::new(MemoryStorage::new()), Prefix::new("sys/").unwrap()),
+            config: MountConfig::default(),
+            clock: Arc::new(ManualClock::new(UNIX_EPOCH)),
+            services: Services::default(),
+        }
     }
 
+    /// `op` on `rel` (relative to `sys/`) with `body`, through the table.
     async fn call(
         s: &PasswordPolicyStore,
         rel: &str,
         op: Operation,
         body: Value,
     ) -> Result<Option<Response>> {
-        s.handle_sys(rel, &req(op, body)).await
+        let Value::Object(map) = body else {
+            panic!("body must be an object")
+        };
+        s.handle(&ctx(), &Request::new(op, rel).with_data(map))
+            .await
     }
 
     fn only_data(resp: Option<Response>) -> Map<String, Value> {
@@ -177,27 +221,66 @@ mod tests {
     }
 
     #[test]
-    fn paths_parse() {
-        assert_eq!(parse("policies/password"), Some(Endpoint::List));
-        assert_eq!(parse("policies/password/"), Some(Endpoint::List));
-        assert_eq!(parse("policies/password/p"), Some(Endpoint::Policy("p")));
+    fn declarations_are_vaults() {
+        let s = store();
+        let decls: Vec<_> = s
+            .paths()
+            .iter()
+            .map(|d| {
+                let fields: Vec<_> = d.fields.iter().map(|f| (f.name, f.required)).collect();
+                (d.pattern, d.operations.to_vec(), fields)
+            })
+            .collect();
         assert_eq!(
-            parse("policies/password/generate"),
-            Some(Endpoint::Policy("generate"))
+            decls,
+            vec![
+                ("policies/password", vec![Operation::List], vec![]),
+                (
+                    "policies/password/:name",
+                    vec![Operation::Read, Operation::Update, Operation::Delete],
+                    vec![("name", true), ("policy", true)],
+                ),
+                (
+                    "policies/password/:name/generate",
+                    vec![Operation::Read],
+                    vec![("name", true)],
+                ),
+            ]
+        );
+        let special = s.special_paths();
+        assert!(special.unauthenticated.is_empty() && special.root.is_empty());
+        for p in [
+            "policies/password",
+            "policies/password/p",
+            "policies/password/p/generate",
+        ] {
+            assert!(!special_path_matches(&special.root, p), "{p} needs no sudo");
+        }
+    }
+
+    #[test]
+    fn paths_match() {
+        let s = store();
+        let matching = |rel: &str| s.paths().iter().find(|d| d.matches(rel)).map(|d| d.pattern);
+        assert_eq!(matching("policies/password"), Some("policies/password"));
+        assert_eq!(matching("policies/password/"), Some("policies/password"));
+        assert_eq!(
+            matching("policies/password/p"),
+            Some("policies/password/:name")
         );
         assert_eq!(
-            parse("policies/password/p/generate"),
-            Some(Endpoint::Generate("p"))
+            matching("policies/password/generate"),
+            Some("policies/password/:name"),
+            "a policy may be called generate"
         );
-        assert_eq!(parse("policies/password/p/x"), None);
-        assert_eq!(parse("policies/passwordx"), None);
-        assert_eq!(parse("policies/acl/p"), None);
-        assert!(PasswordPolicyStore::handles_sys_path(
-            "policies/password/a.b"
-        ));
-        assert!(!PasswordPolicyStore::handles_sys_path(
-            "policies/password/../a"
-        ));
+        assert_eq!(
+            matching("policies/password/p/generate"),
+            Some("policies/password/:name/generate")
+        );
+        assert_eq!(matching("policies/password/p/x"), None);
+        assert_eq!(matching("policies/passwordx"), None);
+        assert_eq!(matching("policies/acl/p"), None);
+        assert_eq!(matching("policies/password/../a"), None);
     }
 
     #[tokio::test]
@@ -360,5 +443,68 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn invalid_names_are_404s() {
+        let s = store();
+        for (op, rel) in [
+            (Operation::Read, "policies/password/-a"),
+            (Operation::Delete, "policies/password/a~"),
+            (Operation::Read, "policies/password/.a/generate"),
+        ] {
+            let e = call(&s, rel, op, json!({})).await.unwrap_err();
+            assert_eq!(e.status(), 404, "{rel}");
+        }
+        let e = call(
+            &s,
+            "policies/password/a b",
+            Operation::Update,
+            json!({ "policy": TEXT }),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.status(), 404);
+        assert!(s.list().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn unknown_fields_are_warned_about() {
+        let s = store();
+        let resp = call(
+            &s,
+            "policies/password/p",
+            Operation::Update,
+            json!({ "policy": TEXT, "rules": "x", "length": 3 }),
+        )
+        .await
+        .unwrap()
+        .expect("a warning instead of a 204");
+        assert_eq!(
+            resp.warnings,
+            ["Endpoint ignored these unrecognized parameters: [length rules]"]
+        );
+        assert!(resp.data.is_none());
+        assert!(s.get("p").await.unwrap().is_some(), "still written");
+    }
+
+    #[tokio::test]
+    async fn help_comes_from_the_declaration() {
+        let s = store();
+        let resp = call(
+            &s,
+            "policies/password/p/generate",
+            Operation::Help,
+            json!({}),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let help = resp.data.unwrap()["help"].as_str().unwrap().to_owned();
+        assert!(
+            help.contains("Generate a password from a password policy."),
+            "{help}"
+        );
+        assert!(help.contains("name (string)"), "{help}");
     }
 }
