@@ -60,6 +60,9 @@ pub(crate) struct Unsealed {
     pub scheduler: Arc<coffer_scheduler::Scheduler>,
     /// Runs the scheduler's jobs through the engines that own them.
     pub job_runner: crate::jobs::RouterJobRunner,
+    /// The scheduler's `sys/rotation` piece (it runs jobs on demand through
+    /// its own router job runner).
+    pub rotation_sys: coffer_scheduler::RotationSys,
     /// Every lease; ticks in the background while unsealed.
     pub expiration: Arc<ExpirationManager>,
     /// Stops the background tasks when the server seals.
@@ -273,6 +276,12 @@ impl Unsealed {
         let job_runner = crate::jobs::RouterJobRunner {
             router: Arc::downgrade(&router),
         };
+        let rotation_sys = coffer_scheduler::RotationSys::new(
+            scheduler.clone(),
+            Arc::new(crate::jobs::RouterJobRunner {
+                router: Arc::downgrade(&router),
+            }),
+        );
         let audit = coffer_audit::AuditManager::load(
             View::new(storage.clone(), Prefix::new("sys/audit/")?),
             config.clock.clone(),
@@ -305,6 +314,7 @@ impl Unsealed {
             password_policies,
             scheduler,
             job_runner,
+            rotation_sys,
             audit,
             stop,
             identity,

@@ -102,11 +102,9 @@ pub(crate) async fn handle(
     if password_policies.paths().iter().any(|d| d.matches(relative)) {
         return password_policies.handle(ctx, req).await;
     }
-    if relative == "rotation" || relative.starts_with("rotation/") {
-        return unsealed
-            .scheduler
-            .handle_sys(relative, req, &unsealed.job_runner)
-            .await;
+    let rotation: &dyn coffer_sdk::Backend = &unsealed.rotation_sys;
+    if rotation.paths().iter().any(|d| d.matches(relative)) {
+        return rotation.handle(ctx, req).await;
     }
     let expiration: &dyn coffer_sdk::Backend = unsealed.expiration.as_ref();
     if expiration.paths().iter().any(|d| d.matches(relative)) {

@@ -8,7 +8,7 @@
 //! runs every due job once (a job that missed several runs during downtime runs
 //! once), never runs one job twice at the same time, and keeps a failing job
 //! with exponential back-off. `sys/rotation` lists the jobs
-//! ([`Scheduler::handle_sys`]).
+//! ([`RotationSys`], the scheduler's piece of the `sys/` backend).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -30,3 +30,4 @@ pub use mount_jobs::MountJobs;
 pub use run::{JobRunner, TickReport};
 pub use schedule::{MIN_ROTATION_WINDOW, Schedule};
 pub use scheduler::Scheduler;
+pub use sys::RotationSys;
