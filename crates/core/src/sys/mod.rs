@@ -123,7 +123,9 @@ pub(crate) async fn handle(
         "internal" => internal::handle(unsealed, caller, relative, req).await,
         "wrapping" => unsealed.handle_wrapping(caller, relative, req).await,
         "quotas" => coffer_sdk::Backend::handle(&unsealed.quotas, ctx, req).await,
-        "audit" | "audit-hash" | "audit-log" => unsealed.audit.handle_sys(relative, req).await,
+        "audit" | "audit-hash" | "audit-log" => {
+            coffer_sdk::Backend::handle(&unsealed.audit, ctx, req).await
+        }
         _ => Err(Error::new(
             ErrorKind::NotFound,
             format!("no handler for route {full_path:?}. route entry not found."),

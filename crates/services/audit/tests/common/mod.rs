@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use coffer_audit::{AuditManager, AuditManagerOptions};
-use coffer_sdk::SystemClock;
+use coffer_sdk::{Backend, Context, MountConfig, Services, SystemClock};
 use coffer_storage::{MemoryStorage, Prefix, Storage, View};
 use coffer_types::{Operation, Request, Response, Result};
 use serde_json::Value;
@@ -21,15 +21,23 @@ pub async fn manager(mem: &Arc<dyn Storage>, opts: AuditManagerOptions) -> Audit
         .unwrap()
 }
 
+/// Sends `op` on `path` (relative to `sys/`) to the manager's `sys/` piece,
+/// as the core does: the request's path relative to `sys/`, in a context
+/// the piece does not use (it keeps its own storage).
 pub async fn call(
     mgr: &AuditManager,
     op: Operation,
     path: &str,
     body: Value,
 ) -> Result<Option<Response>> {
-    let req = Request::new(op, format!("sys/{path}"))
-        .with_data(body.as_object().cloned().unwrap_or_default());
-    mgr.handle_sys(path, &req).await
+    let req = Request::new(op, path).with_data(body.as_object().cloned().unwrap_or_default());
+    let ctx = Context {
+        storage: View::new(memory(), Prefix::new("sys/").unwrap()),
+        config: MountConfig::default(),
+        clock: Arc::new(SystemClock),
+        services: Services::default(),
+    };
+    mgr.handle(&ctx, &req).await
 }
 
 pub fn data(resp: Option<Response>) -> Value {
