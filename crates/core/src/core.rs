@@ -95,6 +95,13 @@ impl Core {
         *self.state.write().unwrap_or_else(|p| p.into_inner()) = state;
     }
 
+    /// The CORS configuration the listeners apply (`sys/config/cors`), read
+    /// from memory: `None` while sealed or while CORS is disabled.
+    pub fn cors(&self) -> Option<Arc<crate::CorsConfig>> {
+        let config = self.unsealed_state()?.cors.current();
+        config.is_enabled().then_some(config)
+    }
+
     /// True when the server is sealed.
     pub fn is_sealed(&self) -> bool {
         self.unsealed_state().is_none()

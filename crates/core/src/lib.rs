@@ -31,3 +31,4 @@ pub use crate::config::{CoreConfig, core_catalog};
 pub use crate::core::{Core, InitResult};
 pub use crate::router::MountRouter;
 pub use crate::seal::SealConfig;
+pub use crate::sys::cors::{CorsConfig, STD_ALLOWED_HEADERS};

@@ -71,6 +71,8 @@ pub(crate) struct Unsealed {
     pub identity: Arc<IdentityStore>,
     /// The `identity/` backend over the identity store.
     identity_backend: Arc<dyn coffer_sdk::Backend>,
+    /// `sys/config/cors` and the CORS configuration in force.
+    pub cors: crate::sys::cors::CorsPiece,
     /// Core settings.
     pub config: CoreConfig,
     /// This cluster's id.
@@ -297,6 +299,9 @@ impl Unsealed {
                     "starting the audit devices of the configuration: {e}"
                 ))
             })?;
+        let cors =
+            crate::sys::cors::CorsPiece::load(&View::new(storage.clone(), Prefix::new("sys/")?))
+                .await?;
         let identity_backend = Arc::new(IdentityBackend::new(
             identity.clone(),
             auth_mount_resolver(&router),
@@ -319,6 +324,7 @@ impl Unsealed {
             stop,
             identity,
             identity_backend,
+            cors,
             config: config.clone(),
             cluster_id,
         });

@@ -2,6 +2,7 @@
 //! file; this module dispatches.
 
 mod capabilities;
+pub(crate) mod cors;
 mod declared;
 mod internal;
 mod mounts;
@@ -36,6 +37,7 @@ const SUDO_PATHS: &[&str] = &[
     "leases/revoke-force/*",
     "leases/lookup/*",
     "plugins/catalog/*",
+    "config/cors",
 ];
 
 /// Whether a `sys/` path needs `sudo`.
@@ -109,6 +111,9 @@ pub(crate) async fn handle(
     let expiration: &dyn coffer_sdk::Backend = unsealed.expiration.as_ref();
     if expiration.paths().iter().any(|d| d.matches(relative)) {
         return expiration.handle(ctx, req).await;
+    }
+    if cors::CorsPiece::declares(relative) {
+        return coffer_sdk::Backend::handle(&unsealed.cors, ctx, req).await;
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
