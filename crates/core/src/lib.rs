@@ -21,6 +21,7 @@ mod mounts;
 mod pipeline;
 mod policy_store;
 mod rekey;
+mod remount;
 mod router;
 mod seal;
 mod sys;

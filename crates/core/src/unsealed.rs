@@ -28,7 +28,7 @@ pub(crate) struct Tables {
 }
 
 impl Tables {
-    fn get_mut(&mut self, table: Table) -> &mut Vec<MountEntry> {
+    pub(crate) fn get_mut(&mut self, table: Table) -> &mut Vec<MountEntry> {
         match table {
             Table::Secrets => &mut self.secrets,
             Table::Auth => &mut self.auth,
@@ -42,8 +42,8 @@ pub(crate) struct Unsealed {
     pub barrier: Arc<Barrier>,
     /// The barrier as a plain store.
     pub storage: Arc<dyn Storage>,
-    router: Arc<RwLock<Arc<Router>>>,
-    tables: Mutex<Tables>,
+    pub(crate) router: Arc<RwLock<Arc<Router>>>,
+    pub(crate) tables: Mutex<Tables>,
     /// The token store.
     pub tokens: Arc<TokenStore>,
     /// The `auth/token/` backend over the token store.
@@ -65,6 +65,8 @@ pub(crate) struct Unsealed {
     pub rotation_sys: coffer_scheduler::RotationSys,
     /// Every lease; ticks in the background while unsealed.
     pub expiration: Arc<ExpirationManager>,
+    /// The `sys/remount` piece (mount moves and their status).
+    pub remount: crate::sys::remount::RemountSys,
     /// Stops the background tasks when the server seals.
     stop: tokio::sync::watch::Sender<bool>,
     /// Entities, aliases and groups (also mounted at `identity/`).
@@ -306,7 +308,7 @@ impl Unsealed {
             identity.clone(),
             auth_mount_resolver(&router),
         ));
-        let unsealed = Arc::new(Self {
+        let unsealed = Arc::new_cyclic(|this| Self {
             barrier,
             storage,
             router,
@@ -316,6 +318,7 @@ impl Unsealed {
             policies,
             quotas,
             expiration,
+            remount: crate::sys::remount::RemountSys::new(this.clone()),
             password_policies,
             scheduler,
             job_runner,
@@ -430,7 +433,7 @@ impl Unsealed {
         })
     }
 
-    fn rebuild_router(&self, tables: &Tables) -> Result<()> {
+    pub(crate) fn rebuild_router(&self, tables: &Tables) -> Result<()> {
         let mut router = Router::default();
         for entry in &tables.secrets {
             router.insert_route(self.build_route(Table::Secrets, entry)?);

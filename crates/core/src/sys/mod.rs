@@ -8,6 +8,7 @@ mod internal;
 mod mounts;
 mod openapi;
 mod policies;
+pub(crate) mod remount;
 pub(crate) mod status;
 
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
@@ -114,6 +115,10 @@ pub(crate) async fn handle(
     }
     if cors::CorsPiece::declares(relative) {
         return coffer_sdk::Backend::handle(&unsealed.cors, ctx, req).await;
+    }
+    let remount: &dyn coffer_sdk::Backend = &unsealed.remount;
+    if remount.paths().iter().any(|d| d.matches(relative)) {
+        return remount.handle(ctx, req).await;
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
