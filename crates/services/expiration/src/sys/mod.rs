@@ -358,6 +358,16 @@ mod tests {
         assert!(h.mgr.lookup(&lease.lease_id).await.unwrap().is_none());
     }
 
+    /// Every handler reads only the fields its path declares.
+    #[tokio::test]
+    async fn handlers_read_only_declared_fields() {
+        let h = Harness::new().await;
+        let sdk = coffer_sdk::testing::Harness::new();
+        let problems =
+            coffer_sdk::field_walk::undeclared_reads(h.mgr.as_ref(), &sdk.ctx, |_| {}).await;
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
     #[tokio::test]
     async fn help_comes_from_the_declarations() {
         let h = Harness::new().await;
