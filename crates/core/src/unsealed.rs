@@ -79,6 +79,9 @@ pub(crate) struct Unsealed {
     pub config: CoreConfig,
     /// This cluster's id.
     pub cluster_id: String,
+    /// `sys/tools`, `sys/host-info`, `sys/version-history` and
+    /// `sys/plugins/catalog`.
+    pub sys_tools: crate::sys::tools::ToolsPiece,
 }
 
 /// Cleans up after a revoked token: tells every mounted backend, so the
@@ -223,6 +226,11 @@ impl Unsealed {
             Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             None => String::new(),
         };
+        crate::sys::version_history::record_running_version(
+            &View::new(storage.clone(), Prefix::new("sys/")?),
+            config.clock.now(),
+        )
+        .await?;
         let token_view = View::new(storage.clone(), Prefix::new("sys/token/")?);
         let tokens = Arc::new(TokenStore::new(
             token_view,
@@ -330,6 +338,7 @@ impl Unsealed {
             cors,
             config: config.clone(),
             cluster_id,
+            sys_tools: crate::sys::tools::ToolsPiece::new(config.catalog.clone()),
         });
         {
             let tables = unsealed.tables.lock().await;

@@ -4,12 +4,16 @@
 mod capabilities;
 pub(crate) mod cors;
 mod declared;
+mod host_info;
 mod internal;
 mod mounts;
 mod openapi;
+mod plugins;
 mod policies;
 pub(crate) mod remount;
 pub(crate) mod status;
+pub(crate) mod tools;
+pub(crate) mod version_history;
 
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
 
@@ -119,6 +123,9 @@ pub(crate) async fn handle(
     let remount: &dyn coffer_sdk::Backend = &unsealed.remount;
     if remount.paths().iter().any(|d| d.matches(relative)) {
         return remount.handle(ctx, req).await;
+    }
+    if unsealed.sys_tools.serves(relative) {
+        return coffer_sdk::Backend::handle(&unsealed.sys_tools, ctx, req).await;
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
