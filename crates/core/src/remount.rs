@@ -57,14 +57,14 @@ pub(crate) struct RemountPlan {
 
 impl RemountPlan {
     /// The path within the table (without `auth/`) of the destination.
-    fn to_entry_path(&self) -> &str {
+    fn target_entry_path(&self) -> &str {
         self.to
             .strip_prefix(self.table.route_prefix())
             .unwrap_or(&self.to)
     }
 
     /// The path within the table of the source.
-    fn from_entry_path(&self) -> &str {
+    fn source_entry_path(&self) -> &str {
         self.from
             .strip_prefix(self.table.route_prefix())
             .unwrap_or(&self.from)
@@ -241,7 +241,7 @@ impl Unsealed {
             accessor: source,
         };
         // The destination must be a path a mount can have (`a//b` cannot).
-        mounts::normalize_mount_path(plan.to_entry_path())
+        mounts::normalize_mount_path(plan.target_entry_path())
             .map_err(|e| Error::invalid(format!("invalid destination mount: {e}")))?;
         Ok(plan)
     }
@@ -298,11 +298,11 @@ impl Unsealed {
         let list = tables.get_mut(plan.table);
         let index = list
             .iter()
-            .position(|e| e.path == plan.from_entry_path() && e.accessor == plan.accessor)
+            .position(|e| e.path == plan.source_entry_path() && e.accessor == plan.accessor)
             .ok_or_else(|| Error::invalid(format!("no matching mount at {:?}", plan.from)))?;
-        list[index].path = plan.to_entry_path().to_owned();
+        list[index].path = plan.target_entry_path().to_owned();
         if let Err(e) = mounts::save_table(self.storage.as_ref(), plan.table, list).await {
-            list[index].path = plan.from_entry_path().to_owned();
+            list[index].path = plan.source_entry_path().to_owned();
             return Err(e);
         }
         self.rebuild_router(&tables)
@@ -332,7 +332,110 @@ impl Unsealed {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use coffer_sdk::{MountConfig, Services, SystemClock};
+    use coffer_storage::{MemoryStorage, Prefix, View};
+    use coffer_types::Operation;
+
     use super::*;
+    use crate::mounts::MountEntry;
+
+    /// An engine that answers requests and records revocations.
+    #[derive(Default)]
+    struct Recording {
+        revoked: Mutex<Vec<String>>,
+    }
+
+    #[async_trait::async_trait]
+    impl Backend for Recording {
+        async fn handle(&self, _ctx: &Context, _req: &Request) -> Result<Option<Response>> {
+            Ok(Some(Response::default()))
+        }
+        async fn revoke_lease(&self, _ctx: &Context, lease: &LeaseData) -> Result<()> {
+            self.revoked.lock().unwrap().push(lease.lease_id.clone());
+            Ok(())
+        }
+    }
+
+    fn route(prefix: &str, backend: Arc<dyn Backend>) -> Route {
+        Route {
+            prefix: prefix.to_owned(),
+            table: Table::Secrets,
+            entry: MountEntry::new(prefix, "kv", "").unwrap(),
+            special: backend.special_paths(),
+            backend: Some(backend),
+            ctx: Context {
+                storage: View::new(Arc::new(MemoryStorage::new()), Prefix::root()),
+                config: MountConfig::default(),
+                clock: Arc::new(SystemClock),
+                services: Services::default(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_tainted_route_refuses_requests_but_revokes() {
+        let engine = Arc::new(Recording::default());
+        let other = Arc::new(Recording::default());
+        let mut router = Router::default();
+        router.insert_route(route("db/", engine.clone()));
+        router.insert_route(route("kv/", other.clone()));
+        let tainted = with_backend(
+            &router,
+            "db/",
+            Arc::new(Tainted {
+                inner: engine.clone(),
+                prefix: "db/".into(),
+            }),
+        );
+        assert_eq!(tainted.len(), 2);
+        let db = tainted.lookup("db/creds/app").unwrap();
+        let backend = db.backend.as_ref().unwrap();
+        let refused = backend
+            .handle(&db.ctx, &Request::new(Operation::Read, "creds/app"))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status(), 404);
+        assert_eq!(
+            refused.to_string(),
+            "no handler for route \"db/creds/app\". route entry is tainted."
+        );
+        let lease = LeaseData {
+            lease_id: "db/creds/app/abc".into(),
+            path: "creds/app".into(),
+            internal_data: serde_json::Map::new(),
+            issue_time: std::time::SystemTime::now(),
+            ttl: std::time::Duration::from_secs(60),
+        };
+        backend.revoke_lease(&db.ctx, &lease).await.unwrap();
+        assert_eq!(*engine.revoked.lock().unwrap(), vec!["db/creds/app/abc"]);
+        assert!(
+            backend
+                .renew_lease(&db.ctx, &lease, std::time::Duration::from_secs(1))
+                .await
+                .is_err()
+        );
+        // The other mount is untouched; untainting gives the engine back.
+        let kv = tainted.lookup("kv/x").unwrap();
+        let kv_backend = kv.backend.as_ref().unwrap();
+        assert!(
+            kv_backend
+                .handle(&kv.ctx, &Request::new(Operation::Read, "x"))
+                .await
+                .is_ok()
+        );
+        let restored = with_backend(&tainted, "db/", engine.clone());
+        let db = restored.lookup("db/creds/app").unwrap();
+        assert!(
+            db.backend
+                .as_ref()
+                .unwrap()
+                .handle(&db.ctx, &Request::new(Operation::Read, "creds/app"))
+                .await
+                .is_ok()
+        );
+    }
 
     #[test]
     fn paths_are_sanitized_as_vault_does() {
@@ -349,7 +452,7 @@ mod tests {
             to: "auth/people/".into(),
             accessor: "auth_userpass_x".into(),
         };
-        assert_eq!(plan.from_entry_path(), "userpass/");
-        assert_eq!(plan.to_entry_path(), "people/");
+        assert_eq!(plan.source_entry_path(), "userpass/");
+        assert_eq!(plan.target_entry_path(), "people/");
     }
 }
