@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod cors;
 mod decode;
 mod error;
 mod render;

@@ -26,6 +26,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
+use crate::cors::{self, Cors};
 use crate::error::HttpError;
 use crate::render::HttpResponse;
 use crate::{decode, render};
@@ -193,7 +194,39 @@ fn too_large() -> Error {
     HttpError::TooLarge.into()
 }
 
+/// Applies CORS (see [`crate::cors`]) around [`handle_request`]: a refused
+/// origin or a preflight is answered here, its body left unread (thrown
+/// away as a refused body's is); an allowed origin's response is marked
+/// readable by it.
 async fn handle(
+    core: Arc<Core>,
+    info: Option<&ConnInfo>,
+    request: hyper::Request<Incoming>,
+    deadline: Option<Instant>,
+) -> HttpResponse {
+    let head = request.method() == Method::HEAD;
+    let config = core.cors();
+    match cors::decide(config.as_deref(), request.method(), request.headers(), head) {
+        Cors::Off => handle_request(core, info, request, deadline).await,
+        Cors::Answered(mut resp) => {
+            let body = request.into_body();
+            if body.size_hint().lower() <= DISCARD_LIMIT {
+                discard(body, deadline);
+            } else {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            resp
+        }
+        Cors::Allowed(origin) => {
+            let mut resp = handle_request(core, info, request, deadline).await;
+            cors::allow_origin(&mut resp, origin);
+            resp
+        }
+    }
+}
+
+async fn handle_request(
     core: Arc<Core>,
     info: Option<&ConnInfo>,
     request: hyper::Request<Incoming>,
