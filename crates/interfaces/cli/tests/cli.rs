@@ -348,6 +348,87 @@ fn operator_init_unseal_rotate() {
         serde_json::json!(["root"])
     );
 
+    // The same with an OTP the operator chose (`-init -otp=`), as Vault's
+    // CLI and server allow: exactly otp_length (28) bytes.
+    let out = anon.run(&["operator", "generate-root", &keys[0]]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), Some(1), "{err}");
+    assert!(
+        err.contains("No root generation is in progress") && err.contains("28 characters"),
+        "{err}"
+    );
+    let out = anon.run(&["operator", "generate-root", "-init", "-otp=short"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), Some(2), "{err}");
+    assert!(err.contains("OTP string is wrong length"), "{err}");
+    let my_otp = "MyOwnOneTimePassword12345678";
+    assert_eq!(my_otp.len(), 28);
+    let otp_flag = format!("-otp={my_otp}");
+    let out = anon.run(&[
+        "operator",
+        "generate-root",
+        "-init",
+        &otp_flag,
+        "-pgp-key=abc",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), Some(1), "{err}");
+    assert!(
+        err.contains("cannot specify both -otp and -pgp-key"),
+        "{err}"
+    );
+    let attempt = anon.json(&[
+        "operator",
+        "generate-root",
+        "-init",
+        &otp_flag,
+        "-format=json",
+    ]);
+    assert_eq!(attempt["started"], true, "{attempt}");
+    assert_eq!(attempt["otp"], "", "a chosen OTP is not echoed: {attempt}");
+    let nonce_flag = format!("-nonce={}", attempt["nonce"].as_str().unwrap());
+    anon.json(&[
+        "operator",
+        "generate-root",
+        &nonce_flag,
+        "-format=json",
+        &keys[0],
+    ]);
+    let done = anon.json(&[
+        "operator",
+        "generate-root",
+        &nonce_flag,
+        "-format=json",
+        &keys[1],
+    ]);
+    assert_eq!(done["complete"], true, "{done}");
+    let decode_flag = format!("-decode={}", done["encoded_root_token"].as_str().unwrap());
+    let decoded = anon.json(&[
+        "operator",
+        "generate-root",
+        &decode_flag,
+        &otp_flag,
+        "-format=json",
+    ]);
+    let chosen_root = decoded["token"].as_str().unwrap();
+    assert!(
+        chosen_root.starts_with("hvs.") && chosen_root != new_root,
+        "{decoded}"
+    );
+    let as_chosen_root = Cli {
+        addr: &server.addr,
+        home: dir.path(),
+        token: Some(chosen_root),
+    };
+    assert_eq!(
+        as_chosen_root.json(&["token", "lookup", "-format=json"])["data"]["policies"],
+        serde_json::json!(["root"])
+    );
+    let out = anon.run(&["operator", "generate-root", &decode_flag]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(code(&out), Some(1), "{err}");
+    assert!(err.contains("Missing otp: use -otp to supply it"), "{err}");
+
     // rekey through the CLI, then seal and unseal with the new shares.
     let started = anon.json(&[
         "operator",
