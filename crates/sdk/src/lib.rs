@@ -33,7 +33,7 @@ pub use backend::{Backend, Context, MountConfig, SpecialPaths};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::{BoxFuture, Call, Existence, Handler, Path, PathTable};
 pub use fields::{FieldData, FieldDef, FieldDefault, FieldType};
-pub use paths::{Captures, Matched, PathDef, RouteTable, special_path_matches};
+pub use paths::{Captures, PathDef, special_path_matches};
 pub use services::{JobRegistry, JobSchedule, JobStatus, PasswordSource, Services, Unavailable};
 
 pub use coffer_storage as storage;

@@ -3,7 +3,7 @@
 //! the bad-request corpus all come. [`crate::dispatch`] binds handlers to
 //! them.
 
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response};
 use serde_json::{Map, Value};
 
 use crate::FieldDef;
@@ -147,40 +147,6 @@ impl Captures {
     }
 }
 
-/// A path matched against a table: which route, what was captured, and the
-/// declaration that matched.
-#[derive(Debug)]
-pub struct Matched<'a, R> {
-    /// The backend's route tag.
-    pub route: R,
-    /// Captured segments.
-    pub captures: Captures,
-    /// The declaration.
-    pub def: &'a PathDef,
-}
-
-impl<R> Matched<'_, R> {
-    /// Fails with 405 unless the path declares `op`.
-    pub fn require_operation(&self, op: Operation) -> Result<()> {
-        if self.def.operations.contains(&op)
-            || (op == Operation::Create && self.def.operations.contains(&Operation::Update))
-        {
-            Ok(())
-        } else {
-            Err(Error::unsupported("unsupported operation"))
-        }
-    }
-}
-
-/// A route-tag table: matching and help without handlers. Every backend
-/// dispatches through [`crate::PathTable`]; only the `sys/` pieces of the
-/// quotas and audit services still match with this, until `sys/` becomes a
-/// backend assembled from path pieces (issue 13, part 2).
-#[derive(Debug)]
-pub struct RouteTable<R: Copy + 'static> {
-    entries: Vec<(PathDef, R)>,
-}
-
 pub(crate) fn match_pattern(pattern: &'static str, path: &str) -> Option<Captures> {
     let mut caps = Vec::new();
     let mut rest = path;
@@ -228,41 +194,6 @@ pub(crate) fn match_pattern(pattern: &'static str, path: &str) -> Option<Capture
         }
     }
     rest.is_empty().then_some(Captures(caps))
-}
-
-impl<R: Copy + 'static> RouteTable<R> {
-    /// A table from `(declaration, route)` pairs.
-    pub fn new(entries: Vec<(PathDef, R)>) -> Self {
-        Self { entries }
-    }
-
-    /// The first declaration matching `path`.
-    pub fn matches(&self, path: &str) -> Option<Matched<'_, R>> {
-        self.entries.iter().find_map(|(def, route)| {
-            match_pattern(def.pattern, path).map(|captures| Matched {
-                route: *route,
-                captures,
-                def,
-            })
-        })
-    }
-
-    /// Like [`PathTable::matches`], but an unknown path is Vault's 404
-    /// `unsupported path`.
-    pub fn route(&self, path: &str) -> Result<Matched<'_, R>> {
-        self.matches(path)
-            .ok_or_else(|| Error::new(coffer_types::ErrorKind::NotFound, "unsupported path"))
-    }
-
-    /// Help for `path`, generated from its declaration (Vault's `help` response).
-    pub fn help(&self, path: &str) -> Result<Response> {
-        Ok(self.route(path)?.def.help(path))
-    }
-
-    /// Every declaration, in order (for generated documentation).
-    pub fn declarations(&self) -> impl Iterator<Item = &PathDef> + '_ {
-        self.entries.iter().map(|(d, _)| d)
-    }
 }
 
 #[cfg(test)]
@@ -319,41 +250,5 @@ mod tests {
         assert!(!m("role/+/secret-id", "role/web/secret-id/x"));
         assert!(m("a/+/b*", "a/x/bcd") && !m("a/+/b*", "a/x/c"));
         assert!(m("a/+*", "a/x/y") && !m("a/+*", "a/"));
-    }
-
-    #[test]
-    fn first_declaration_wins() {
-        let table = RouteTable::new(vec![
-            (
-                PathDef {
-                    pattern: "config",
-                    fields: &[],
-                    operations: &[Operation::Read],
-                    existence_check: false,
-                    synopsis: "c",
-                    description: "",
-                },
-                1,
-            ),
-            (
-                PathDef {
-                    pattern: "*path",
-                    fields: &[],
-                    operations: &[Operation::Read],
-                    existence_check: false,
-                    synopsis: "p",
-                    description: "",
-                },
-                2,
-            ),
-        ]);
-        assert_eq!(table.matches("config").unwrap().route, 1);
-        assert_eq!(table.matches("other").unwrap().route, 2);
-        assert!(
-            table.help("config").unwrap().data.unwrap()["help"]
-                .as_str()
-                .unwrap()
-                .contains("Matching Route")
-        );
     }
 }
