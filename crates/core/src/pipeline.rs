@@ -219,7 +219,7 @@ impl Unsealed {
                 return Err(Error::permission_denied());
             }
             let needs_sudo = match &route {
-                Some(_) if is_sys => sys::needs_sudo(&req.path),
+                Some(_) if is_sys => sys::needs_sudo(self, &req.path),
                 Some(r) => matches_special(&r.special.root, &req.path),
                 None => false,
             };

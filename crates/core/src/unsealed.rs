@@ -51,22 +51,17 @@ pub(crate) struct Unsealed {
     /// The policy store.
     pub policies: Arc<PolicyStore>,
     /// Rate-limit quotas, checked before authentication.
-    pub quotas: QuotaManager,
+    pub quotas: Arc<QuotaManager>,
     /// Audit devices and the tamper-evident logs.
-    pub audit: coffer_audit::AuditManager,
+    pub audit: Arc<coffer_audit::AuditManager>,
     /// Password policies (`sys/policies/password`).
-    pub password_policies: coffer_password_policy::PasswordPolicyStore,
+    pub password_policies: Arc<coffer_password_policy::PasswordPolicyStore>,
     /// Periodic jobs (rotations); ticks in the background while unsealed.
     pub scheduler: Arc<coffer_scheduler::Scheduler>,
     /// Runs the scheduler's jobs through the engines that own them.
     pub job_runner: crate::jobs::RouterJobRunner,
-    /// The scheduler's `sys/rotation` piece (it runs jobs on demand through
-    /// its own router job runner).
-    pub rotation_sys: coffer_scheduler::RotationSys,
     /// Every lease; ticks in the background while unsealed.
     pub expiration: Arc<ExpirationManager>,
-    /// The `sys/remount` piece (mount moves and their status).
-    pub remount: crate::sys::remount::RemountSys,
     /// Stops the background tasks when the server seals.
     stop: tokio::sync::watch::Sender<bool>,
     /// Entities, aliases and groups (also mounted at `identity/`).
@@ -74,14 +69,16 @@ pub(crate) struct Unsealed {
     /// The `identity/` backend over the identity store.
     identity_backend: Arc<dyn coffer_sdk::Backend>,
     /// `sys/config/cors` and the CORS configuration in force.
-    pub cors: crate::sys::cors::CorsPiece,
+    pub cors: Arc<crate::sys::cors::CorsPiece>,
     /// Core settings.
     pub config: CoreConfig,
     /// This cluster's id.
     pub cluster_id: String,
-    /// `sys/tools`, `sys/host-info`, `sys/version-history` and
-    /// `sys/plugins/catalog`.
-    pub sys_tools: crate::sys::tools::ToolsPiece,
+    /// The `sys/` paths the services and the core contribute as pieces
+    /// (leases, quotas, audit, password policies, rotation, remount, CORS,
+    /// tools), each declared on the sdk's path table; the core's own `sys/`
+    /// handlers answer the rest.
+    pub sys_pieces: coffer_sdk::Assembly,
 }
 
 /// Cleans up after a revoked token: tells every mounted backend, so the
@@ -316,29 +313,46 @@ impl Unsealed {
             identity.clone(),
             auth_mount_resolver(&router),
         ));
-        let unsealed = Arc::new_cyclic(|this| Self {
-            barrier,
-            storage,
-            router,
-            tables: Mutex::new(Tables { secrets, auth }),
-            tokens,
-            token_backend,
-            policies,
-            quotas,
-            expiration,
-            remount: crate::sys::remount::RemountSys::new(this.clone()),
-            password_policies,
-            scheduler,
-            job_runner,
-            rotation_sys,
-            audit,
-            stop,
-            identity,
-            identity_backend,
-            cors,
-            config: config.clone(),
-            cluster_id,
-            sys_tools: crate::sys::tools::ToolsPiece::new(config.catalog.clone()),
+        let quotas = Arc::new(quotas);
+        let audit = Arc::new(audit);
+        let password_policies = Arc::new(password_policies);
+        let rotation_sys = Arc::new(rotation_sys);
+        let cors = Arc::new(cors);
+        let sys_tools = Arc::new(crate::sys::tools::ToolsPiece::new(config.catalog.clone()));
+        let unsealed = Arc::new_cyclic(|this| {
+            let remount = Arc::new(crate::sys::remount::RemountSys::new(this.clone()));
+            let sys_pieces = coffer_sdk::Assembly::new(vec![
+                password_policies.clone(),
+                rotation_sys,
+                expiration.clone(),
+                cors.clone(),
+                remount,
+                sys_tools,
+                quotas.clone(),
+                audit.clone(),
+            ]);
+            Self {
+                barrier,
+                storage,
+                router,
+                tables: Mutex::new(Tables { secrets, auth }),
+                tokens,
+                token_backend,
+                policies,
+                quotas,
+                expiration,
+                password_policies,
+                scheduler,
+                job_runner,
+                audit,
+                stop,
+                identity,
+                identity_backend,
+                cors,
+                config: config.clone(),
+                cluster_id,
+                sys_pieces,
+            }
         });
         {
             let tables = unsealed.tables.lock().await;
@@ -436,7 +450,7 @@ impl Unsealed {
                         self.scheduler.clone(),
                         prefix,
                     )),
-                    passwords: Arc::new(self.password_policies.clone()),
+                    passwords: self.password_policies.clone(),
                 },
             },
         })

@@ -41,6 +41,12 @@ impl Assembly {
         Self { pieces, special }
     }
 
+    /// The merged special paths of the pieces (what
+    /// [`Backend::special_paths`] returns, without a copy).
+    pub fn special(&self) -> &SpecialPaths {
+        &self.special
+    }
+
     /// The piece that declares `path`, if any.
     pub fn piece_for(&self, path: &str) -> Option<&Arc<dyn Backend>> {
         self.pieces

@@ -1,15 +1,14 @@
-//! The client-facing `sys/` paths declared as data, in the shape every
-//! backend declares its own ([`PathDef`] with typed [`FieldDef`]s).
+//! The core's own client-facing `sys/` paths declared as data, in the shape
+//! every backend declares its own ([`PathDef`] with typed [`FieldDef`]s).
 //!
-//! `sys/` is not a backend yet: its handlers parse paths and bodies by hand,
-//! so nothing declares what they accept. This table does, for two readers:
-//! `sys/internal/specs/openapi` documents the `sys/` paths from it, and the
-//! bad-request corpus (`crates/interfaces/cli/tests/e2e_bad_requests.rs`), generated
-//! from that document, sends wrong types and out-of-range values to every
-//! field listed here. Types follow Vault's API documentation for each path.
-//!
-//! Issue 13 makes `sys/` a backend with real declarations; they replace this
-//! table, and this file goes.
+//! The services' and the core's `sys/` pieces (leases, quotas, audit,
+//! password policies, rotation, remount, CORS, tools) declare their paths on
+//! the sdk's path table and are dispatched by it. The core's remaining
+//! handlers (mounts, auth, policies, capabilities, wrapping, seal, keys,
+//! init, unseal, rekey, generate-root) still parse paths and bodies by hand,
+//! so this table declares what they accept, for `sys/internal/specs/openapi`
+//! and the bad-request corpus generated from it. It goes when those handlers
+//! become a piece too.
 
 use coffer_sdk::{FieldDef, FieldType, PathDef};
 use coffer_types::Operation::{self, Delete, List, Read, Update};
@@ -18,7 +17,6 @@ const READ: &[Operation] = &[Read];
 const UPDATE: &[Operation] = &[Update];
 const READ_UPDATE: &[Operation] = &[Read, Update];
 const READ_UPDATE_DELETE: &[Operation] = &[Read, Update, Delete];
-const UPDATE_DELETE: &[Operation] = &[Update, Delete];
 const LIST: &[Operation] = &[List];
 
 const fn f(name: &'static str, kind: FieldType, description: &'static str) -> FieldDef {
@@ -142,25 +140,6 @@ const LEGACY_POLICY_FIELDS: &[FieldDef] = &[
     ),
 ];
 
-const AUDIT_FIELDS: &[FieldDef] = &[
-    f(
-        "type",
-        FieldType::String,
-        "The type of the audit device (file, socket, syslog).",
-    ),
-    f(
-        "description",
-        FieldType::String,
-        "Human-friendly description.",
-    ),
-    f(
-        "options",
-        FieldType::Map,
-        "Device options (file_path, format, hmac_accessor, ...).",
-    ),
-    f("local", FieldType::Bool, "A local device (not replicated)."),
-];
-
 const INIT_FIELDS: &[FieldDef] = &[
     f(
         "secret_shares",
@@ -276,93 +255,7 @@ const CAPABILITIES_ACCESSOR_FIELDS: &[FieldDef] = &[
     f("accessor", FieldType::String, "The accessor of the token."),
 ];
 
-const LEASE_ID_FIELDS: &[FieldDef] = &[f("lease_id", FieldType::String, "The lease id.")];
-
-const RENEW_FIELDS: &[FieldDef] = &[
-    f("lease_id", FieldType::String, "The lease id."),
-    f(
-        "increment",
-        FieldType::Duration,
-        "The requested extension of the lease.",
-    ),
-];
-
-const REVOKE_FIELDS: &[FieldDef] = &[
-    f("lease_id", FieldType::String, "The lease id."),
-    f(
-        "sync",
-        FieldType::Bool,
-        "Revoke before answering (default true).",
-    ),
-];
-
-const SYNC_FIELDS: &[FieldDef] = &[f(
-    "sync",
-    FieldType::Bool,
-    "Revoke before answering (default true).",
-)];
-
 const TOKEN_FIELDS: &[FieldDef] = &[f("token", FieldType::String, "A wrapping token.")];
-
-const PASSWORD_POLICY_FIELDS: &[FieldDef] = &[f(
-    "policy",
-    FieldType::String,
-    "The password policy document (HCL).",
-)];
-
-const RATE_LIMIT_FIELDS: &[FieldDef] = &[
-    f(
-        "path",
-        FieldType::String,
-        "The mount or path the quota applies to.",
-    ),
-    // A float in Vault (any positive number), which no FieldType says.
-    f(
-        "rate",
-        FieldType::Any,
-        "Requests allowed per interval (a positive number).",
-    ),
-    f(
-        "interval",
-        FieldType::Duration,
-        "The interval of the rate (default 1s).",
-    ),
-    f(
-        "block_interval",
-        FieldType::Duration,
-        "How long a client over the limit is refused.",
-    ),
-    f(
-        "role",
-        FieldType::String,
-        "Login role the quota applies to.",
-    ),
-    f(
-        "inheritable",
-        FieldType::Bool,
-        "Whether child namespaces inherit the quota.",
-    ),
-];
-
-const QUOTA_CONFIG_FIELDS: &[FieldDef] = &[
-    f(
-        "rate_limit_exempt_paths",
-        FieldType::StringList,
-        "Paths no rate limit quota applies to.",
-    ),
-    f(
-        "enable_rate_limit_audit_logging",
-        FieldType::Bool,
-        "Audit requests refused by a quota.",
-    ),
-    f(
-        "enable_rate_limit_response_headers",
-        FieldType::Bool,
-        "Send rate limit headers.",
-    ),
-];
-
-const AUDIT_HASH_FIELDS: &[FieldDef] = &[f("input", FieldType::String, "The string to hash.")];
 
 /// The client-facing `sys/` paths, relative to `sys/`, in the order
 /// Coffer's hand-written dispatch matches them.
@@ -406,19 +299,6 @@ pub(crate) const SYS_PATHS: &[PathDef] = &[
         LEGACY_POLICY_FIELDS,
         READ_UPDATE_DELETE,
         "Write, read or delete an ACL policy (legacy).",
-    ),
-    path("audit", &[], READ, "List the enabled audit devices."),
-    path(
-        "audit/:path",
-        AUDIT_FIELDS,
-        UPDATE_DELETE,
-        "Enable or disable an audit device.",
-    ),
-    path(
-        "audit-hash/:path",
-        AUDIT_HASH_FIELDS,
-        UPDATE,
-        "Hash a string with an audit device's salt.",
     ),
     path(
         "init",
@@ -476,40 +356,6 @@ pub(crate) const SYS_PATHS: &[PathDef] = &[
         UPDATE,
         "The capabilities on paths of the token with an accessor.",
     ),
-    path("leases/lookup", LEASE_ID_FIELDS, UPDATE, "Look up a lease."),
-    path(
-        "leases/lookup/*prefix",
-        &[],
-        LIST,
-        "List the leases under a prefix.",
-    ),
-    path(
-        "leases/renew/:lease_id",
-        RENEW_FIELDS,
-        UPDATE,
-        "Renew a lease.",
-    ),
-    path("leases/renew", RENEW_FIELDS, UPDATE, "Renew a lease."),
-    path(
-        "leases/revoke/:lease_id",
-        REVOKE_FIELDS,
-        UPDATE,
-        "Revoke a lease.",
-    ),
-    path("leases/revoke", REVOKE_FIELDS, UPDATE, "Revoke a lease."),
-    path(
-        "leases/revoke-prefix/*prefix",
-        SYNC_FIELDS,
-        UPDATE,
-        "Revoke every lease under a prefix.",
-    ),
-    path(
-        "leases/revoke-force/*prefix",
-        &[],
-        UPDATE,
-        "Revoke every lease under a prefix, ignoring errors.",
-    ),
-    path("leases/tidy", &[], UPDATE, "Tidy the lease store."),
     path(
         "wrapping/lookup",
         TOKEN_FIELDS,
@@ -528,48 +374,6 @@ pub(crate) const SYS_PATHS: &[PathDef] = &[
         UPDATE,
         "Rewrap a wrapped response under a new token.",
     ),
-    path(
-        "policies/password/:name",
-        PASSWORD_POLICY_FIELDS,
-        READ_UPDATE_DELETE,
-        "Write, read or delete a password policy.",
-    ),
-    path(
-        "policies/password/:name/generate",
-        &[],
-        READ,
-        "Generate a password from a password policy.",
-    ),
-    path(
-        "quotas/config",
-        QUOTA_CONFIG_FIELDS,
-        READ_UPDATE,
-        "The quota configuration.",
-    ),
-    path(
-        "quotas/rate-limit",
-        &[],
-        LIST,
-        "List the rate limit quotas.",
-    ),
-    path(
-        "quotas/rate-limit/:name",
-        RATE_LIMIT_FIELDS,
-        READ_UPDATE_DELETE,
-        "Write, read or delete a rate limit quota.",
-    ),
-    path(
-        "rotation",
-        &[],
-        &[Read, List],
-        "Every scheduled rotation, its last and next run.",
-    ),
-    path(
-        "rotation/run/*id",
-        &[],
-        UPDATE,
-        "Run a scheduled rotation now.",
-    ),
     path("key-status", &[], READ, "The barrier's key term."),
 ];
 
@@ -579,7 +383,7 @@ mod tests {
 
     #[test]
     fn every_declaration_is_well_formed() {
-        assert!(SYS_PATHS.len() >= 40);
+        assert!(SYS_PATHS.len() >= 25);
         let mut seen = std::collections::HashSet::new();
         for p in SYS_PATHS {
             assert!(seen.insert(p.pattern), "{} declared twice", p.pattern);

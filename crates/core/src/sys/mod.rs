@@ -26,31 +26,33 @@ pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+coffer");
 /// Build date reported by the status endpoints.
 pub(crate) const BUILD_DATE: &str = "2026-11-26T00:00:00Z";
 
-/// `sys/` paths (relative) that need `sudo` on top of the operation's capability.
-const SUDO_PATHS: &[&str] = &[
-    "auth/*",
-    "audit",
-    "audit/*",
-    "raw",
-    "raw/*",
-    "remount",
-    "rotate",
-    "seal",
-    "revoke-prefix/*",
-    "revoke-force/*",
-    "leases/revoke-prefix/*",
-    "leases/revoke-force/*",
-    "leases/lookup/*",
-    "plugins/catalog/*",
-    "config/cors",
-];
+/// The core's own `sys/` paths (relative) that need `sudo` on top of the
+/// operation's capability. The pieces' sudo paths come from their
+/// declarations ([`Unsealed::sys_pieces`]).
+const SUDO_PATHS: &[&str] = &["auth/*", "raw", "raw/*", "rotate", "seal"];
 
-/// Whether a `sys/` path needs `sudo`.
-pub(crate) fn needs_sudo(relative: &str) -> bool {
+/// Whether a `sys/` path needs `sudo`: one of the core's own, or a path a
+/// piece declares with `.sudo()`.
+pub(crate) fn needs_sudo(unsealed: &Unsealed, relative: &str) -> bool {
+    core_needs_sudo(relative)
+        || coffer_sdk::special_path_matches(&unsealed.sys_pieces.special().root, relative)
+}
+
+/// Whether one of the core's own `sys/` paths needs `sudo`.
+fn core_needs_sudo(relative: &str) -> bool {
     SUDO_PATHS.iter().any(|p| match p.strip_suffix('*') {
         Some(prefix) => relative.starts_with(prefix),
         None => *p == relative,
     })
+}
+
+/// The sudo globs of every `sys/` path: the core's and the pieces'.
+pub(crate) fn sudo_globs(unsealed: &Unsealed) -> Vec<String> {
+    SUDO_PATHS
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(unsealed.sys_pieces.special().root.iter().cloned())
+        .collect()
 }
 
 pub(crate) use internal::acl_exempt;
@@ -102,30 +104,13 @@ pub(crate) async fn handle(
 ) -> Result<Option<Response>> {
     let relative = req.path.as_str();
     let op = req.op();
+    // The pieces' paths, help included, are dispatched from their
+    // declarations; the core's own handlers answer the rest.
+    if unsealed.sys_pieces.piece_for(relative).is_some() {
+        return coffer_sdk::Backend::handle(&unsealed.sys_pieces, ctx, req).await;
+    }
     if op == Operation::Help {
         return Ok(Some(help(relative)));
-    }
-    let password_policies: &dyn coffer_sdk::Backend = &unsealed.password_policies;
-    if password_policies.paths().iter().any(|d| d.matches(relative)) {
-        return password_policies.handle(ctx, req).await;
-    }
-    let rotation: &dyn coffer_sdk::Backend = &unsealed.rotation_sys;
-    if rotation.paths().iter().any(|d| d.matches(relative)) {
-        return rotation.handle(ctx, req).await;
-    }
-    let expiration: &dyn coffer_sdk::Backend = unsealed.expiration.as_ref();
-    if expiration.paths().iter().any(|d| d.matches(relative)) {
-        return expiration.handle(ctx, req).await;
-    }
-    if cors::CorsPiece::declares(relative) {
-        return coffer_sdk::Backend::handle(&unsealed.cors, ctx, req).await;
-    }
-    let remount: &dyn coffer_sdk::Backend = &unsealed.remount;
-    if remount.paths().iter().any(|d| d.matches(relative)) {
-        return remount.handle(ctx, req).await;
-    }
-    if unsealed.sys_tools.serves(relative) {
-        return coffer_sdk::Backend::handle(&unsealed.sys_tools, ctx, req).await;
     }
     let first = relative.split('/').next().unwrap_or("");
     match first {
@@ -139,10 +124,6 @@ pub(crate) async fn handle(
         }
         "internal" => internal::handle(unsealed, caller, relative, req).await,
         "wrapping" => unsealed.handle_wrapping(caller, relative, req).await,
-        "quotas" => coffer_sdk::Backend::handle(&unsealed.quotas, ctx, req).await,
-        "audit" | "audit-hash" | "audit-log" => {
-            coffer_sdk::Backend::handle(&unsealed.audit, ctx, req).await
-        }
         _ => Err(Error::new(
             ErrorKind::NotFound,
             format!("no handler for route {full_path:?}. route entry not found."),
@@ -181,11 +162,11 @@ mod tests {
 
     #[test]
     fn sudo_paths() {
-        assert!(needs_sudo("seal"));
-        assert!(needs_sudo("rotate"));
-        assert!(needs_sudo("auth/userpass"));
-        assert!(!needs_sudo("auth"));
-        assert!(!needs_sudo("mounts/secret"));
-        assert!(!needs_sudo("policies/acl/x"));
+        assert!(core_needs_sudo("seal"));
+        assert!(core_needs_sudo("rotate"));
+        assert!(core_needs_sudo("auth/userpass"));
+        assert!(!core_needs_sudo("auth"));
+        assert!(!core_needs_sudo("mounts/secret"));
+        assert!(!core_needs_sudo("policies/acl/x"));
     }
 }

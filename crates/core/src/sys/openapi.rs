@@ -1,6 +1,7 @@
 //! `sys/internal/specs/openapi`: Vault's OpenAPI 3 document of the mounted
 //! backends, generated from their path declarations ([`Backend::paths`] and,
-//! for `sys/`, [`super::declared::SYS_PATHS`]).
+//! for `sys/`, the pieces' declarations and [`super::declared::SYS_PATHS`]
+//! for the core's own handlers).
 //!
 //! It exists so that clients and tools can discover what each mount accepts,
 //! and so the bad-request corpus (`crates/interfaces/cli/tests/e2e_bad_requests.rs`) is
@@ -339,9 +340,12 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
             .iter()
             .map(|s| (*s).to_owned())
             .collect(),
-        root: super::SUDO_PATHS.iter().map(|s| (*s).to_owned()).collect(),
+        root: super::sudo_globs(unsealed),
     };
-    let sys_defs: Vec<&PathDef> = super::declared::SYS_PATHS.iter().collect();
+    let sys_defs: Vec<&PathDef> = super::declared::SYS_PATHS
+        .iter()
+        .chain(coffer_sdk::Backend::paths(&unsealed.sys_pieces))
+        .collect();
     for route in routes {
         if !unsealed.policies.has_access_under(policies, &route.prefix) {
             continue;

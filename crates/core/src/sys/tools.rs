@@ -47,15 +47,6 @@ impl ToolsPiece {
             catalog,
         }
     }
-
-    /// Whether one of the piece's paths matches `relative` (a path under
-    /// `sys/`).
-    pub(crate) fn serves(&self, relative: &str) -> bool {
-        self.table
-            .declarations()
-            .iter()
-            .any(|d| d.matches(relative))
-    }
 }
 
 #[async_trait]
@@ -542,8 +533,7 @@ pub(super) mod tests {
     }
 
     /// The declarations Vault has for these paths, and the piece's sudo
-    /// globs against the old `SUDO_PATHS` entry `plugins/catalog/*` on
-    /// concrete paths.
+    /// globs on concrete paths (what Vault's `plugins/catalog/*` covers).
     #[test]
     fn declarations_and_special_paths() {
         let p = piece();
@@ -572,12 +562,12 @@ pub(super) mod tests {
             "plugins/catalog/secret/kv",
             "plugins/catalog/database/mysql-database-plugin",
         ] {
-            assert!(super::super::needs_sudo(path), "{path}");
             assert!(
                 coffer_sdk::special_path_matches(&special.root, path),
                 "{path}"
             );
         }
+        let serves = |path: &str| p.paths().iter().any(|d| d.matches(path));
         for path in [
             "plugins/catalog",
             "tools/random",
@@ -585,15 +575,14 @@ pub(super) mod tests {
             "host-info",
             "version-history/",
         ] {
-            assert!(!super::super::needs_sudo(path), "{path}");
             assert!(
                 !coffer_sdk::special_path_matches(&special.root, path),
                 "{path}"
             );
-            assert!(p.serves(path), "{path}");
+            assert!(serves(path), "{path}");
         }
-        assert!(!p.serves("tools"));
-        assert!(!p.serves("plugins/catalog/a/b/c"));
+        assert!(!serves("tools"));
+        assert!(!serves("plugins/catalog/a/b/c"));
         for d in p.paths() {
             for f in d.fields {
                 assert!(!f.description.is_empty(), "{}: {}", d.pattern, f.name);
