@@ -3,7 +3,7 @@
 //! and the manager calls back here to revoke or renew through the backend
 //! that issued the secret.
 
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use coffer_expiration::{LeaseEntry, LeaseHandler, LeaseKind, NewLease};
@@ -11,33 +11,36 @@ use coffer_sdk::Clock;
 use coffer_tokens::{TokenEntry, TokenStore};
 use coffer_types::{Error, LeaseData, Response, Result};
 
-use crate::router::{Route, Router};
+use crate::router::{Route, RouterHandle, Served};
 use crate::unsealed::Unsealed;
 
 /// Key of a token lease's `internal_data` holding the token's storage id.
 const TOKEN_HASH: &str = "token_hash";
 
 /// Revokes and renews leases: secrets through the backend mounted at the
-/// lease's path, tokens through the token store. Holds both weakly (they
-/// own, directly or not, the expiration manager that owns this handler).
+/// lease's path, tokens through the token store. Holds both weakly (the
+/// unsealed state owns them and the expiration manager that owns this
+/// handler; see [`RouterHandle`]).
 pub(crate) struct RouterLeaseHandler {
-    pub router: Weak<RwLock<Arc<Router>>>,
+    pub router: RouterHandle,
     pub tokens: Weak<TokenStore>,
     pub clock: Arc<dyn Clock>,
 }
 
 impl RouterLeaseHandler {
-    fn route(&self, lease: &LeaseEntry) -> Result<(Arc<Route>, LeaseData)> {
+    /// The mount that issued the secret behind `lease` (the same mount:
+    /// one replaced at the same path has another accessor) and what its
+    /// backend is told about the lease.
+    fn route(&self, lease: &LeaseEntry) -> Result<(Served, LeaseData)> {
         if lease.kind != LeaseKind::Secret {
             return Err(Error::invalid(
                 "token leases are managed by the token store",
             ));
         }
-        let router = self.router.upgrade().ok_or_else(Error::sealed)?;
-        let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
-        let route = snapshot
-            .lookup(&lease.path)
-            .filter(|r| r.backend.is_some() && r.entry.accessor == lease.mount_accessor)
+        let served = self
+            .router
+            .backend_for(&lease.path)?
+            .filter(|s| s.route.entry.accessor == lease.mount_accessor)
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "no mount serves lease {:?} any more",
@@ -46,16 +49,12 @@ impl RouterLeaseHandler {
             })?;
         let data = LeaseData {
             lease_id: lease.lease_id.clone(),
-            path: lease
-                .path
-                .strip_prefix(route.prefix.as_str())
-                .unwrap_or("")
-                .to_owned(),
+            path: served.route.relative(&lease.path).to_owned(),
             internal_data: lease.internal_data.clone(),
             issue_time: lease.issue_time,
             ttl: lease.ttl,
         };
-        Ok((route, data))
+        Ok((served, data))
     }
 }
 
@@ -88,19 +87,16 @@ impl LeaseHandler for RouterLeaseHandler {
         if lease.kind == LeaseKind::Token {
             return self.revoke_token(lease).await;
         }
-        let (route, data) = self.route(lease)?;
-        match &route.backend {
-            Some(backend) => backend.revoke_lease(&route.ctx, &data).await,
-            None => Err(Error::internal("lease on a mount without backend")),
-        }
+        let (served, data) = self.route(lease)?;
+        served.backend.revoke_lease(&served.route.ctx, &data).await
     }
 
     async fn renew(&self, lease: &LeaseEntry, increment: Duration) -> Result<Duration> {
-        let (route, data) = self.route(lease)?;
-        match &route.backend {
-            Some(backend) => backend.renew_lease(&route.ctx, &data, increment).await,
-            None => Err(Error::internal("lease on a mount without backend")),
-        }
+        let (served, data) = self.route(lease)?;
+        served
+            .backend
+            .renew_lease(&served.route.ctx, &data, increment)
+            .await
     }
 }
 
@@ -206,7 +202,7 @@ impl Unsealed {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
+    use std::sync::{Mutex, RwLock};
     use std::time::SystemTime;
 
     use coffer_sdk::{Backend, Context, MountConfig, SystemClock};
@@ -215,6 +211,7 @@ mod tests {
 
     use super::*;
     use crate::mounts::{MountEntry, Table};
+    use crate::router::Router;
 
     /// A secrets engine that records what it is asked to revoke and renew.
     #[derive(Default)]
@@ -285,7 +282,7 @@ mod tests {
         });
         let router = Arc::new(RwLock::new(Arc::new(router)));
         let handler = RouterLeaseHandler {
-            router: Arc::downgrade(&router),
+            router: RouterHandle::new(&router),
             tokens: Weak::new(),
             clock: Arc::new(SystemClock),
         };

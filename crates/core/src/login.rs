@@ -2,13 +2,13 @@
 //! into a token (and, once identity is wired, an entity alias) and hands
 //! renewals back to the method that issued it.
 
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::Arc;
 
-use coffer_tokens::{CreateParams, LoginRenewer, TokenEntry, TokenStore, TokenType};
+use coffer_tokens::{CreateParams, LoginRenewer, TokenEntry, TokenType};
 use coffer_types::{Auth, Error, LoginGrant, Result};
 use serde_json::{Map, Value};
 
-use crate::router::{Route, Router};
+use crate::router::{Route, RouterHandle};
 use crate::unsealed::Unsealed;
 
 /// The `auth` block for a freshly minted token.
@@ -135,39 +135,12 @@ impl Unsealed {
 }
 
 /// Hands the renewal of a login token to the auth method that issued it.
-/// Holds the router weakly: the router owns the token backend, which owns
-/// the token store, which owns this renewer.
-pub(crate) struct RouterLoginRenewer {
-    pub router: Weak<RwLock<Arc<Router>>>,
-}
-
 #[async_trait::async_trait]
-impl LoginRenewer for RouterLoginRenewer {
+impl LoginRenewer for RouterHandle {
     async fn renew_login(&self, entry: &TokenEntry, grant: &LoginGrant) -> Result<LoginGrant> {
-        let router = self
-            .router
-            .upgrade()
-            .ok_or_else(Error::sealed)?
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
-        let route = router
-            .lookup(&entry.path)
-            .filter(|r| r.backend.is_some())
-            .ok_or_else(|| {
-                Error::invalid("the auth method that issued this token is no longer mounted")
-            })?;
-        let backend = route
-            .backend
-            .as_ref()
-            .ok_or_else(|| Error::internal("auth mount without backend"))?;
-        backend.renew_login(&route.ctx, grant).await
+        let served = self.backend_for(&entry.path)?.ok_or_else(|| {
+            Error::invalid("the auth method that issued this token is no longer mounted")
+        })?;
+        served.backend.renew_login(&served.route.ctx, grant).await
     }
-}
-
-/// Installs the renewer on a token store.
-pub(crate) fn install_renewer(tokens: &TokenStore, router: &Arc<RwLock<Arc<Router>>>) {
-    tokens.set_login_renewer(Arc::new(RouterLoginRenewer {
-        router: Arc::downgrade(router),
-    }));
 }

@@ -1,9 +1,25 @@
-//! Longest-prefix routing of request paths to mounts.
+//! Longest-prefix routing of request paths to mounts, and the one weak
+//! [`RouterHandle`] through which the services call back into the router.
+//!
+//! Services must reach the mounts: the expiration manager revokes a lease
+//! through the engine that issued it, the token store renews a login through
+//! its auth method and tells every mount that a token is gone, the scheduler
+//! runs a job in its engine, the quota manager and the identity store resolve
+//! mounts. But the router owns the backends, and the token and identity
+//! backends own the very stores that hold such callbacks: a strong pointer
+//! back would be a cycle that keeps the backends (and the barrier's keys in
+//! their views) alive after sealing. So the unsealed state is the router's
+//! only owner, and every callback holds a [`RouterHandle`], a weak pointer to
+//! the router's slot. Once the server seals and the unsealed state is
+//! dropped, the handle upgrades to nothing: the callbacks fail with the
+//! sealed error (503), or do nothing where nothing is left to do, as a
+//! request to a sealed server does.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, Weak};
 
 use coffer_sdk::{Backend, Context, SpecialPaths};
+use coffer_types::{Error, Result};
 
 use crate::mounts::{MountEntry, Table};
 
@@ -51,6 +67,67 @@ impl Router {
     pub fn insert_route(&mut self, route: Route) {
         let prefix = route.prefix.clone();
         self.insert(prefix, route);
+    }
+}
+
+impl Route {
+    /// `path` relative to this mount (`database/creds/app` on `database/`
+    /// is `creds/app`); empty for the mount itself.
+    pub fn relative<'a>(&self, path: &'a str) -> &'a str {
+        path.strip_prefix(self.prefix.as_str()).unwrap_or("")
+    }
+}
+
+/// Where the current router snapshot lives: replaced whole (under the write
+/// lock) on every mount change, read by cloning the `Arc`.
+pub(crate) type RouterSlot = RwLock<Arc<Router>>;
+
+/// The current snapshot in `slot`. A poisoned lock still holds a whole
+/// snapshot (writers only swap an `Arc`), so it is read anyway.
+pub(crate) fn current(slot: &RouterSlot) -> Arc<Router> {
+    slot.read().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// A cheap, clonable, weak handle on the router, for the services' callbacks
+/// (see the module documentation for why it is weak). It implements the
+/// services' traits that need nothing but the router (the scheduler's
+/// `JobRunner`, the token store's `LoginRenewer`, the quota manager's
+/// `MountResolver`); the adapters that need more hold one.
+#[derive(Clone)]
+pub(crate) struct RouterHandle {
+    slot: Weak<RouterSlot>,
+}
+
+/// A mount with a backend that serves a path.
+pub(crate) struct Served {
+    /// The mount's route (prefix, entry, context).
+    pub route: Arc<Route>,
+    /// Its backend.
+    pub backend: Arc<dyn Backend>,
+}
+
+impl RouterHandle {
+    /// A handle on `slot` that does not keep it alive.
+    pub fn new(slot: &Arc<RouterSlot>) -> Self {
+        Self {
+            slot: Arc::downgrade(slot),
+        }
+    }
+
+    /// The current snapshot, or `None` once the unsealed state is gone.
+    pub fn snapshot(&self) -> Option<Arc<Router>> {
+        self.slot.upgrade().map(|slot| current(&slot))
+    }
+
+    /// The mount with a backend that serves `path` (`None` when no such
+    /// mount does; `sys/` has no backend); the sealed error once the
+    /// unsealed state is gone.
+    pub fn backend_for(&self, path: &str) -> Result<Option<Served>> {
+        let router = self.snapshot().ok_or_else(Error::sealed)?;
+        Ok(router.lookup(path).and_then(|route| {
+            let backend = route.backend.clone()?;
+            Some(Served { route, backend })
+        }))
     }
 }
 
@@ -164,6 +241,45 @@ mod tests {
         );
         assert_eq!(r.lookup("secret/team").unwrap().prefix, "secret/team/");
         assert_eq!(r.lookup("secret/").unwrap().prefix, "secret/");
+    }
+
+    #[test]
+    fn the_handle_serves_backend_mounts_until_the_router_is_gone() {
+        let mut r = Router::default();
+        r.insert_route(route("sys/"));
+        let mut db = route("database/");
+        db.backend = Some(Arc::new(coffer_sdk::Assembly::new(Vec::new())));
+        r.insert_route(db);
+        let slot: Arc<RouterSlot> = Arc::new(RwLock::new(Arc::new(r)));
+        let handle = RouterHandle::new(&slot);
+
+        let served = handle.backend_for("database/creds/app").unwrap().unwrap();
+        assert_eq!(served.route.prefix, "database/");
+        assert_eq!(served.route.relative("database/creds/app"), "creds/app");
+        assert_eq!(served.route.relative("database"), "");
+        assert!(
+            handle.backend_for("sys/mounts").unwrap().is_none(),
+            "a mount without backend serves no callback"
+        );
+        assert!(handle.backend_for("nothing/x").unwrap().is_none());
+
+        // A rebuilt router is seen at once: the handle reads the slot.
+        *slot.write().unwrap() = Arc::new(Router::default());
+        assert!(handle.backend_for("database/creds/app").unwrap().is_none());
+        assert_eq!(handle.snapshot().unwrap().len(), 0);
+
+        drop(slot);
+        assert!(handle.snapshot().is_none());
+        assert_eq!(
+            handle
+                .clone()
+                .backend_for("database/x")
+                .err()
+                .unwrap()
+                .status(),
+            503,
+            "once sealed, callbacks fail as a sealed server does"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Everything that exists only while the server is unsealed: the barrier, the
 //! mount tables and router, the token store and the policy store.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 use coffer_barrier::Barrier;
 use coffer_expiration::ExpirationManager;
@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 use crate::CoreConfig;
 use crate::mounts::{self, MountEntry, NewMount, Table};
 use crate::policy_store::PolicyStore;
-use crate::router::{Route, Router};
+use crate::router::{Route, Router, RouterHandle, RouterSlot};
 
 const CLUSTER_ID_KEY: &str = "core/cluster-id";
 
@@ -42,7 +42,9 @@ pub(crate) struct Unsealed {
     pub barrier: Arc<Barrier>,
     /// The barrier as a plain store.
     pub storage: Arc<dyn Storage>,
-    pub(crate) router: Arc<RwLock<Arc<Router>>>,
+    /// The router's slot: the unsealed state is its only owner; the
+    /// services' callbacks hold [`RouterHandle`]s to it.
+    pub(crate) router: Arc<RouterSlot>,
     pub(crate) tables: Mutex<Tables>,
     /// The token store.
     pub tokens: Arc<TokenStore>,
@@ -58,8 +60,9 @@ pub(crate) struct Unsealed {
     pub password_policies: Arc<coffer_password_policy::PasswordPolicyStore>,
     /// Periodic jobs (rotations); ticks in the background while unsealed.
     pub scheduler: Arc<coffer_scheduler::Scheduler>,
-    /// Runs the scheduler's jobs through the engines that own them.
-    pub job_runner: crate::jobs::RouterJobRunner,
+    /// Runs the scheduler's jobs through the engines that own them (see
+    /// `crate::jobs`).
+    pub job_runner: RouterHandle,
     /// Every lease; ticks in the background while unsealed.
     pub expiration: Arc<ExpirationManager>,
     /// Stops the background tasks when the server seals.
@@ -85,20 +88,20 @@ pub(crate) struct Unsealed {
 /// cubbyhole wipes the token's private space, and revokes the leases the
 /// token created (lazily, through the expiration manager's next tick).
 /// Holds the router and the expiration manager weakly: the token store that
-/// keeps this hook belongs to the same unsealed state.
+/// keeps this hook belongs to the same unsealed state. Once that is gone
+/// there is nothing left to clean up, so the hook does nothing.
 struct TokenCleanup {
-    router: std::sync::Weak<RwLock<Arc<Router>>>,
-    expiration: std::sync::Weak<ExpirationManager>,
+    router: RouterHandle,
+    expiration: Weak<ExpirationManager>,
 }
 
 #[async_trait::async_trait]
 impl coffer_tokens::RevocationHook for TokenCleanup {
     async fn token_revoked(&self, entry: &TokenEntry) -> Result<()> {
         if !entry.scope_id().is_empty()
-            && let Some(router) = self.router.upgrade()
+            && let Some(router) = self.router.snapshot()
         {
-            let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
-            for route in snapshot.routes() {
+            for route in router.routes() {
                 if let Some(backend) = &route.backend {
                     backend.token_revoked(&route.ctx, entry.scope_id()).await?;
                 }
@@ -141,13 +144,11 @@ impl Backend for NotInCatalog {
     }
 }
 
-/// Maps an auth mount accessor to its type and path, for identity aliases.
-/// Holds the router weakly (the router owns the identity backend).
-fn auth_mount_resolver(router: &Arc<RwLock<Arc<Router>>>) -> coffer_identity::MountResolver {
-    let weak = Arc::downgrade(router);
+/// Maps an auth mount accessor to its type and path, for identity aliases;
+/// `None` once sealed.
+fn auth_mount_resolver(router: RouterHandle) -> coffer_identity::MountResolver {
     Arc::new(move |accessor: &str| {
-        let router = weak.upgrade()?;
-        let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
+        let snapshot = router.snapshot()?;
         snapshot
             .routes()
             .find(|r| r.table == Table::Auth && r.entry.accessor == accessor)
@@ -155,16 +156,10 @@ fn auth_mount_resolver(router: &Arc<RwLock<Arc<Router>>>) -> coffer_identity::Mo
     })
 }
 
-/// Tells the quota manager which mount serves a path; holds the router weakly.
-struct RouterMounts {
-    router: std::sync::Weak<RwLock<Arc<Router>>>,
-}
-
-impl coffer_quotas::MountResolver for RouterMounts {
+/// Tells the quota manager which mount serves a path; `None` once sealed.
+impl coffer_quotas::MountResolver for RouterHandle {
     fn matching_mount(&self, path: &str) -> Option<String> {
-        let router = self.router.upgrade()?;
-        let snapshot = router.read().unwrap_or_else(|p| p.into_inner()).clone();
-        snapshot.lookup(path).map(|r| r.prefix.clone())
+        self.snapshot()?.lookup(path).map(|r| r.prefix.clone())
     }
 }
 
@@ -261,12 +256,27 @@ impl Unsealed {
             )
             .await?,
         );
-        let router = Arc::new(RwLock::new(Arc::new(Router::default())));
+        // The services call back into the router (see `crate::router` for
+        // why through a weak handle). The slot exists, empty, before any
+        // service that gets a handle to it:
+        // - at their construction: the expiration manager's lease handler,
+        //   the scheduler's job runner (background ticks and sys/rotation)
+        //   and the identity backend's auth mount resolver;
+        // - once the services exist, before the unsealed state: the token
+        //   store's login renewer and revocation hook (the hook also needs
+        //   the expiration manager) and the quota manager's mount resolver;
+        // - after the unsealed state is built: the routes themselves
+        //   (`rebuild_router`), since building a route needs that state (the
+        //   token and identity backends it owns, the scheduler and password
+        //   policies for the mounts' contexts). Nothing calls back before
+        //   `load` returns: the background work starts later.
+        let router: Arc<RouterSlot> = Arc::new(RwLock::new(Arc::new(Router::default())));
+        let handle = RouterHandle::new(&router);
         let expiration = ExpirationManager::load(
             View::new(storage.clone(), Prefix::new("sys/expire/")?),
             config.clock.clone(),
             Arc::new(crate::leases::RouterLeaseHandler {
-                router: Arc::downgrade(&router),
+                router: handle.clone(),
                 tokens: Arc::downgrade(&tokens),
                 clock: config.clock.clone(),
             }),
@@ -282,15 +292,8 @@ impl Unsealed {
             config.clock.clone(),
         )
         .await?;
-        let job_runner = crate::jobs::RouterJobRunner {
-            router: Arc::downgrade(&router),
-        };
-        let rotation_sys = coffer_scheduler::RotationSys::new(
-            scheduler.clone(),
-            Arc::new(crate::jobs::RouterJobRunner {
-                router: Arc::downgrade(&router),
-            }),
-        );
+        let rotation_sys =
+            coffer_scheduler::RotationSys::new(scheduler.clone(), Arc::new(handle.clone()));
         let audit = coffer_audit::AuditManager::load(
             View::new(storage.clone(), Prefix::new("sys/audit/")?),
             config.clock.clone(),
@@ -311,14 +314,21 @@ impl Unsealed {
                 .await?;
         let identity_backend = Arc::new(IdentityBackend::new(
             identity.clone(),
-            auth_mount_resolver(&router),
+            auth_mount_resolver(handle.clone()),
         ));
+        tokens.set_login_renewer(Arc::new(handle.clone()));
+        tokens.set_revocation_hook(Arc::new(TokenCleanup {
+            router: handle.clone(),
+            expiration: Arc::downgrade(&expiration),
+        }));
+        quotas.set_mount_resolver(Arc::new(handle.clone()));
         let quotas = Arc::new(quotas);
         let audit = Arc::new(audit);
         let password_policies = Arc::new(password_policies);
         let rotation_sys = Arc::new(rotation_sys);
         let cors = Arc::new(cors);
         let sys_tools = Arc::new(crate::sys::tools::ToolsPiece::new(config.catalog.clone()));
+        let sys_policies = Arc::new(crate::sys::policies::PoliciesPiece::new(policies.clone()));
         let unsealed = Arc::new_cyclic(|this| {
             let remount = Arc::new(crate::sys::remount::RemountSys::new(this.clone()));
             let sys_pieces = coffer_sdk::Assembly::new(vec![
@@ -330,6 +340,7 @@ impl Unsealed {
                 sys_tools,
                 quotas.clone(),
                 audit.clone(),
+                sys_policies,
             ]);
             Self {
                 barrier,
@@ -343,7 +354,7 @@ impl Unsealed {
                 expiration,
                 password_policies,
                 scheduler,
-                job_runner,
+                job_runner: handle,
                 audit,
                 stop,
                 identity,
@@ -354,27 +365,13 @@ impl Unsealed {
                 sys_pieces,
             }
         });
-        {
-            let tables = unsealed.tables.lock().await;
-            unsealed.rebuild_router(&tables)?;
-            unsealed.tokens.set_revocation_hook(Arc::new(TokenCleanup {
-                router: Arc::downgrade(&unsealed.router),
-                expiration: Arc::downgrade(&unsealed.expiration),
-            }));
-        }
-        crate::login::install_renewer(&unsealed.tokens, &unsealed.router);
-        unsealed.quotas.set_mount_resolver(Arc::new(RouterMounts {
-            router: Arc::downgrade(&unsealed.router),
-        }));
+        unsealed.rebuild_router(&*unsealed.tables.lock().await)?;
         Ok(unsealed)
     }
 
     /// The current router snapshot.
     pub fn router(&self) -> Arc<Router> {
-        self.router
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        crate::router::current(&self.router)
     }
 
     /// The backend already serving this very mount (same accessor, type and
