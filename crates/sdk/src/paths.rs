@@ -11,8 +11,11 @@ use crate::FieldDef;
 /// One path family of a backend.
 ///
 /// Pattern syntax: `/`-separated segments; a literal matches itself, `:name`
-/// matches one non-empty segment, and `*name` (last segment only) matches the
-/// rest of the path, which may be empty and may contain `/`.
+/// matches one non-empty segment, and a final `*name` matches the rest of the
+/// path, which may be empty and may contain `/`. A `*name` followed by more
+/// segments (`mounts/*path/tune`) matches the shortest non-empty run of
+/// segments after which the rest of the pattern matches (Vault's
+/// `(?P<path>.+?)/tune$`).
 #[derive(Debug)]
 pub struct PathDef {
     /// The pattern, relative to the mount.
@@ -151,14 +154,31 @@ pub(crate) fn match_pattern(pattern: &'static str, path: &str) -> Option<Capture
     let mut caps = Vec::new();
     let mut rest = path;
     let segs: Vec<&'static str> = pattern.split('/').collect();
+    let mut offset = 0;
     for (i, seg) in segs.iter().enumerate() {
         let last = i + 1 == segs.len();
         if let Some(name) = seg.strip_prefix('*') {
-            if !last {
-                return None;
+            if last {
+                caps.push((name, rest.to_owned()));
+                return Some(Captures(caps));
             }
-            caps.push((name, rest.to_owned()));
-            return Some(Captures(caps));
+            // A `*name` before other segments (`mounts/*path/tune`, Vault's
+            // `mounts/(?P<path>.+?)/tune$`): the shortest non-empty capture
+            // after which the rest of the pattern matches the rest of the
+            // path, with no trailing slash tolerated.
+            let after: &'static str = &pattern[offset + seg.len() + 1..];
+            for (j, _) in rest.match_indices('/').filter(|(j, _)| *j > 0) {
+                let tail = &rest[j + 1..];
+                if tail.ends_with('/') && !after.ends_with('/') {
+                    continue;
+                }
+                if let Some(more) = match_pattern(after, tail) {
+                    caps.push((name, rest[..j].to_owned()));
+                    caps.extend(more.0);
+                    return Some(Captures(caps));
+                }
+            }
+            return None;
         }
         let (head, tail) = match rest.find('/') {
             Some(j) => (&rest[..j], Some(&rest[j + 1..])),
@@ -172,6 +192,7 @@ pub(crate) fn match_pattern(pattern: &'static str, path: &str) -> Option<Capture
         } else if *seg != head {
             return None;
         }
+        offset += seg.len() + 1;
         match tail {
             Some(t) if last => {
                 // A trailing slash after the final segment is tolerated (LIST).
@@ -230,6 +251,34 @@ mod tests {
             caps("*path", "anything/at/all/"),
             Some(vec![("path", "anything/at/all/".into())])
         );
+    }
+
+    #[test]
+    fn inner_rest_captures() {
+        let p = "mounts/*path/tune";
+        assert_eq!(caps(p, "mounts/a/tune"), Some(vec![("path", "a".into())]));
+        assert_eq!(
+            caps(p, "mounts/a/b/tune"),
+            Some(vec![("path", "a/b".into())])
+        );
+        assert_eq!(
+            caps(p, "mounts/a/tune/tune"),
+            Some(vec![("path", "a/tune".into())])
+        );
+        assert_eq!(caps(p, "mounts/tune"), None);
+        assert_eq!(caps(p, "mounts//tune"), None);
+        assert_eq!(caps(p, "mounts/a/tune/"), None);
+        assert_eq!(caps(p, "mounts/a/tunex"), None);
+        assert_eq!(caps(p, "mounts/a"), None);
+        assert_eq!(
+            caps("x/*a/:b/y", "x/1/2/3/y"),
+            Some(vec![("a", "1/2".into()), ("b", "3".into())])
+        );
+        assert_eq!(
+            caps("x/*a/k/*b", "x/1/k/2/k/3"),
+            Some(vec![("a", "1".into()), ("b", "2/k/3".into())])
+        );
+        assert_eq!(special_glob(p), "mounts/*");
     }
 
     #[test]
