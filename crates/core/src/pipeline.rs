@@ -364,7 +364,7 @@ impl Unsealed {
         }
         let exists = match &route.backend {
             Some(backend) => backend.exists(&route.ctx, req).await?,
-            None => sys::exists(self, &req.path),
+            None => coffer_sdk::Backend::exists(&self.sys_pieces, &route.ctx, req).await?,
         };
         if exists == Some(false) {
             req.operation = Some(Operation::Create);

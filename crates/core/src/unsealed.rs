@@ -328,6 +328,7 @@ impl Unsealed {
         let rotation_sys = Arc::new(rotation_sys);
         let cors = Arc::new(cors);
         let sys_tools = Arc::new(crate::sys::tools::ToolsPiece::new(config.catalog.clone()));
+        let sys_policies = Arc::new(crate::sys::policies::PoliciesPiece::new(policies.clone()));
         let unsealed = Arc::new_cyclic(|this| {
             let remount = Arc::new(crate::sys::remount::RemountSys::new(this.clone()));
             let sys_pieces = coffer_sdk::Assembly::new(vec![
@@ -339,6 +340,7 @@ impl Unsealed {
                 sys_tools,
                 quotas.clone(),
                 audit.clone(),
+                sys_policies,
             ]);
             Self {
                 barrier,

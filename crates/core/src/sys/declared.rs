@@ -2,22 +2,21 @@
 //! every backend declares its own ([`PathDef`] with typed [`FieldDef`]s).
 //!
 //! The services' and the core's `sys/` pieces (leases, quotas, audit,
-//! password policies, rotation, remount, CORS, tools) declare their paths on
-//! the sdk's path table and are dispatched by it. The core's remaining
-//! handlers (mounts, auth, policies, capabilities, wrapping, seal, keys,
+//! password policies, rotation, remount, CORS, tools, ACL policies) declare
+//! their paths on the sdk's path table and are dispatched by it. The core's
+//! remaining handlers (mounts, auth, capabilities, wrapping, seal, keys,
 //! init, unseal, rekey, generate-root) still parse paths and bodies by hand,
 //! so this table declares what they accept, for `sys/internal/specs/openapi`
 //! and the bad-request corpus generated from it. It goes when those handlers
 //! become a piece too.
 
 use coffer_sdk::{FieldDef, FieldType, PathDef};
-use coffer_types::Operation::{self, Delete, List, Read, Update};
+use coffer_types::Operation::{self, Delete, Read, Update};
 
 const READ: &[Operation] = &[Read];
 const UPDATE: &[Operation] = &[Update];
 const READ_UPDATE: &[Operation] = &[Read, Update];
 const READ_UPDATE_DELETE: &[Operation] = &[Read, Update, Delete];
-const LIST: &[Operation] = &[List];
 
 const fn f(name: &'static str, kind: FieldType, description: &'static str) -> FieldDef {
     FieldDef::new(name, kind, description)
@@ -118,25 +117,6 @@ const MOUNT_FIELDS: &[FieldDef] = &[
         "external_entropy_access",
         FieldType::Bool,
         "Access to external entropy.",
-    ),
-];
-
-const POLICY_FIELDS: &[FieldDef] = &[f(
-    "policy",
-    FieldType::String,
-    "The policy document (HCL or JSON).",
-)];
-
-const LEGACY_POLICY_FIELDS: &[FieldDef] = &[
-    f(
-        "policy",
-        FieldType::String,
-        "The policy document (HCL or JSON).",
-    ),
-    f(
-        "rules",
-        FieldType::String,
-        "The policy document (legacy name).",
     ),
 ];
 
@@ -286,20 +266,6 @@ pub(crate) const SYS_PATHS: &[PathDef] = &[
         READ_UPDATE_DELETE,
         "Enable, read or disable an auth method.",
     ),
-    path("policies/acl", &[], LIST, "List the ACL policies."),
-    path(
-        "policies/acl/:name",
-        POLICY_FIELDS,
-        READ_UPDATE_DELETE,
-        "Write, read or delete an ACL policy.",
-    ),
-    path("policy", &[], READ, "List the ACL policies (legacy)."),
-    path(
-        "policy/:name",
-        LEGACY_POLICY_FIELDS,
-        READ_UPDATE_DELETE,
-        "Write, read or delete an ACL policy (legacy).",
-    ),
     path(
         "init",
         INIT_FIELDS,
@@ -383,7 +349,7 @@ mod tests {
 
     #[test]
     fn every_declaration_is_well_formed() {
-        assert!(SYS_PATHS.len() >= 25);
+        assert!(SYS_PATHS.len() >= 21);
         let mut seen = std::collections::HashSet::new();
         for p in SYS_PATHS {
             assert!(seen.insert(p.pattern), "{} declared twice", p.pattern);

@@ -9,7 +9,7 @@ mod internal;
 mod mounts;
 mod openapi;
 mod plugins;
-mod policies;
+pub(crate) mod policies;
 pub(crate) mod remount;
 pub(crate) mod status;
 pub(crate) mod tools;
@@ -56,14 +56,6 @@ pub(crate) fn sudo_globs(unsealed: &Unsealed) -> Vec<String> {
 }
 
 pub(crate) use internal::acl_exempt;
-
-/// Existence check for `sys/` paths that split create from update.
-pub(crate) fn exists(unsealed: &Unsealed, relative: &str) -> Option<bool> {
-    let name = relative
-        .strip_prefix("policies/acl/")
-        .or_else(|| relative.strip_prefix("policy/"))?;
-    Some(unsealed.policies.get(name).is_some())
-}
 
 /// The endpoints that need no token and work while sealed. `None` when
 /// `req` is not one of them.
@@ -118,7 +110,6 @@ pub(crate) async fn handle(
             status::authenticated(core, unsealed, relative, op).await
         }
         "mounts" | "auth" => mounts::handle(unsealed, relative, req).await,
-        "policy" | "policies" => policies::handle(unsealed, relative, req).await,
         "capabilities" | "capabilities-self" | "capabilities-accessor" => {
             capabilities::handle(unsealed, caller, relative, req).await
         }
