@@ -331,12 +331,14 @@ impl Unsealed {
         let sys_policies = Arc::new(crate::sys::policies::PoliciesPiece::new(policies.clone()));
         let unsealed = Arc::new_cyclic(|this| {
             let remount = Arc::new(crate::sys::remount::RemountSys::new(this.clone()));
+            let mounts_sys = Arc::new(crate::sys::mounts::MountsPiece::new(this.clone()));
             let sys_pieces = coffer_sdk::Assembly::new(vec![
                 password_policies.clone(),
                 rotation_sys,
                 expiration.clone(),
                 cors.clone(),
                 remount,
+                mounts_sys,
                 sys_tools,
                 quotas.clone(),
                 audit.clone(),

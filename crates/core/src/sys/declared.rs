@@ -2,9 +2,9 @@
 //! every backend declares its own ([`PathDef`] with typed [`FieldDef`]s).
 //!
 //! The services' and the core's `sys/` pieces (leases, quotas, audit,
-//! password policies, rotation, remount, CORS, tools, ACL policies) declare
-//! their paths on the sdk's path table and are dispatched by it. The core's
-//! remaining handlers (mounts, auth, capabilities, wrapping, seal, keys,
+//! password policies, rotation, remount, CORS, tools, ACL policies, mounts,
+//! auth) declare their paths on the sdk's path table and are dispatched by
+//! it. The core's remaining handlers (capabilities, wrapping, seal, keys,
 //! init, unseal, rekey, generate-root) still parse paths and bodies by hand,
 //! so this table declares what they accept, for `sys/internal/specs/openapi`
 //! and the bad-request corpus generated from it. It goes when those handlers
@@ -16,7 +16,6 @@ use coffer_types::Operation::{self, Delete, Read, Update};
 const READ: &[Operation] = &[Read];
 const UPDATE: &[Operation] = &[Update];
 const READ_UPDATE: &[Operation] = &[Read, Update];
-const READ_UPDATE_DELETE: &[Operation] = &[Read, Update, Delete];
 
 const fn f(name: &'static str, kind: FieldType, description: &'static str) -> FieldDef {
     FieldDef::new(name, kind, description)
@@ -37,88 +36,6 @@ const fn path(
         description: "",
     }
 }
-
-/// The `config` object of `sys/mounts/:path` and `sys/auth/:path`, and the
-/// body of their `tune` endpoints. Nested fields are declared by the mount
-/// endpoints as the object `config`; the tune endpoints take them flat.
-const TUNE_FIELDS: &[FieldDef] = &[
-    f(
-        "default_lease_ttl",
-        FieldType::Duration,
-        "The default lease duration, or \"system\".",
-    ),
-    f(
-        "max_lease_ttl",
-        FieldType::Duration,
-        "The maximum lease duration, or \"system\".",
-    ),
-    f(
-        "description",
-        FieldType::String,
-        "Human-friendly description.",
-    ),
-    f(
-        "force_no_cache",
-        FieldType::Bool,
-        "Whether to disable caching.",
-    ),
-    f(
-        "listing_visibility",
-        FieldType::String,
-        "\"unauth\", \"hidden\" or empty.",
-    ),
-    f(
-        "audit_non_hmac_request_keys",
-        FieldType::StringList,
-        "Request keys the audit devices do not HMAC.",
-    ),
-    f(
-        "audit_non_hmac_response_keys",
-        FieldType::StringList,
-        "Response keys the audit devices do not HMAC.",
-    ),
-    f(
-        "passthrough_request_headers",
-        FieldType::StringList,
-        "Request headers passed to the backend.",
-    ),
-    f(
-        "allowed_response_headers",
-        FieldType::StringList,
-        "Response headers the backend may set.",
-    ),
-    f("options", FieldType::Map, "Mount options (KV's version)."),
-];
-
-const MOUNT_FIELDS: &[FieldDef] = &[
-    f(
-        "type",
-        FieldType::String,
-        "The type of the backend (\"kv\", \"userpass\", ...).",
-    ),
-    f(
-        "description",
-        FieldType::String,
-        "Human-friendly description.",
-    ),
-    f(
-        "config",
-        FieldType::Map,
-        "Configuration: default_lease_ttl, max_lease_ttl, force_no_cache, ...",
-    ),
-    f("options", FieldType::Map, "Mount options (KV's version)."),
-    f("local", FieldType::Bool, "A local mount (not replicated)."),
-    f(
-        "seal_wrap",
-        FieldType::Bool,
-        "Seal-wrap the mount's storage.",
-    ),
-    f(
-        "external_entropy_access",
-        FieldType::Bool,
-        "Access to external entropy.",
-    ),
-];
 
 const INIT_FIELDS: &[FieldDef] = &[
     f(
@@ -240,32 +157,6 @@ const TOKEN_FIELDS: &[FieldDef] = &[f("token", FieldType::String, "A wrapping to
 /// The client-facing `sys/` paths, relative to `sys/`, in the order
 /// Coffer's hand-written dispatch matches them.
 pub(crate) const SYS_PATHS: &[PathDef] = &[
-    path("mounts", &[], READ, "List the mounted secrets engines."),
-    path(
-        "mounts/:path/tune",
-        TUNE_FIELDS,
-        READ_UPDATE,
-        "Tune a secrets engine.",
-    ),
-    path(
-        "mounts/:path",
-        MOUNT_FIELDS,
-        READ_UPDATE_DELETE,
-        "Enable, read or disable a secrets engine.",
-    ),
-    path("auth", &[], READ, "List the enabled auth methods."),
-    path(
-        "auth/:path/tune",
-        TUNE_FIELDS,
-        READ_UPDATE,
-        "Tune an auth method.",
-    ),
-    path(
-        "auth/:path",
-        MOUNT_FIELDS,
-        READ_UPDATE_DELETE,
-        "Enable, read or disable an auth method.",
-    ),
     path(
         "init",
         INIT_FIELDS,
@@ -349,7 +240,7 @@ mod tests {
 
     #[test]
     fn every_declaration_is_well_formed() {
-        assert!(SYS_PATHS.len() >= 21);
+        assert!(SYS_PATHS.len() >= 15);
         let mut seen = std::collections::HashSet::new();
         for p in SYS_PATHS {
             assert!(seen.insert(p.pattern), "{} declared twice", p.pattern);

@@ -6,7 +6,7 @@ pub(crate) mod cors;
 mod declared;
 mod host_info;
 mod internal;
-mod mounts;
+pub(crate) mod mounts;
 mod openapi;
 mod plugins;
 pub(crate) mod policies;
@@ -29,7 +29,7 @@ pub(crate) const BUILD_DATE: &str = "2026-11-26T00:00:00Z";
 /// The core's own `sys/` paths (relative) that need `sudo` on top of the
 /// operation's capability. The pieces' sudo paths come from their
 /// declarations ([`Unsealed::sys_pieces`]).
-const SUDO_PATHS: &[&str] = &["auth/*", "raw", "raw/*", "rotate", "seal"];
+const SUDO_PATHS: &[&str] = &["raw", "raw/*", "rotate", "seal"];
 
 /// Whether a `sys/` path needs `sudo`: one of the core's own, or a path a
 /// piece declares with `.sudo()`.
@@ -109,7 +109,6 @@ pub(crate) async fn handle(
         "seal" | "key-status" | "rotate" => {
             status::authenticated(core, unsealed, relative, op).await
         }
-        "mounts" | "auth" => mounts::handle(unsealed, relative, req).await,
         "capabilities" | "capabilities-self" | "capabilities-accessor" => {
             capabilities::handle(unsealed, caller, relative, req).await
         }
@@ -155,7 +154,7 @@ mod tests {
     fn sudo_paths() {
         assert!(core_needs_sudo("seal"));
         assert!(core_needs_sudo("rotate"));
-        assert!(core_needs_sudo("auth/userpass"));
+        assert!(!core_needs_sudo("auth/userpass"));
         assert!(!core_needs_sudo("auth"));
         assert!(!core_needs_sudo("mounts/secret"));
         assert!(!core_needs_sudo("policies/acl/x"));
