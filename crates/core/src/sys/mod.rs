@@ -78,6 +78,17 @@ pub(crate) async fn unauthenticated(core: &Core, req: &Request) -> Option<Result
             Ok(unsealed) => unsealed.wrapping_lookup(req).await,
             Err(e) => Err(e),
         },
+        // Vault lists it among the unauthenticated paths: without a token,
+        // the mounts tuned `listing_visibility=unauth`. With a token it
+        // takes the authenticated path (what the token's policies reach).
+        "internal/specs/openapi"
+            if op != Operation::Help && req.client_token.as_ref().is_none_or(|t| t.is_empty()) =>
+        {
+            core.unsealed().and_then(|unsealed| {
+                allow(op, &[Operation::Read])?;
+                Ok(openapi::unauthenticated_document(&unsealed))
+            })
+        }
         _ => return None,
     };
     Some(result)

@@ -8,7 +8,8 @@
 //! generated from what the running server declares: a new engine is covered
 //! as soon as it declares its paths. As in Vault, the document lists only
 //! the mounts the caller's policies reach; path names use the mount paths as
-//! mounted (`/secret/data/{path}`).
+//! mounted (`/secret/data/{path}`). Without a token it lists only the mounts
+//! whose listing visibility is `unauth`, as Vault's does.
 //!
 //! [`Backend::paths`]: coffer_sdk::Backend::paths
 
@@ -19,11 +20,13 @@ use coffer_types::{Operation, Response};
 use serde_json::{Map, Value, json};
 
 use crate::pipeline::Caller;
+use crate::router::Route;
 use crate::unsealed::Unsealed;
 
 /// The `sys/` paths answered without a token (those of
 /// `super::unauthenticated`), flagged `x-vault-unauthenticated`.
 const SYS_UNAUTHENTICATED: &[&str] = &[
+    "internal/specs/openapi",
     "init",
     "seal-status",
     "unseal",
@@ -331,6 +334,32 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
         .unwrap_or_default();
     // Path by path, as for mounts: only what the policies reach.
     let visible = |literal: &str| unsealed.policies.has_access_under(policies, literal);
+    build(
+        unsealed,
+        &|route| unsealed.policies.has_access_under(policies, &route.prefix),
+        &visible,
+    )
+}
+
+/// The document for a request without a token, as Vault's
+/// `pathInternalOpenAPI` builds it from `pathInternalUIMountsRead`: only the
+/// mounts whose listing visibility is `unauth`, each whole. `sys/` follows
+/// the same rule (absent unless tuned `unauth`).
+pub(super) fn unauthenticated_document(unsealed: &Unsealed) -> Response {
+    build(
+        unsealed,
+        &|route| route.entry.config.listing_visibility == "unauth",
+        &|_| true,
+    )
+}
+
+/// The document of the mounts `mount_visible` admits, each restricted to the
+/// paths `path_visible` admits (given the path's literal part).
+fn build(
+    unsealed: &Unsealed,
+    mount_visible: &dyn Fn(&Route) -> bool,
+    path_visible: &dyn Fn(&str) -> bool,
+) -> Response {
     let router = unsealed.router();
     let mut routes: Vec<_> = router.routes().collect();
     routes.sort_by(|a, b| a.prefix.cmp(&b.prefix));
@@ -347,7 +376,7 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
         .chain(coffer_sdk::Backend::paths(&unsealed.sys_pieces))
         .collect();
     for route in routes {
-        if !unsealed.policies.has_access_under(policies, &route.prefix) {
+        if !mount_visible(route) {
             continue;
         }
         match &route.backend {
@@ -358,7 +387,7 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
                     defs: &defs,
                     special: &route.special,
                 };
-                doc.add_mount(&mount, &visible);
+                doc.add_mount(&mount, path_visible);
             }
             None => {
                 let mount = Mount {
@@ -366,7 +395,7 @@ pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
                     defs: &sys_defs,
                     special: &sys_special,
                 };
-                doc.add_mount(&mount, &visible);
+                doc.add_mount(&mount, path_visible);
             }
         }
     }
