@@ -1,6 +1,8 @@
 //! `sys/internal/ui/mounts`: what the CLI asks to learn a mount's type and
 //! KV version, and `sys/internal/specs/openapi` (see [`super::openapi`]).
-//! Both need a valid token and show only mounts the token can use.
+//! `sys/internal/ui/mounts` needs a valid token and shows only mounts the
+//! token can use; the OpenAPI document is also answered without a token
+//! (only the `unauth`-visible mounts), by `super::unauthenticated`.
 //! `sys/internal/ui/resultant-acl`: the caller's own ACL, for UIs. Unlike
 //! the other two it is ACL-checked, as in Vault: the `default` policy
 //! grants `read` on it.
