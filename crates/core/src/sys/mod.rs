@@ -109,8 +109,8 @@ pub(crate) async fn handle(
     let op = req.op();
     // The pieces' paths, help included, are dispatched from their
     // declarations; the core's own handlers answer the rest.
-    if unsealed.sys_pieces.piece_for(relative).is_some() {
-        return coffer_sdk::Backend::handle(&unsealed.sys_pieces, ctx, req).await;
+    if let Some(piece) = unsealed.sys_pieces.piece_for(relative) {
+        return piece.handle(ctx, req).await;
     }
     if op == Operation::Help {
         return Ok(Some(help(relative)));
