@@ -38,6 +38,13 @@ pub enum CryptoError {
     /// Password hashing failed inside the Argon2 implementation.
     #[error("password hashing failed")]
     PasswordHash,
+    /// An OpenPGP public key is not valid base64 (Go's wording, as Vault's).
+    #[error("{0}")]
+    PgpKeyEncoding(String),
+    /// An OpenPGP public key cannot be used: malformed, not a public key,
+    /// without a valid encryption key, or of an unsupported algorithm.
+    #[error("{0}")]
+    PgpKey(String),
 }
 
 coffer_types::error_kinds! {
@@ -45,7 +52,7 @@ coffer_types::error_kinds! {
     /// and unusable key shares are the client's fault (400); everything else
     /// is a server-side failure (500).
     CryptoError {
-        InvalidParameters(_) | InvalidShares(_) => InvalidRequest,
+        InvalidParameters(_) | InvalidShares(_) | PgpKeyEncoding(_) | PgpKey(_) => InvalidRequest,
         Random
         | Decrypt
         | Encrypt

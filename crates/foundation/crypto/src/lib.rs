@@ -14,6 +14,7 @@ mod aead;
 mod error;
 mod hash;
 mod keyring;
+pub mod openpgp;
 mod password;
 mod random;
 mod rng;
