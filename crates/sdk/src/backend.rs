@@ -1,4 +1,11 @@
 //! The backend trait and what a backend is given.
+//!
+//! [`Backend`] is what the core mounts and calls, always as `dyn Backend`.
+//! A backend over a [`crate::PathTable`] implements [`Backend::routes`]
+//! (`self.table.bind(self)`) and gets `handle`, `exists`, `special_paths`
+//! and `paths` from it (see [`crate::Routes`]), then overrides only the
+//! hooks it needs (`token_revoked`, `cleanup`, `renew_login`,
+//! `revoke_lease`, `run_scheduled`, `renew_lease`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +15,7 @@ use coffer_storage::View;
 use coffer_types::{Error, LeaseData, LoginGrant, Request, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::{Clock, PathDef};
+use crate::{Clock, PathDef, Routes};
 
 /// A mount's configuration as the backend sees it.
 #[derive(Clone, Debug, Default)]
@@ -48,32 +55,95 @@ pub struct SpecialPaths {
 }
 
 /// A secrets engine or auth method.
+///
+/// A backend over a [`crate::PathTable`] writes one method, `routes`:
+///
+/// ```
+/// use coffer_sdk::types::{Operation, Response, Result};
+/// use coffer_sdk::{Backend, Call, Path, PathDef, PathTable, Routes, handler};
+///
+/// struct Hello {
+///     table: PathTable<Hello>,
+/// }
+///
+/// impl Backend for Hello {
+///     fn routes(&self) -> Routes<'_> {
+///         self.table.bind(self) // or TABLE.bind(self) for a static table
+///     }
+/// }
+///
+/// async fn login(_: &Hello, _: &Call<'_>) -> Result<Option<Response>> {
+///     Ok(None)
+/// }
+///
+/// let login_path = PathDef {
+///     pattern: "login/:name",
+///     fields: &[],
+///     operations: &[Operation::Update],
+///     existence_check: false,
+///     synopsis: "Log in.",
+///     description: "",
+/// };
+/// let hello = Hello {
+///     table: PathTable::new(vec![
+///         Path::new(login_path).update(handler!(login)).unauthenticated(),
+///     ]),
+/// };
+/// assert_eq!(hello.special_paths().unauthenticated, ["login/+"]);
+/// assert_eq!(hello.paths()[0].pattern, "login/:name");
+/// ```
+///
+/// and the provided [`handle`](Backend::handle),
+/// [`exists`](Backend::exists), [`special_paths`](Backend::special_paths)
+/// and [`paths`](Backend::paths) answer from that table, so none of them can
+/// be forgotten; it adds the hooks it needs (with `#[async_trait]` on the
+/// impl when they are async). A backend without a table (the `sys/`
+/// [`crate::Assembly`], a mount the catalog cannot build, test doubles)
+/// writes `handle` itself and whichever of the other three it answers.
 #[async_trait]
 pub trait Backend: Send + Sync {
-    /// Handles a request whose `path` is relative to the mount. `Ok(None)`
-    /// means success with nothing to say (HTTP 204). Backends declare a
-    /// [`crate::PathTable`] and answer with its
-    /// [`dispatch`](crate::PathTable::dispatch).
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>>;
+    /// The backend's path table bound to the backend:
+    /// `self.table.bind(self)`, or `TABLE.bind(self)` for a static table.
+    /// The default, [`Routes::none`], is a backend without a table, which
+    /// must then write [`handle`](Backend::handle) itself.
+    fn routes(&self) -> Routes<'_> {
+        Routes::none()
+    }
+
+    /// Handles a request whose `relative_path` is relative to the mount.
+    /// `Ok(None)` means success with nothing to say (HTTP 204). Provided:
+    /// the table's [`dispatch`](crate::PathTable::dispatch) (help, match,
+    /// 405, field validation, the handler, the unknown-field warning).
+    /// Override it only without a table, or to answer some requests before
+    /// routing (KV v2's refusals on its roots), passing the rest to the
+    /// table.
+    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
+        self.routes().dispatch(ctx, req).await
+    }
 
     /// The existence check that turns a write into `create` or `update` for
     /// the ACL: `Some(true)` if the target exists, `Some(false)` if not, `None`
     /// when the path has no existence check (the write stays an `update`).
-    async fn exists(&self, _ctx: &Context, _req: &Request) -> Result<Option<bool>> {
-        Ok(None)
+    /// Provided: the table's [`exists`](crate::PathTable::exists), from the
+    /// paths' existence functions.
+    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
+        self.routes().exists(ctx, req).await
     }
 
-    /// Paths that need no token or need `sudo`.
+    /// Paths that need no token or need `sudo`. Provided: the table's
+    /// [`special_paths`](crate::PathTable::special_paths), from the paths'
+    /// `.unauthenticated()` and `.sudo()` flags.
     fn special_paths(&self) -> SpecialPaths {
-        SpecialPaths::default()
+        self.routes().special_paths()
     }
 
     /// The backend's declared paths, in matching order: what
     /// `sys/internal/specs/openapi` documents and what the bad-request corpus
-    /// is generated from. Backends with a [`crate::PathTable`] return its
-    /// declarations; the default declares nothing.
+    /// is generated from. Provided: the table's
+    /// [`declarations`](crate::PathTable::declarations); none without a
+    /// table.
     fn paths(&self) -> Vec<&PathDef> {
-        Vec::new()
+        self.routes().declarations()
     }
 
     /// A token was revoked: drop what this mount keeps for the token's

@@ -100,12 +100,11 @@ pub async fn undeclared_reads(
 
 #[cfg(test)]
 mod tests {
-    use async_trait::async_trait;
     use coffer_types::{Response, Result};
 
     use super::*;
     use crate::testing::Harness;
-    use crate::{Call, FieldDef, Path, PathTable, handler};
+    use crate::{Call, FieldDef, Path, PathTable, Routes, handler};
 
     /// A backend with one honest path and one planted mistake.
     struct Planted {
@@ -138,13 +137,9 @@ mod tests {
         }
     }
 
-    #[async_trait]
     impl Backend for Planted {
-        async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-            self.table.dispatch(self, ctx, req).await
-        }
-        fn paths(&self) -> Vec<&PathDef> {
-            self.table.declarations()
+        fn routes(&self) -> Routes<'_> {
+            self.table.bind(self)
         }
     }
 
