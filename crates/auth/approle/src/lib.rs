@@ -22,8 +22,8 @@
 #![warn(missing_docs)]
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, Path, PathDef, PathTable, SpecialPaths, handler};
-use coffer_types::{LoginGrant, Request, Response, Result};
+use coffer_sdk::{Backend, Context, Path, PathTable, Routes, handler};
+use coffer_types::{LoginGrant, Result};
 
 mod cidrs;
 mod env;
@@ -109,20 +109,8 @@ impl Default for AppRole {
 
 #[async_trait]
 impl Backend for AppRole {
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
-    }
-
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 
     async fn renew_login(&self, ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {

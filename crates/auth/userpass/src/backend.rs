@@ -2,8 +2,8 @@
 //! handlers) and the [`Backend`] implementation that dispatches through it.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, Path, PathDef, PathTable, SpecialPaths, handler};
-use coffer_types::{LoginGrant, Request, Response, Result};
+use coffer_sdk::{Backend, Context, Path, PathTable, Routes, handler};
+use coffer_types::{LoginGrant, Result};
 use tokio::sync::Mutex;
 
 use crate::{path_login, path_password, path_policies, path_users};
@@ -47,20 +47,8 @@ impl Default for Userpass {
 
 #[async_trait]
 impl Backend for Userpass {
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
-    }
-
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 
     async fn renew_login(&self, ctx: &Context, grant: &LoginGrant) -> Result<LoginGrant> {
@@ -72,7 +60,7 @@ impl Backend for Userpass {
 mod tests {
     use super::*;
     use crate::test_support::Harness;
-    use coffer_types::Operation;
+    use coffer_types::{Operation, Request};
     use serde_json::json;
 
     /// The paths, operations and special paths Vault's userpass has.

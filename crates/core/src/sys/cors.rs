@@ -8,12 +8,9 @@
 
 use std::sync::{Arc, LazyLock, RwLock};
 
-use async_trait::async_trait;
-use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldType, Path, PathDef, PathTable, SpecialPaths, handler,
-};
+use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
 use coffer_storage::{Key, Storage, View};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Error, Operation, Response, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -244,22 +241,9 @@ async fn delete(piece: &CorsPiece, call: &Call<'_>) -> Result<Option<Response>> 
     Ok(None)
 }
 
-#[async_trait]
 impl Backend for CorsPiece {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        TABLE.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        TABLE.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 
@@ -268,7 +252,7 @@ mod tests {
     use super::*;
 
     use coffer_storage::{MemoryStorage, Prefix};
-    use coffer_types::ErrorKind;
+    use coffer_types::{ErrorKind, Request};
     use serde_json::json;
 
     use crate::{Core, CoreConfig};

@@ -6,13 +6,11 @@
 
 use std::sync::{LazyLock, Weak};
 
-use async_trait::async_trait;
 use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable,
-    SpecialPaths, handler,
+    Backend, Call, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable, Routes, handler,
 };
 use coffer_types::duration::parse_duration_value;
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::mounts::{MountEntry, MountTuning, NewMount, Table};
@@ -484,22 +482,9 @@ async fn tune(piece: &MountsPiece, call: &Call<'_>) -> Result<Option<Response>> 
     Ok(None)
 }
 
-#[async_trait]
 impl Backend for MountsPiece {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        TABLE.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        TABLE.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 

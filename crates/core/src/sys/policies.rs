@@ -7,11 +7,8 @@
 
 use std::sync::{Arc, LazyLock};
 
-use async_trait::async_trait;
-use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldType, Path, PathDef, PathTable, SpecialPaths, handler,
-};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::policy_store::{PolicyStore, ROOT_POLICY};
@@ -194,22 +191,9 @@ fn policy_text(call: &Call<'_>) -> Result<String> {
     Ok(raw)
 }
 
-#[async_trait]
 impl Backend for PoliciesPiece {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        TABLE.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        TABLE.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 
@@ -217,9 +201,9 @@ impl Backend for PoliciesPiece {
 mod tests {
     use super::*;
 
-    use coffer_sdk::{MountConfig, Services, SystemClock};
+    use coffer_sdk::{Context, MountConfig, Services, SystemClock};
     use coffer_storage::{MemoryStorage, Prefix, Storage, View};
-    use coffer_types::ErrorKind;
+    use coffer_types::{ErrorKind, Request};
 
     use crate::{Core, CoreConfig};
 

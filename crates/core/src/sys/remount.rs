@@ -8,11 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::SystemTime;
 
-use async_trait::async_trait;
-use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldType, Path, PathDef, PathTable, SpecialPaths, handler,
-};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::unsealed::Unsealed;
@@ -202,22 +199,9 @@ async fn status(piece: &RemountSys, call: &Call<'_>) -> Result<Option<Response>>
     Ok(Some(Response::with_data(data)))
 }
 
-#[async_trait]
 impl Backend for RemountSys {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        TABLE.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        TABLE.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 

@@ -8,15 +8,13 @@
 //! relative to `sys/`; each path family lives in its own file and
 //! contributes its [`Path`]s, typed handlers over [`ToolsPiece`].
 
-use async_trait::async_trait;
 use base64::Engine as _;
 use coffer_crypto::DigestAlgorithm;
 use coffer_sdk::catalog::Catalog;
 use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable,
-    SpecialPaths, handler,
+    Backend, Call, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable, Routes, handler,
 };
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
 
 /// The `sys/` piece of tools, host information, version history and the
@@ -49,22 +47,9 @@ impl ToolsPiece {
     }
 }
 
-#[async_trait]
 impl Backend for ToolsPiece {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 }
 
@@ -285,8 +270,9 @@ pub(super) mod tests {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
-    use coffer_sdk::{ManualClock, MountConfig, Services};
+    use coffer_sdk::{Context, ManualClock, MountConfig, Services};
     use coffer_storage::{MemoryStorage, Prefix, Storage, View};
+    use coffer_types::Request;
     use serde_json::json;
 
     use super::*;

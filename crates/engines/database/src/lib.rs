@@ -28,8 +28,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use coffer_database_plugin::PluginFactory;
-use coffer_sdk::{Backend, Context, Path, PathDef, PathTable, SpecialPaths, handler};
-use coffer_types::{LeaseData, Request, Response, Result};
+use coffer_sdk::{Backend, Context, Path, PathTable, Routes, handler};
+use coffer_types::{LeaseData, Result};
 
 mod connections;
 mod fields;
@@ -111,20 +111,8 @@ impl DatabaseBackend {
 
 #[async_trait]
 impl Backend for DatabaseBackend {
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
-    }
-
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 
     async fn cleanup(&self, ctx: &Context) -> Result<()> {

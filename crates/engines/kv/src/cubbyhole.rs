@@ -3,9 +3,9 @@
 //! per-token id the core puts in [`Request::token_scope`], never the token.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Call, Context, Path, PathDef, PathTable, handler};
+use coffer_sdk::{Backend, Call, Context, Path, PathDef, PathTable, Routes, handler};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Error, Operation, Response, Result};
 
 use crate::{KvError, passthrough};
 
@@ -150,16 +150,8 @@ async fn exists(_: &Cubbyhole, call: &Call<'_>) -> Result<bool> {
 
 #[async_trait]
 impl Backend for Cubbyhole {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 
     /// Wipes the revoked token's cubbyhole.
@@ -172,6 +164,7 @@ impl Backend for Cubbyhole {
 mod tests {
     use super::*;
     use crate::test_support::{Harness, body};
+    use coffer_types::Request;
     use serde_json::json;
 
     #[tokio::test]

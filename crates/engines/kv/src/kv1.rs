@@ -1,10 +1,9 @@
 //! KV version 1: a plain key-value store, one JSON object per path.
 
-use async_trait::async_trait;
-use coffer_sdk::{Backend, Call, Context, Path, PathDef, PathTable, handler};
+use coffer_sdk::{Backend, Call, Path, PathDef, PathTable, Routes, handler};
 use coffer_storage::Storage;
 use coffer_types::duration::parse_duration_value;
-use coffer_types::{Error, LeaseInfo, Operation, Request, Response, Result};
+use coffer_types::{Error, LeaseInfo, Operation, Response, Result};
 
 use crate::passthrough;
 
@@ -125,18 +124,9 @@ async fn exists(_: &KvV1, call: &Call<'_>) -> Result<bool> {
     Ok(passthrough::exists(&call.ctx.storage, key.as_ref()).await?)
 }
 
-#[async_trait]
 impl Backend for KvV1 {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 }
 
@@ -144,6 +134,7 @@ impl Backend for KvV1 {
 mod tests {
     use super::*;
     use crate::test_support::{Harness, body};
+    use coffer_types::Request;
     use serde_json::json;
     use std::time::Duration;
 

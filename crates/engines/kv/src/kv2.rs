@@ -3,7 +3,7 @@
 //! Vault's engine refuses before routing.
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Call, Clock, Context, Path, PathDef, PathTable, handler};
+use coffer_sdk::{Backend, Call, Clock, Context, Path, PathDef, PathTable, Routes, handler};
 use coffer_storage::View;
 use coffer_types::timestamp::Timestamp;
 use coffer_types::{Operation, Request, Response, Result};
@@ -191,19 +191,15 @@ async fn key_exists(b: &KvV2, call: &Call<'_>) -> Result<bool> {
 
 #[async_trait]
 impl Backend for KvV2 {
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
+    }
+
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         if let Some(resp) = refused_before_routing(req) {
             return Ok(Some(resp));
         }
         self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
     }
 }
 

@@ -7,12 +7,11 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-use async_trait::async_trait;
 use coffer_sdk::{
-    Backend, Call, Context, FieldData, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable,
-    SpecialPaths, handler,
+    Backend, Call, FieldData, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable, Routes,
+    handler,
 };
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use crate::AuditManager;
@@ -200,18 +199,9 @@ async fn status(mgr: &AuditManager, _call: &Call<'_>) -> Result<Option<Response>
 
 /// The audit service answers its `sys/` paths (relative to `sys/`) as a
 /// backend; the context is unused (the manager keeps its own storage).
-#[async_trait]
 impl Backend for AuditManager {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        TABLE.dispatch(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 
@@ -219,8 +209,9 @@ impl Backend for AuditManager {
 mod tests {
     use std::sync::Arc;
 
-    use coffer_sdk::{MountConfig, Services, SystemClock, special_path_matches};
+    use coffer_sdk::{Context, MountConfig, Services, SystemClock, special_path_matches};
     use coffer_storage::{MemoryStorage, Prefix, View};
+    use coffer_types::Request;
     use serde_json::json;
 
     use super::*;

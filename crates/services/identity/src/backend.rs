@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, FieldDef, Path, PathDef, PathTable, SpecialPaths, handler};
-use coffer_types::{Operation, Request, Response, Result};
+use coffer_sdk::{Backend, FieldDef, Path, PathDef, PathTable, Routes, handler};
+use coffer_types::Operation;
 
 use crate::store::IdentityStore;
 use crate::{path_alias, path_entity, path_group, path_lookup};
@@ -177,18 +176,9 @@ impl IdentityBackend {
     }
 }
 
-#[async_trait]
 impl Backend for IdentityBackend {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 }
 

@@ -6,13 +6,10 @@
 
 use std::sync::LazyLock;
 
-use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldType, Path, PathDef, PathTable, SpecialPaths, handler,
-};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
 
 use crate::store::PasswordPolicyStore;
@@ -155,22 +152,9 @@ async fn generate(store: &PasswordPolicyStore, call: &Call<'_>) -> Result<Option
 /// - `policies/password/:name`: update/create stores `policy`, read answers
 ///   `{policy}`, delete removes it (204);
 /// - `policies/password/:name/generate` (read): `{password}`.
-#[async_trait]
 impl Backend for PasswordPolicyStore {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        TABLE.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        TABLE.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 #[cfg(test)]
@@ -178,8 +162,9 @@ mod tests {
     use std::sync::Arc;
     use std::time::UNIX_EPOCH;
 
-    use coffer_sdk::{ManualClock, MountConfig, Services, special_path_matches};
+    use coffer_sdk::{Context, ManualClock, MountConfig, Services, special_path_matches};
     use coffer_storage::{MemoryStorage, Prefix, View};
+    use coffer_types::Request;
     use serde_json::json;
 
     use super::*;

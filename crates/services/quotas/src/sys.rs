@@ -7,10 +7,11 @@
 use std::sync::LazyLock;
 
 use coffer_sdk::{
-    Backend, BoxFuture, Call, Context, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable,
-    SpecialPaths, handler,
+    Backend, Call, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable, Routes, handler,
 };
-use coffer_types::{Operation, Request, Response, Result};
+#[cfg(test)]
+use coffer_types::Request;
+use coffer_types::{Operation, Response, Result};
 
 use crate::QuotaManager;
 use crate::error::QuotaError;
@@ -131,30 +132,10 @@ pub(crate) fn quota_name<'a>(call: &'a Call<'_>) -> Result<&'a str> {
 }
 
 /// The quota service answers its `sys/` paths (relative to `sys/`) as a
-/// backend. The methods are written out (what `#[async_trait]` would
-/// generate) so the crate needs no macro dependency; each forwards to the
-/// path table.
+/// backend over its path table.
 impl Backend for QuotaManager {
-    fn handle<'s, 'c, 'r, 'f>(
-        &'s self,
-        ctx: &'c Context,
-        req: &'r Request,
-    ) -> BoxFuture<'f, Result<Option<Response>>>
-    where
-        's: 'f,
-        'c: 'f,
-        'r: 'f,
-        Self: 'f,
-    {
-        Box::pin(TABLE.dispatch(self, ctx, req))
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        TABLE.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        TABLE.declarations()
+    fn routes(&self) -> Routes<'_> {
+        TABLE.bind(self)
     }
 }
 

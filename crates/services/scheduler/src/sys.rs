@@ -6,11 +6,8 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use coffer_sdk::{
-    Backend, Call, Context, FieldDef, FieldType, Path, PathDef, PathTable, SpecialPaths, handler,
-};
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
+use coffer_types::{Error, Operation, Response, Result};
 use serde_json::{Map, Value};
 
 use crate::run::JobRunner;
@@ -146,22 +143,9 @@ async fn run(piece: &RotationSys, call: &Call<'_>) -> Result<Option<Response>> {
 }
 
 /// The `sys/` piece; `req.path` is relative to `sys/`.
-#[async_trait]
 impl Backend for RotationSys {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        self.table.exists(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 }
 
@@ -170,8 +154,10 @@ mod tests {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
-    use coffer_sdk::{ManualClock, MountConfig, Services, special_path_matches};
+    use async_trait::async_trait;
+    use coffer_sdk::{Context, ManualClock, MountConfig, Services, special_path_matches};
     use coffer_storage::{MemoryStorage, Prefix, View};
+    use coffer_types::Request;
     use serde_json::json;
 
     use super::*;

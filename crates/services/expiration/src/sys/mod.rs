@@ -9,9 +9,11 @@ mod lookup;
 mod renew;
 mod revoke;
 
-use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, FieldDef, Path, PathDef, PathTable, SpecialPaths, handler};
+#[cfg(test)]
+use coffer_sdk::Context;
+use coffer_sdk::{Backend, FieldDef, Path, PathDef, PathTable, Routes, handler};
 use coffer_types::Operation::{self, List, Read, Update};
+#[cfg(test)]
 use coffer_types::{Request, Response, Result};
 
 use crate::ExpirationManager;
@@ -90,18 +92,9 @@ pub(crate) fn table() -> PathTable<ExpirationManager> {
 /// The lease endpoints' piece of `sys/`. Handlers use the manager's own
 /// storage view, never `ctx.storage`; `req.path` is relative to `sys/`.
 /// Responses, statuses and messages are Vault's; `Ok(None)` is a 204.
-#[async_trait]
 impl Backend for ExpirationManager {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.sys.dispatch(self, ctx, req).await
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.sys.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.sys.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.sys.bind(self)
     }
 }
 

@@ -14,8 +14,8 @@ mod response;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use coffer_sdk::{Backend, Context, PathDef, PathTable, SpecialPaths};
-use coffer_types::{Request, Response, Result};
+use coffer_sdk::{Backend, PathTable, Routes};
+use coffer_types::{Request, Result};
 
 use crate::{TokenEntry, TokenStore};
 
@@ -113,28 +113,9 @@ pub(crate) fn client_token(req: &Request) -> &str {
     req.client_token.as_ref().map(|t| t.expose()).unwrap_or("")
 }
 
-#[async_trait]
 impl Backend for TokenBackend {
-    async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.table.dispatch(self, ctx, req).await
-    }
-
-    async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        // As in Vault's framework (and before the table), an unknown path has
-        // no existence check: the ACL sees an `update` and decides first, so
-        // a caller without access gets 403 rather than learning it is a 404.
-        match self.table.exists(self, ctx, req).await {
-            Err(e) if e.status() == 404 => Ok(None),
-            found => found,
-        }
-    }
-
-    fn special_paths(&self) -> SpecialPaths {
-        self.table.special_paths()
-    }
-
-    fn paths(&self) -> Vec<&PathDef> {
-        self.table.declarations()
+    fn routes(&self) -> Routes<'_> {
+        self.table.bind(self)
     }
 }
 
