@@ -45,6 +45,8 @@
 //! - **Mounts.** The core installs a [`MountResolver`] so that `path` is
 //!   validated against real mounts (`invalid mount path "x"`) and split at
 //!   the mount as Vault does; without one, any well-formed path is accepted.
+//!   When a mount moves (`sys/remount`), the core calls
+//!   [`QuotaManager::handle_remount`] and the quotas on it follow it.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -56,6 +58,7 @@ mod manager;
 mod path_config;
 mod path_rate_limit;
 mod quota;
+mod remount;
 mod rules;
 mod store;
 mod sys;

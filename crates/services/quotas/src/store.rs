@@ -90,6 +90,16 @@ pub(crate) async fn save_quota(view: &View, record: &QuotaRecord) -> Result<(), 
     Ok(())
 }
 
+/// Stores several quotas in one atomic write.
+pub(crate) async fn save_quotas(view: &View, records: &[QuotaRecord]) -> Result<(), QuotaError> {
+    let ops = records
+        .iter()
+        .map(|r| Ok(WriteOp::Put(quota_key(&r.name)?, encode(r, "quota")?)))
+        .collect::<Result<Vec<_>, QuotaError>>()?;
+    view.write_batch(ops).await?;
+    Ok(())
+}
+
 /// Removes one quota (absent is fine).
 pub(crate) async fn delete_quota(view: &View, name: &str) -> Result<(), QuotaError> {
     view.delete(&quota_key(name)?).await?;
