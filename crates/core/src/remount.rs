@@ -18,7 +18,9 @@
 //! 3. under the table lock, the entry's path changes, the table is saved and
 //!    the router rebuilt, with the same backend at the new path;
 //! 4. the mount's scheduled jobs (ids prefixed by the mount path, like
-//!    lease ids) are moved to the new path.
+//!    lease ids) are moved to the new path;
+//! 5. the rate-limit quotas on the mount follow it (Vault's
+//!    `quotas.Manager.HandleRemount`).
 //!
 //! The checks a request can fail synchronously (Vault's messages and order)
 //! are in [`Unsealed::plan_remount`]; the move itself runs in the
@@ -282,7 +284,8 @@ impl Unsealed {
         self.install_router(&tables, with_backend(&self.router(), at, inner));
         drop(tables);
         moved?;
-        self.move_jobs(plan).await
+        self.move_jobs(plan).await?;
+        self.quotas.handle_remount(&plan.from, &plan.to).await
     }
 
     /// Changes the entry's path in its table, saves the table and rebuilds

@@ -1,7 +1,8 @@
 //! `sys/remount` through the whole pipeline: a KV v2 mount keeps its data
-//! at the new path, an auth mount keeps its users while the tokens it issued
-//! are revoked with their leases (as Vault does), the status endpoint
-//! reports the move, and every refusal answers with Vault's message.
+//! (and its rate-limit quotas) at the new path, an auth mount keeps its
+//! users while the tokens it issued are revoked with their leases (as Vault
+//! does), the status endpoint reports the move, and every refusal answers
+//! with Vault's message.
 
 mod support;
 
@@ -76,6 +77,15 @@ async fn a_kv_mount_moves_with_its_data() {
     .await
     .unwrap();
     let before = mount_of(&h, "sys/mounts", "team/").await.unwrap();
+    for (name, path) in [("team", "team/"), ("app", "team/data/app"), ("all", "")] {
+        h.root(
+            Operation::Update,
+            &format!("sys/quotas/rate-limit/{name}"),
+            json!({"path": path, "rate": 1000}),
+        )
+        .await
+        .unwrap();
+    }
 
     let done = remount(&h, "team", "moved/team").await;
     assert_eq!(
@@ -97,6 +107,24 @@ async fn a_kv_mount_moves_with_its_data() {
     assert_eq!(after["uuid"], before["uuid"]);
     assert_eq!(after["accessor"], before["accessor"]);
     assert_eq!(after["options"], json!({"version": "2"}));
+
+    // The quotas on the mount followed it (Vault's HandleRemount); the
+    // global one did not move.
+    for (name, path) in [
+        ("team", "moved/team/"),
+        ("app", "moved/team/data/app"),
+        ("all", ""),
+    ] {
+        let r = h
+            .root(
+                Operation::Read,
+                &format!("sys/quotas/rate-limit/{name}"),
+                Value::Null,
+            )
+            .await
+            .unwrap();
+        assert_eq!(data(&r)["path"], path, "{name}");
+    }
 
     // The moved mount works for writes, and a new mount may take the old path.
     h.root(
