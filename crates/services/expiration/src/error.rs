@@ -46,9 +46,6 @@ pub enum ExpirationError {
     /// A request field was malformed (`limit`, `type`, ...).
     #[error("{0}")]
     InvalidInput(String),
-    /// The path exists but not for this operation.
-    #[error("unsupported operation")]
-    UnsupportedOperation,
     /// No lease endpoint at this path.
     #[error("unsupported path")]
     UnsupportedPath,
@@ -82,7 +79,6 @@ coffer_types::error_kinds! {
         | RenewFailed(_)
         | RevokeFailed(_)
         | InvalidInput(_) => InvalidRequest,
-        UnsupportedOperation => UnsupportedOperation,
         UnsupportedPath => NotFound,
         InvalidPath(_) | Corrupt(_) | Encode(_) | Random => Internal,
         Storage(e) => e.kind(),
@@ -113,10 +109,6 @@ mod tests {
             400
         );
         assert_eq!(Error::from(ExpirationError::UnsupportedPath).status(), 404);
-        assert_eq!(
-            Error::from(ExpirationError::UnsupportedOperation).status(),
-            405
-        );
         assert_eq!(Error::from(ExpirationError::Random).status(), 500);
         assert_eq!(
             Error::from(ExpirationError::Storage(StorageError::Sealed)).status(),

@@ -64,18 +64,12 @@ pub enum PasswordPolicyError {
     /// The `policy` parameter is missing or empty.
     #[error("missing policy")]
     MissingPolicy,
-    /// The `policy` parameter is not a string.
-    #[error("'policy' must be a string")]
-    PolicyNotString,
     /// The named policy is not stored.
     #[error("policy does not exist")]
     NotFound,
     /// No password policy endpoint at this path.
     #[error("unsupported path")]
     UnsupportedPath,
-    /// The endpoint exists but does not take this operation.
-    #[error("unsupported operation")]
-    UnsupportedOperation,
     /// A stored policy could not be decoded or no longer parses.
     #[error("stored password policy configuration failed to parse")]
     Corrupt,
@@ -101,10 +95,8 @@ coffer_types::error_kinds! {
         | EmptyRuleCharset { .. }
         | NonPrintable
         | CharsetTooLong
-        | MissingPolicy
-        | PolicyNotString => InvalidRequest,
+        | MissingPolicy => InvalidRequest,
         NotFound | UnsupportedPath => NotFound,
-        UnsupportedOperation => UnsupportedOperation,
         Corrupt | Invariant | Random(_) => Internal,
         Storage(e) => e.kind(),
     }
@@ -146,10 +138,7 @@ mod tests {
         assert_eq!(e.status(), 404);
         assert_eq!(e.messages(), ["policy does not exist"]);
         assert_eq!(PasswordPolicyError::LengthOutOfRange.kind().status(), 400);
-        assert_eq!(
-            PasswordPolicyError::UnsupportedOperation.kind().status(),
-            405
-        );
+        assert_eq!(PasswordPolicyError::MissingPolicy.kind().status(), 400);
         assert_eq!(PasswordPolicyError::Corrupt.kind().status(), 500);
         assert_eq!(
             PasswordPolicyError::Random(CryptoError::Random)

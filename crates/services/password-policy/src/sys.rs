@@ -84,9 +84,14 @@ static TABLE: LazyLock<PathTable<PasswordPolicyStore>> = LazyLock::new(|| {
 });
 
 /// The `policy` parameter, base64-decoded when it is valid base64 of UTF-8
-/// text (Vault accepts either form).
+/// text (Vault accepts either form); absent or empty is Vault's 400
+/// `missing policy`.
 fn policy_text(call: &Call<'_>) -> Result<String> {
-    let raw = call.fields.require_string("policy")?;
+    let raw = call
+        .fields
+        .get_string("policy")?
+        .filter(|s| !s.is_empty())
+        .ok_or(crate::PasswordPolicyError::MissingPolicy)?;
     Ok(STANDARD
         .decode(&raw)
         .ok()
