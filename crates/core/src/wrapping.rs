@@ -1,14 +1,15 @@
 //! Response wrapping: a response is stored in the cubbyhole of a new
 //! single-use token and the client receives only that token (`wrap_info`).
-//! `sys/wrapping/{wrap,unwrap,lookup,rewrap}` follow Vault's API.
+//! The pipeline wraps a response when the request asks for it; the
+//! `sys/wrapping/*` endpoints that unwrap, rewrap and look up are the
+//! `sys/` piece [`crate::sys::wrapping`], built on the helpers here.
 
 use std::time::{Duration, SystemTime};
 
 use coffer_tokens::{CreateParams, TokenEntry};
 use coffer_types::{Envelope, Error, LeaseInfo, Operation, Request, Response, Result, WrapInfo};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::pipeline::Caller;
 use crate::policy_store::RESPONSE_WRAPPING_POLICY;
 use crate::unsealed::Unsealed;
 
@@ -97,23 +98,8 @@ impl Unsealed {
         })
     }
 
-    /// The wrapping token named in `req` (`token` field), else the caller's own.
-    async fn wrapping_token(
-        &self,
-        caller: &Caller,
-        req: &Request,
-    ) -> Result<std::sync::Arc<TokenEntry>> {
-        let entry = match req.get_str("token").filter(|t| !t.is_empty()) {
-            Some(token) => self.tokens.lookup_shared(token).await?,
-            None => caller.entry.clone(),
-        };
-        entry
-            .filter(|e| e.policies.iter().any(|p| p == RESPONSE_WRAPPING_POLICY))
-            .ok_or_else(|| Error::invalid("wrapping token is not valid or does not exist"))
-    }
-
     /// Reads the stored response of a wrapping token.
-    async fn wrapped_response(&self, entry: &TokenEntry) -> Result<Envelope> {
+    pub(crate) async fn wrapped_response(&self, entry: &TokenEntry) -> Result<Envelope> {
         let stored = self
             .cubbyhole(Operation::Read, entry.scope_id(), Map::new())
             .await
@@ -129,77 +115,10 @@ impl Unsealed {
         serde_json::from_str(&stored)
             .map_err(|e| Error::internal(format!("stored wrapped response is corrupt: {e}")))
     }
-
-    /// `sys/wrapping/lookup`, which needs no token of its own: the wrapping
-    /// token is given in the body (or as the client token).
-    pub(crate) async fn wrapping_lookup(&self, req: &Request) -> Result<Response> {
-        crate::sys::allow(req.op(), &[Operation::Update, Operation::Read])?;
-        let token = req
-            .get_str("token")
-            .filter(|t| !t.is_empty())
-            .or_else(|| req.client_token.as_ref().map(|t| t.expose()))
-            .ok_or_else(|| Error::invalid("missing token"))?;
-        let entry = self
-            .tokens
-            .lookup(token)
-            .await?
-            .filter(|e| e.policies.iter().any(|p| p == RESPONSE_WRAPPING_POLICY))
-            .ok_or_else(|| Error::invalid("wrapping token is not valid or does not exist"))?;
-        Response::from_serialize(&json!({
-            "creation_path": entry.path,
-            "creation_time": rfc3339(entry.creation_time),
-            "creation_ttl": entry.creation_ttl.as_secs(),
-        }))
-    }
-
-    /// `sys/wrapping/wrap`, `unwrap` and `rewrap` (relative to `sys/`).
-    pub(crate) async fn handle_wrapping(
-        &self,
-        caller: &Caller,
-        relative: &str,
-        req: &Request,
-    ) -> Result<Option<Response>> {
-        crate::sys::allow(req.op(), &[Operation::Update, Operation::Read])?;
-        match relative {
-            "wrapping/wrap" => {
-                if req.wrap_ttl.is_none() {
-                    return Err(Error::invalid(
-                        "wrapping requested but no TTL given: set X-Vault-Wrap-TTL",
-                    ));
-                }
-                if req.data.is_empty() {
-                    return Err(Error::invalid("no data provided"));
-                }
-                Ok(Some(Response::with_data(req.data.clone())))
-            }
-            "wrapping/unwrap" => {
-                let own = req.get_str("token").is_none_or(str::is_empty);
-                let entry = self.wrapping_token(caller, req).await?;
-                let envelope = self.wrapped_response(&entry).await?;
-                // Single use: a wrapping token presented as the client token is
-                // revoked by the pipeline after this request; one passed in
-                // the body is revoked here.
-                if !own {
-                    self.tokens.revoke_tree(&entry).await?;
-                }
-                Ok(Some(unwrap_envelope(envelope)))
-            }
-            "wrapping/rewrap" => {
-                let entry = self.wrapping_token(caller, req).await?;
-                let envelope = self.wrapped_response(&entry).await?;
-                let ttl = entry.creation_ttl;
-                let response = unwrap_envelope(envelope);
-                let rewrapped = self.wrap(&req.id, response, ttl, &entry.path).await?;
-                self.tokens.revoke_tree(&entry).await?;
-                Ok(Some(rewrapped))
-            }
-            _ => Err(Error::not_found()),
-        }
-    }
 }
 
 /// Turns a stored envelope back into the response it was.
-fn unwrap_envelope(envelope: Envelope) -> Response {
+pub(crate) fn unwrap_envelope(envelope: Envelope) -> Response {
     let secret =
         (!envelope.lease_id.is_empty() || envelope.lease_duration > 0).then(|| LeaseInfo {
             lease_id: envelope.lease_id.clone(),
