@@ -50,17 +50,23 @@ pub fn catalog() -> Catalog {
         .with(Entry::singleton(Kind::Auth, "token", None))
         .with(Entry::mountable(Kind::Auth, "userpass", userpass))
         .with(Entry::mountable(Kind::Auth, "approle", approle))
+        .with_database_plugins(database_plugins().iter().map(|p| p.name()))
 }
 
-/// The database engine with every builtin database plugin.
-fn database(_options: &Map<String, Value>) -> Result<Arc<dyn Backend>> {
+/// Every builtin database plugin.
+fn database_plugins() -> Vec<Arc<dyn PluginFactory>> {
     let mut plugins: Vec<Arc<dyn PluginFactory>> = vec![
         Arc::new(coffer_database_postgres::PostgresFactory),
         Arc::new(coffer_database_redis::RedisFactory),
     ];
     plugins.extend(coffer_database_mysql::factories());
+    plugins
+}
+
+/// The database engine with every builtin database plugin.
+fn database(_options: &Map<String, Value>) -> Result<Arc<dyn Backend>> {
     Ok(Arc::new(coffer_engine_database::DatabaseBackend::new(
-        plugins,
+        database_plugins(),
     )))
 }
 
@@ -161,6 +167,21 @@ mod tests {
         assert!(database.contains(&"config/:name") && database.contains(&"creds/:name"));
         assert!(patterns(Kind::Auth, "userpass", json!({})).contains(&"login/:username"));
         assert!(patterns(Kind::Auth, "approle", json!({})).contains(&"role/:role_name/secret-id"));
+    }
+
+    #[test]
+    fn the_database_plugins_are_named_for_the_plugin_catalog() {
+        assert_eq!(
+            catalog().database_plugins(),
+            [
+                "mysql-aurora-database-plugin",
+                "mysql-database-plugin",
+                "mysql-legacy-database-plugin",
+                "mysql-rds-database-plugin",
+                "postgresql-database-plugin",
+                "redis-database-plugin",
+            ]
+        );
     }
 
     #[test]

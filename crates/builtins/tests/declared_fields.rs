@@ -27,9 +27,10 @@ async fn every_builtin_reads_only_declared_fields() {
         let h = Harness::new();
         let found = undeclared_reads(backend.as_ref(), &h.ctx, |req| {
             // What the core fills in for a caller with a token and entity.
-            req.token_scope = Some("walkscope".to_owned());
-            req.entity_id = Some("walk-entity".to_owned());
-            req.display_name = Some("walk".to_owned());
+            let caller = req.caller_mut();
+            caller.scope = Some("walkscope".to_owned());
+            caller.entity_id = Some("walk-entity".to_owned());
+            caller.display_name = Some("walk".to_owned());
             req.mount_point = "walk/".to_owned();
         })
         .await;

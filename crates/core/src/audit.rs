@@ -70,8 +70,7 @@ impl Unsealed {
     /// The audit-request stage: records an admitted request on every
     /// enabled device before it reaches its backend.
     pub(crate) async fn audit_request(&self, admitted: &Admitted) -> Result<AuditRecord> {
-        let mut logged = admitted.req.clone();
-        logged.path = admitted.full_path.clone();
+        let logged = admitted.req.clone();
         let auth = admitted.caller.entry.as_ref().map(|entry| {
             audit_auth(
                 entry,

@@ -49,6 +49,14 @@ pub struct Core {
     pub(crate) unseal_progress: Mutex<UnsealProgress>,
     pub(crate) rekey: Mutex<Option<RekeyState>>,
     pub(crate) generate_root: Mutex<Option<GenerateRootState>>,
+    /// The seal lifecycle's `sys/` paths, answered sealed or not
+    /// ([`crate::sys::lifecycle`]).
+    lifecycle: Arc<crate::sys::lifecycle::LifecyclePiece>,
+    /// The context the lifecycle piece is called with: it keeps nothing in
+    /// a mount's storage (it works through the core), so an empty view.
+    lifecycle_ctx: coffer_sdk::Context,
+    /// `sys/seal`, `sys/key-status`, `sys/rotate`.
+    keys: Arc<crate::sys::keys::KeysPiece>,
 }
 
 impl std::fmt::Debug for Core {
@@ -63,14 +71,39 @@ impl std::fmt::Debug for Core {
 impl Core {
     /// A sealed core over `physical` storage.
     pub fn new(physical: Arc<dyn Storage>, config: CoreConfig) -> Arc<Self> {
-        Arc::new(Self {
+        let lifecycle_ctx = coffer_sdk::Context {
+            storage: coffer_storage::View::new(
+                Arc::new(coffer_storage::MemoryStorage::new()),
+                coffer_storage::Prefix::root(),
+            ),
+            config: coffer_sdk::MountConfig {
+                path: crate::sys::MOUNT.to_owned(),
+                ..coffer_sdk::MountConfig::default()
+            },
+            clock: config.clock.clone(),
+            services: coffer_sdk::Services::default(),
+        };
+        Arc::new_cyclic(|core| Self {
             sealed: SealedBarrier::new(physical),
             config,
             state: RwLock::new(None),
             unseal_progress: Mutex::new(UnsealProgress::default()),
             rekey: Mutex::new(None),
             generate_root: Mutex::new(None),
+            lifecycle: Arc::new(crate::sys::lifecycle::LifecyclePiece::new(core.clone())),
+            lifecycle_ctx,
+            keys: Arc::new(crate::sys::keys::KeysPiece::new(core.clone())),
         })
+    }
+
+    /// The seal lifecycle piece and the context to call it with.
+    pub(crate) fn lifecycle(&self) -> (&dyn coffer_sdk::Backend, &coffer_sdk::Context) {
+        (self.lifecycle.as_ref(), &self.lifecycle_ctx)
+    }
+
+    /// The core's own `sys/` pieces, for the unsealed `sys/` backend.
+    pub(crate) fn sys_pieces(&self) -> Vec<Arc<dyn coffer_sdk::Backend>> {
+        vec![self.lifecycle.clone(), self.keys.clone()]
     }
 
     /// The configuration the core was built with.
@@ -154,8 +187,13 @@ impl Core {
             .unseal(&unseal_key)
             .await
             .map_err(|e| Error::internal(format!("opening the new barrier: {e}")))?;
-        let root_token =
-            Unsealed::initialize(Arc::new(barrier), &self.config, root_token_id).await?;
+        let root_token = Unsealed::initialize(
+            Arc::new(barrier),
+            &self.config,
+            self.sys_pieces(),
+            root_token_id,
+        )
+        .await?;
         Ok(InitResult {
             keys: hex.into_iter().map(Sensitive::from).collect(),
             keys_base64: b64.into_iter().map(Sensitive::from).collect(),
@@ -213,7 +251,7 @@ impl Core {
             ),
             _ => Error::internal(format!("unsealing: {e}")),
         })?;
-        let unsealed = Unsealed::load(Arc::new(barrier), &self.config).await?;
+        let unsealed = Unsealed::load(Arc::new(barrier), &self.config, self.sys_pieces()).await?;
         unsealed.start_background();
         self.set_state(Some(unsealed));
         tracing::info!("vault is unsealed");

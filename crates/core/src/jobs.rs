@@ -12,11 +12,11 @@ use crate::router::RouterHandle;
 impl JobRunner for RouterHandle {
     async fn run(&self, job: &JobState) -> Result<()> {
         let served = self
-            .backend_for(&job.id)?
+            .route_for(&job.id)?
             .ok_or_else(|| Error::invalid(format!("no mount serves the job {:?}", job.id)))?;
         served
             .backend
-            .run_scheduled(&served.route.ctx, served.route.relative(&job.id), &job.kind)
+            .run_scheduled(&served.ctx, served.relative(&job.id), &job.kind)
             .await
     }
 }

@@ -11,7 +11,7 @@ use coffer_sdk::Clock;
 use coffer_tokens::{TokenEntry, TokenStore};
 use coffer_types::{Error, LeaseData, Response, Result};
 
-use crate::router::{Route, RouterHandle, Served};
+use crate::router::{Route, RouterHandle};
 use crate::unsealed::Unsealed;
 
 /// Key of a token lease's `internal_data` holding the token's storage id.
@@ -31,7 +31,7 @@ impl RouterLeaseHandler {
     /// The mount that issued the secret behind `lease` (the same mount:
     /// one replaced at the same path has another accessor) and what its
     /// backend is told about the lease.
-    fn route(&self, lease: &LeaseEntry) -> Result<(Served, LeaseData)> {
+    fn route(&self, lease: &LeaseEntry) -> Result<(Arc<Route>, LeaseData)> {
         if lease.kind != LeaseKind::Secret {
             return Err(Error::invalid(
                 "token leases are managed by the token store",
@@ -39,8 +39,8 @@ impl RouterLeaseHandler {
         }
         let served = self
             .router
-            .backend_for(&lease.path)?
-            .filter(|s| s.route.entry.accessor == lease.mount_accessor)
+            .route_for(&lease.path)?
+            .filter(|s| s.entry.accessor == lease.mount_accessor)
             .ok_or_else(|| {
                 Error::invalid(format!(
                     "no mount serves lease {:?} any more",
@@ -49,7 +49,7 @@ impl RouterLeaseHandler {
             })?;
         let data = LeaseData {
             lease_id: lease.lease_id.clone(),
-            path: served.route.relative(&lease.path).to_owned(),
+            path: served.relative(&lease.path).to_owned(),
             internal_data: lease.internal_data.clone(),
             issue_time: lease.issue_time,
             ttl: lease.ttl,
@@ -88,14 +88,14 @@ impl LeaseHandler for RouterLeaseHandler {
             return self.revoke_token(lease).await;
         }
         let (served, data) = self.route(lease)?;
-        served.backend.revoke_lease(&served.route.ctx, &data).await
+        served.backend.revoke_lease(&served.ctx, &data).await
     }
 
     async fn renew(&self, lease: &LeaseEntry, increment: Duration) -> Result<Duration> {
         let (served, data) = self.route(lease)?;
         served
             .backend
-            .renew_lease(&served.route.ctx, &data, increment)
+            .renew_lease(&served.ctx, &data, increment)
             .await
     }
 }
@@ -271,7 +271,7 @@ mod tests {
             prefix: "database/".into(),
             table: Table::Secrets,
             entry,
-            backend: Some(backend.clone()),
+            backend: backend.clone(),
             special: Default::default(),
             ctx: Context {
                 storage: View::new(Arc::new(MemoryStorage::new()), Prefix::root()),

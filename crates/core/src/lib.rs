@@ -18,6 +18,7 @@ mod keys;
 mod leases;
 mod login;
 mod mounts;
+mod pgp;
 mod pipeline;
 mod policy_store;
 mod rekey;

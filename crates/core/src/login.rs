@@ -138,9 +138,9 @@ impl Unsealed {
 #[async_trait::async_trait]
 impl LoginRenewer for RouterHandle {
     async fn renew_login(&self, entry: &TokenEntry, grant: &LoginGrant) -> Result<LoginGrant> {
-        let served = self.backend_for(&entry.path)?.ok_or_else(|| {
+        let served = self.route_for(&entry.path)?.ok_or_else(|| {
             Error::invalid("the auth method that issued this token is no longer mounted")
         })?;
-        served.backend.renew_login(&served.route.ctx, grant).await
+        served.backend.renew_login(&served.ctx, grant).await
     }
 }

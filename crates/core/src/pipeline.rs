@@ -3,15 +3,19 @@
 //! below follows it step by step):
 //!
 //! 1. request id (if the HTTP layer gave none), path validation;
-//! 2. the unauthenticated `sys/` endpoints that work while sealed;
+//! 2. the seal lifecycle's paths (`sys/init`, `sys/unseal`, `sys/health`,
+//!    ...), which the core's own piece declares and answers sealed or not,
+//!    without quotas or audit, as Vault's HTTP handlers for them
+//!    ([`crate::sys::lifecycle`]);
 //! 3. sealed check;
-//! 4. admit: route (longest mount prefix) -> quota -> authenticate (the
-//!    caller: token entry, ACL and identity policies, resolved once; none
-//!    for the backend's unauthenticated paths) -> existence check ->
-//!    authorize (ACL, sudo, wrapping TTL bounds);
+//! 4. admit: route (longest mount prefix; `sys/` is a mount like any other)
+//!    -> quota -> authenticate (the caller: token entry, ACL and identity
+//!    policies, resolved once; none for the paths the backend declares
+//!    unauthenticated) -> existence check -> authorize (ACL, the sudo the
+//!    backend declares, wrapping TTL bounds);
 //! 5. audit the request (when a device is enabled; fail closed);
-//! 6. dispatch: spend a token use, call the backend (or the core for
-//!    `sys/`);
+//! 6. dispatch: spend a token use, give the backend the typed caller and
+//!    the mount-relative path, call it;
 //! 7. finish: mint a login's token, register leases, wrap if asked;
 //! 8. audit the response (when a device is enabled).
 
@@ -20,26 +24,24 @@ use std::sync::Arc;
 use coffer_policy::Acl;
 use coffer_tokens::TokenEntry;
 use coffer_types::{Error, ErrorKind, Operation, Request, Response, Result};
-use serde_json::Value;
 
 use crate::Core;
 use crate::router::Route;
-use crate::sys;
 use crate::unsealed::Unsealed;
 
 /// A request that passed admission, on its way to its backend.
 pub(crate) struct Admitted {
-    /// The request, its path now relative to the mount.
+    /// The request, its `relative_path` set to the path below its mount.
     pub req: Request,
-    /// The full request path (`secret/data/app`).
-    pub full_path: String,
     /// The mount that serves it.
     pub route: Arc<Route>,
     /// Who is asking.
     pub caller: Caller,
 }
 
-/// Who is asking: the token entry (absent for unauthenticated paths) and its ACL.
+/// Who is asking: the token entry (absent for unauthenticated paths) and its
+/// ACL. The backend sees what it may know of it as the request's
+/// [`coffer_types::Caller`] ([`Caller::describe`]).
 pub(crate) struct Caller {
     /// The caller's token entry, shared with the token store's cache.
     pub entry: Option<Arc<TokenEntry>>,
@@ -48,6 +50,26 @@ pub(crate) struct Caller {
     /// The policies the token has through its entity and groups, resolved
     /// with the ACL (empty without an entity).
     pub identity_policies: Vec<String>,
+}
+
+impl Caller {
+    /// What a backend may know of the caller with token `entry`: its ids,
+    /// identity and policies, never the token. Batch tokens have no
+    /// cubbyhole, no accessor and no storage id.
+    fn describe(&self, entry: &TokenEntry) -> coffer_types::Caller {
+        let present = |s: &str| Some(s.to_owned()).filter(|s| !s.is_empty());
+        coffer_types::Caller {
+            token_id: (!entry.is_batch())
+                .then(|| present(&entry.id_hash))
+                .flatten(),
+            accessor: present(&entry.accessor),
+            scope: present(entry.scope_id()),
+            entity_id: present(&entry.entity_id),
+            display_name: present(&entry.display_name),
+            policies: entry.policies.clone(),
+            identity_policies: self.identity_policies.clone(),
+        }
+    }
 }
 
 fn validate_path(path: &str) -> Result<()> {
@@ -85,28 +107,40 @@ impl Core {
         }
         req.path = req.path.trim_start_matches('/').to_owned();
         validate_path(&req.path)?;
-        // As Vault: unwrapping with no client token uses the token in the body.
-        if req.path == "sys/wrapping/unwrap"
-            && req.client_token.as_ref().is_none_or(|t| t.is_empty())
-            && let Some(Value::String(token)) = req.data.remove("token")
-        {
-            req.client_token = Some(token.into());
-        }
-        // The unauthenticated sys endpoints' futures are large: boxed, and
-        // only for sys paths, so every other request's future stays small
-        // (it is moved whole whenever it is created or boxed).
-        if req.path.starts_with("sys/")
-            && let Some(response) = Box::pin(sys::unauthenticated(self, &req)).await
-        {
-            return response;
+        req.relative_path.clear();
+        // The lifecycle's futures are large: boxed, and only for its paths,
+        // so every other request's future stays small (it is moved whole
+        // whenever it is created or boxed).
+        if self.serves_lifecycle(&req) {
+            return Box::pin(self.handle_lifecycle(req)).await;
         }
         let unsealed = self.unsealed()?;
         unsealed.handle(self, req).await
     }
+
+    /// Whether `req` is for one of the seal lifecycle's paths.
+    fn serves_lifecycle(&self, req: &Request) -> bool {
+        let (piece, _) = self.lifecycle();
+        req.path
+            .strip_prefix(crate::sys::MOUNT)
+            .is_some_and(|relative| piece.paths().iter().any(|d| d.matches(relative)))
+    }
+
+    /// Step 2: the seal lifecycle's piece answers, sealed or not.
+    async fn handle_lifecycle(&self, mut req: Request) -> Result<Response> {
+        let (piece, ctx) = self.lifecycle();
+        req.relative_path = req.path[crate::sys::MOUNT.len()..].to_owned();
+        req.mount_point = crate::sys::MOUNT.to_owned();
+        req.mount_type = "system".to_owned();
+        Ok(piece.handle(ctx, &req).await?.unwrap_or_default())
+    }
 }
 
 impl Unsealed {
-    async fn authenticate(&self, req: &Request) -> Result<Caller> {
+    /// The caller of `req`: its token's entry, ACL and identity policies;
+    /// 403 without a valid token. Pieces that answer unauthenticated paths
+    /// but say more to a caller with a token call it themselves.
+    pub(crate) async fn authenticate(&self, req: &Request) -> Result<Caller> {
         let token = req
             .client_token
             .as_ref()
@@ -154,7 +188,7 @@ impl Unsealed {
         } else {
             None
         };
-        let result = match self.dispatch(core, &mut admitted).await {
+        let result = match self.dispatch(&mut admitted).await {
             Ok(response) => self.finish(&admitted, response).await,
             Err(e) => Err(e),
         };
@@ -169,25 +203,23 @@ impl Unsealed {
     /// TTL bounds). On success the request carries the path relative to its
     /// mount.
     pub(crate) async fn admit(&self, mut req: Request) -> Result<Admitted> {
-        let mut full_path = std::mem::take(&mut req.path);
         // Vault lists a folder: `LIST secret/metadata/dir` is a listing of
         // `secret/metadata/dir/`, and the policy is checked on that path.
-        if req.op() == Operation::List && !full_path.is_empty() && !full_path.ends_with('/') {
-            full_path.push('/');
+        if req.op() == Operation::List && !req.path.is_empty() && !req.path.ends_with('/') {
+            req.path.push('/');
         }
-        let route = self.router().lookup(&full_path);
+        let full_path = req.path.as_str();
+        let route = self.router().lookup(full_path);
         let relative = route
             .as_ref()
-            .map(|r| relative_path(&full_path, &r.prefix))
+            .map(|r| relative_path(full_path, &r.prefix))
             .unwrap_or_default();
-        let is_sys = route.as_ref().is_some_and(|r| r.backend.is_none());
         let unauthenticated = route
             .as_ref()
             .is_some_and(|r| matches_special(&r.special.unauthenticated, &relative));
-        let acl_exempt = is_sys && sys::acl_exempt(&relative);
         let mount = route.as_ref().map(|r| r.prefix.as_str()).unwrap_or("");
         self.quotas
-            .check(&full_path, mount, req.client_addr, unauthenticated)?;
+            .check(full_path, mount, req.client_addr, unauthenticated)?;
         let caller = if unauthenticated {
             Caller {
                 entry: None,
@@ -198,19 +230,19 @@ impl Unsealed {
             self.authenticate(&req).await?
         };
 
-        req.path = relative;
+        req.relative_path = relative;
         if let Some(route) = &route {
             req.mount_point = route.prefix.clone();
             req.mount_type = route.entry.mount_type.clone();
             req.mount_accessor = route.entry.accessor.clone();
         }
 
-        if !unauthenticated && !acl_exempt {
+        if !unauthenticated {
             if let Some(route) = &route {
                 self.existence_check(route, &mut req).await?;
             }
             let decision = caller.acl.authorize_with_wrapping(
-                &full_path,
+                &req.path,
                 req.op(),
                 Some(&req.data),
                 req.wrap_ttl,
@@ -218,11 +250,9 @@ impl Unsealed {
             if !decision.allowed {
                 return Err(Error::permission_denied());
             }
-            let needs_sudo = match &route {
-                Some(_) if is_sys => sys::needs_sudo(self, &req.path),
-                Some(r) => matches_special(&r.special.root, &req.path),
-                None => false,
-            };
+            let needs_sudo = route
+                .as_ref()
+                .is_some_and(|r| matches_special(&r.special.root, &req.relative_path));
             if needs_sudo && !decision.root_privs {
                 return Err(Error::permission_denied());
             }
@@ -231,27 +261,20 @@ impl Unsealed {
         let Some(route) = route else {
             return Err(Error::new(
                 ErrorKind::NotFound,
-                format!("no handler for route {full_path:?}. route entry not found."),
+                format!(
+                    "no handler for route {:?}. route entry not found.",
+                    req.path
+                ),
             ));
         };
-        Ok(Admitted {
-            req,
-            full_path,
-            route,
-            caller,
-        })
+        Ok(Admitted { req, route, caller })
     }
 
-    /// Spends a token use and hands the request to its backend (or to the
-    /// core for `sys/`). The request that spends a token's last use still
+    /// Spends a token use and hands the request, with its typed caller, to
+    /// its backend. The request that spends a token's last use still
     /// succeeds; the token is revoked once it is answered.
-    pub(crate) async fn dispatch(&self, core: &Core, admitted: &mut Admitted) -> Result<Response> {
-        let Admitted {
-            req,
-            full_path,
-            route,
-            caller,
-        } = admitted;
+    pub(crate) async fn dispatch(&self, admitted: &mut Admitted) -> Result<Response> {
+        let Admitted { req, route, caller } = admitted;
         let mut spent_last_use = false;
         // Only tokens with a use limit have a use to spend (rare: boxed).
         if let Some(entry) = caller.entry.as_ref().filter(|e| e.num_uses > 0) {
@@ -264,18 +287,9 @@ impl Unsealed {
             }
         }
         if let Some(entry) = &caller.entry {
-            // Batch tokens have no cubbyhole and no accessor.
-            req.token_scope = Some(entry.scope_id().to_owned()).filter(|s| !s.is_empty());
-            req.token_accessor = Some(entry.accessor.clone()).filter(|a| !a.is_empty());
-            req.token_id =
-                (!entry.is_batch() && !entry.id_hash.is_empty()).then(|| entry.id_hash.clone());
-            req.entity_id = (!entry.entity_id.is_empty()).then(|| entry.entity_id.clone());
-            req.display_name = Some(entry.display_name.clone()).filter(|d| !d.is_empty());
+            req.caller = Some(caller.describe(entry));
         }
-        let response = match &route.backend {
-            None => Box::pin(sys::handle(core, self, &route.ctx, caller, req, full_path)).await,
-            Some(backend) => backend.handle(&route.ctx, req).await,
-        };
+        let response = route.backend.handle(&route.ctx, req).await;
         if spent_last_use && let Some(entry) = &caller.entry {
             Box::pin(self.tokens.revoke_tree(entry)).await?;
         }
@@ -294,17 +308,12 @@ impl Unsealed {
         admitted: &Admitted,
         mut response: Response,
     ) -> Result<Response> {
-        let Admitted {
-            req,
-            full_path,
-            route,
-            caller,
-        } = admitted;
+        let Admitted { req, route, caller } = admitted;
         if let Some(grant) = response.login.take() {
             // A login's token lease is registered as the token is minted.
-            response.auth = Some(Box::pin(self.complete_login(route, full_path, *grant)).await?);
+            response.auth = Some(Box::pin(self.complete_login(route, &req.path, *grant)).await?);
         } else if response.auth.is_some() {
-            Box::pin(self.track_token_lease(route, &req.path, &response)).await?;
+            Box::pin(self.track_token_lease(route, &req.relative_path, &response)).await?;
         }
         let token_ref = caller
             .entry
@@ -312,7 +321,7 @@ impl Unsealed {
             .map(|e| e.id_hash.as_str())
             .unwrap_or("");
         if response.secret.is_some() {
-            Box::pin(self.register_lease(route, full_path, token_ref, &mut response)).await?;
+            Box::pin(self.register_lease(route, &req.path, token_ref, &mut response)).await?;
         }
         if !response.is_empty() {
             response.mount_type = route.entry.mount_type.clone();
@@ -321,7 +330,7 @@ impl Unsealed {
             && !response.is_empty()
             && response.raw.is_none()
         {
-            return Box::pin(self.wrap(&req.id, response, ttl, full_path)).await;
+            return Box::pin(self.wrap(&req.id, response, ttl, &req.path)).await;
         }
         Ok(response)
     }
@@ -356,17 +365,12 @@ impl Unsealed {
     }
 
     /// Turns an `update` into a `create` when the backend says the target
-    /// does not exist yet, so policies can tell the two apart. `req.path` is
-    /// already relative to the mount.
+    /// does not exist yet, so policies can tell the two apart.
     async fn existence_check(&self, route: &Route, req: &mut Request) -> Result<()> {
         if req.op() != Operation::Update {
             return Ok(());
         }
-        let exists = match &route.backend {
-            Some(backend) => backend.exists(&route.ctx, req).await?,
-            None => coffer_sdk::Backend::exists(&self.sys_pieces, &route.ctx, req).await?,
-        };
-        if exists == Some(false) {
+        if route.backend.exists(&route.ctx, req).await? == Some(false) {
             req.operation = Some(Operation::Create);
         }
         Ok(())

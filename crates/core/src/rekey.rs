@@ -1,5 +1,8 @@
 //! `sys/rekey/*`: new unseal key shares, with Vault's optional verification
 //! step (the new shares must be proven before they replace the old ones).
+//! With `pgp_keys` the new shares are handed out encrypted, one per key
+//! ([`crate::pgp`]), and with `backup` the encrypted shares are also kept
+//! for `sys/rekey/backup` ([`crate::sys::rekey_backup`]).
 
 use coffer_crypto::Secret;
 use coffer_types::{Error, Operation, Request, Response, Result};
@@ -23,6 +26,8 @@ pub(crate) struct RekeyState {
     require_verification: bool,
     shares: ShareCollector,
     pending: Option<PendingRekey>,
+    /// The keys the new shares are encrypted to (none: plaintext shares).
+    pgp: crate::pgp::RekeyKeys,
 }
 
 fn nonce() -> Result<String> {
@@ -69,7 +74,7 @@ async fn status(core: &Core, state: Option<&RekeyState>) -> Result<Value> {
             "nonce": s.nonce, "started": true,
             "t": s.new_config.secret_threshold, "n": s.new_config.secret_shares,
             "progress": s.shares.progress(), "required": required,
-            "pgp_fingerprints": null, "backup": false,
+            "pgp_fingerprints": s.pgp.fingerprints(), "backup": s.pgp.backup(),
             "verification_required": s.require_verification,
             "verification_nonce": s.pending.as_ref().map(|p| p.verification_nonce.clone()).unwrap_or_default(),
         }),
@@ -94,20 +99,11 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             if guard.is_some() {
                 return Err(Error::invalid("rekey already in progress"));
             }
-            for unsupported in ["pgp_keys", "backup"] {
-                if req
-                    .data
-                    .get(unsupported)
-                    .is_some_and(|v| !(v.is_null() || v == &json!(false) || v == &json!([])))
-                {
-                    return Err(Error::invalid(format!(
-                        "{unsupported} is not supported by this server yet"
-                    )));
-                }
-            }
             let shares = body_u32(req, "secret_shares")?;
             let threshold = body_u32(req, "secret_threshold")?;
-            keys::validate_shares(shares, threshold)?;
+            // Vault's checks: backup needs keys, one key per share, valid
+            // share counts, keys that parse.
+            let pgp = crate::pgp::RekeyKeys::from_request(req, shares, threshold)?;
             let require_verification = crate::sys::status::field_bool(req, "require_verification")?;
             *guard = Some(RekeyState {
                 nonce: nonce()?,
@@ -115,6 +111,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 require_verification,
                 shares: ShareCollector::default(),
                 pending: None,
+                pgp,
             });
             Ok(Response::raw(status(core, guard.as_ref()).await?, 200))
         }
@@ -168,9 +165,10 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 state.new_config.secret_shares,
                 state.new_config.secret_threshold,
             )?;
+            let (hex, b64) = encrypt_new_shares(&unsealed, state, hex, b64).await?;
             let mut body = json!({
                 "complete": true, "keys": hex, "keys_base64": b64, "nonce": state.nonce,
-                "backup": false, "pgp_fingerprints": null,
+                "backup": state.pgp.backup(), "pgp_fingerprints": state.pgp.fingerprints(),
                 "verification_required": state.require_verification,
             });
             if state.require_verification {
@@ -261,6 +259,27 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
         }
         _ => Err(Error::unsupported("unsupported operation")),
     }
+}
+
+/// The new shares as they are handed out: as they are without PGP keys;
+/// otherwise encrypted (hex and base64 of the messages) and, with `backup`,
+/// stored for `sys/rekey/backup` under the rekey's nonce, as Vault does
+/// (before any verification, which may still cancel the rekey).
+async fn encrypt_new_shares(
+    unsealed: &crate::unsealed::Unsealed,
+    state: &RekeyState,
+    hex: Vec<String>,
+    b64: Vec<String>,
+) -> Result<(Vec<String>, Vec<String>)> {
+    if state.pgp.is_empty() {
+        return Ok((hex, b64));
+    }
+    drop(b64.into_iter().map(Secret::new).collect::<Vec<_>>());
+    let encrypted = state.pgp.encrypt(hex)?;
+    if state.pgp.backup() {
+        crate::sys::rekey_backup::save(unsealed.storage.as_ref(), &state.nonce, &encrypted).await?;
+    }
+    Ok((encrypted.hex, encrypted.base64))
 }
 
 /// Re-wraps the root key under the new unseal key and records the new shares.

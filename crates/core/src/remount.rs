@@ -105,7 +105,7 @@ impl Tainted {
 #[async_trait::async_trait]
 impl Backend for Tainted {
     async fn handle(&self, _ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        Err(self.refused(&req.path))
+        Err(self.refused(&req.relative_path))
     }
 
     fn special_paths(&self) -> SpecialPaths {
@@ -161,7 +161,7 @@ fn with_backend(router: &Router, prefix: &str, backend: Arc<dyn Backend>) -> Rou
                 route.special.clone()
             },
             backend: if replaced {
-                Some(backend.clone())
+                backend.clone()
             } else {
                 route.backend.clone()
             },
@@ -228,7 +228,7 @@ impl Unsealed {
         let source = self
             .router()
             .routes()
-            .find(|r| r.prefix == from && r.table == table && r.backend.is_some())
+            .find(|r| r.prefix == from && r.table == table)
             .map(|r| r.entry.accessor.clone())
             .ok_or_else(|| Error::invalid(format!("no matching mount at {from:?}")))?;
         if let Some(existing) = self.router().conflict(&to) {
@@ -251,7 +251,7 @@ impl Unsealed {
     /// Installs `router` as the current snapshot. Callers hold the table
     /// lock, so no rebuild from the tables races with them.
     fn install_router(&self, _tables: &Tables, router: Router) {
-        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        crate::router::install(&self.router, router);
     }
 
     /// Runs a planned move (see the module documentation). On failure
@@ -264,10 +264,7 @@ impl Unsealed {
                 .routes()
                 .find(|r| r.prefix == plan.from && r.entry.accessor == plan.accessor)
                 .ok_or_else(|| Error::invalid(format!("no matching mount at {:?}", plan.from)))?;
-            let inner = route
-                .backend
-                .clone()
-                .ok_or_else(|| Error::invalid(format!("cannot remount {:?}", plan.from)))?;
+            let inner = route.backend.clone();
             let tainted = Arc::new(Tainted {
                 inner: inner.clone(),
                 prefix: plan.from.clone(),
@@ -367,7 +364,7 @@ mod tests {
             table: Table::Secrets,
             entry: MountEntry::new(prefix, "kv", "").unwrap(),
             special: backend.special_paths(),
-            backend: Some(backend),
+            backend,
             ctx: Context {
                 storage: View::new(Arc::new(MemoryStorage::new()), Prefix::root()),
                 config: MountConfig::default(),
@@ -394,7 +391,7 @@ mod tests {
         );
         assert_eq!(tainted.len(), 2);
         let db = tainted.lookup("db/creds/app").unwrap();
-        let backend = db.backend.as_ref().unwrap();
+        let backend = &db.backend;
         let refused = backend
             .handle(&db.ctx, &Request::new(Operation::Read, "creds/app"))
             .await
@@ -421,7 +418,7 @@ mod tests {
         );
         // The other mount is untouched; untainting gives the engine back.
         let kv = tainted.lookup("kv/x").unwrap();
-        let kv_backend = kv.backend.as_ref().unwrap();
+        let kv_backend = &kv.backend;
         assert!(
             kv_backend
                 .handle(&kv.ctx, &Request::new(Operation::Read, "x"))
@@ -432,8 +429,6 @@ mod tests {
         let db = restored.lookup("db/creds/app").unwrap();
         assert!(
             db.backend
-                .as_ref()
-                .unwrap()
                 .handle(&db.ctx, &Request::new(Operation::Read, "creds/app"))
                 .await
                 .is_ok()

@@ -31,8 +31,8 @@ pub(crate) struct Route {
     pub table: Table,
     /// The mount entry.
     pub entry: MountEntry,
-    /// The backend (`None` for `sys/`, which the core answers itself).
-    pub backend: Option<Arc<dyn Backend>>,
+    /// The backend.
+    pub backend: Arc<dyn Backend>,
     /// The backend's unauthenticated and sudo paths, read once at mount time.
     pub special: SpecialPaths,
     /// The context handed to the backend.
@@ -88,6 +88,12 @@ pub(crate) fn current(slot: &RouterSlot) -> Arc<Router> {
     slot.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
+/// Makes `router` the snapshot in `slot`: requests already routed keep the
+/// one they have.
+pub(crate) fn install(slot: &RouterSlot, router: Router) {
+    *slot.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+}
+
 /// A cheap, clonable, weak handle on the router, for the services' callbacks
 /// (see the module documentation for why it is weak). It implements the
 /// services' traits that need nothing but the router (the scheduler's
@@ -96,14 +102,6 @@ pub(crate) fn current(slot: &RouterSlot) -> Arc<Router> {
 #[derive(Clone)]
 pub(crate) struct RouterHandle {
     slot: Weak<RouterSlot>,
-}
-
-/// A mount with a backend that serves a path.
-pub(crate) struct Served {
-    /// The mount's route (prefix, entry, context).
-    pub route: Arc<Route>,
-    /// Its backend.
-    pub backend: Arc<dyn Backend>,
 }
 
 impl RouterHandle {
@@ -119,15 +117,11 @@ impl RouterHandle {
         self.slot.upgrade().map(|slot| current(&slot))
     }
 
-    /// The mount with a backend that serves `path` (`None` when no such
-    /// mount does; `sys/` has no backend); the sealed error once the
-    /// unsealed state is gone.
-    pub fn backend_for(&self, path: &str) -> Result<Option<Served>> {
+    /// The mount that serves `path` (`None` when no mount does); the
+    /// sealed error once the unsealed state is gone.
+    pub fn route_for(&self, path: &str) -> Result<Option<Arc<Route>>> {
         let router = self.snapshot().ok_or_else(Error::sealed)?;
-        Ok(router.lookup(path).and_then(|route| {
-            let backend = route.backend.clone()?;
-            Some(Served { route, backend })
-        }))
+        Ok(router.lookup(path))
     }
 }
 
@@ -208,7 +202,7 @@ mod tests {
             prefix: prefix.to_owned(),
             table: Table::Secrets,
             entry: MountEntry::new(prefix, "kv", "").unwrap(),
-            backend: None,
+            backend: Arc::new(coffer_sdk::Assembly::new(Vec::new())),
             special: SpecialPaths::default(),
             ctx: Context {
                 storage: View::new(Arc::new(MemoryStorage::new()), Prefix::root()),
@@ -244,28 +238,22 @@ mod tests {
     }
 
     #[test]
-    fn the_handle_serves_backend_mounts_until_the_router_is_gone() {
+    fn the_handle_serves_mounts_until_the_router_is_gone() {
         let mut r = Router::default();
         r.insert_route(route("sys/"));
-        let mut db = route("database/");
-        db.backend = Some(Arc::new(coffer_sdk::Assembly::new(Vec::new())));
-        r.insert_route(db);
+        r.insert_route(route("database/"));
         let slot: Arc<RouterSlot> = Arc::new(RwLock::new(Arc::new(r)));
         let handle = RouterHandle::new(&slot);
 
-        let served = handle.backend_for("database/creds/app").unwrap().unwrap();
-        assert_eq!(served.route.prefix, "database/");
-        assert_eq!(served.route.relative("database/creds/app"), "creds/app");
-        assert_eq!(served.route.relative("database"), "");
-        assert!(
-            handle.backend_for("sys/mounts").unwrap().is_none(),
-            "a mount without backend serves no callback"
-        );
-        assert!(handle.backend_for("nothing/x").unwrap().is_none());
+        let route = handle.route_for("database/creds/app").unwrap().unwrap();
+        assert_eq!(route.prefix, "database/");
+        assert_eq!(route.relative("database/creds/app"), "creds/app");
+        assert_eq!(route.relative("database"), "");
+        assert!(handle.route_for("nothing/x").unwrap().is_none());
 
         // A rebuilt router is seen at once: the handle reads the slot.
         *slot.write().unwrap() = Arc::new(Router::default());
-        assert!(handle.backend_for("database/creds/app").unwrap().is_none());
+        assert!(handle.route_for("database/creds/app").unwrap().is_none());
         assert_eq!(handle.snapshot().unwrap().len(), 0);
 
         drop(slot);
@@ -273,7 +261,7 @@ mod tests {
         assert_eq!(
             handle
                 .clone()
-                .backend_for("database/x")
+                .route_for("database/x")
                 .err()
                 .unwrap()
                 .status(),

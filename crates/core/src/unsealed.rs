@@ -77,11 +77,12 @@ pub(crate) struct Unsealed {
     pub config: CoreConfig,
     /// This cluster's id.
     pub cluster_id: String,
-    /// The `sys/` paths the services and the core contribute as pieces
-    /// (leases, quotas, audit, password policies, rotation, remount, CORS,
-    /// tools), each declared on the sdk's path table; the core's own `sys/`
-    /// handlers answer the rest.
-    pub sys_pieces: coffer_sdk::Assembly,
+    /// The `sys/` backend: the pieces the core (seal lifecycle, keys,
+    /// mounts, policies, capabilities, wrapping, ...) and the services
+    /// (leases, quotas, audit, password policies, rotation) contribute,
+    /// each declared on the sdk's path table. The router serves it at
+    /// `sys/` like any mount.
+    pub sys_backend: Arc<coffer_sdk::Assembly>,
 }
 
 /// Cleans up after a revoked token: tells every mounted backend, so the
@@ -102,9 +103,10 @@ impl coffer_tokens::RevocationHook for TokenCleanup {
             && let Some(router) = self.router.snapshot()
         {
             for route in router.routes() {
-                if let Some(backend) = &route.backend {
-                    backend.token_revoked(&route.ctx, entry.scope_id()).await?;
-                }
+                route
+                    .backend
+                    .token_revoked(&route.ctx, entry.scope_id())
+                    .await?;
             }
         }
         if let Some(expiration) = self.expiration.upgrade() {
@@ -188,6 +190,7 @@ impl Unsealed {
     pub async fn initialize(
         barrier: Arc<Barrier>,
         config: &CoreConfig,
+        core_pieces: Vec<Arc<dyn Backend>>,
         root_token_id: Option<&str>,
     ) -> Result<Sensitive> {
         let storage: Arc<dyn Storage> = barrier.clone();
@@ -199,14 +202,20 @@ impl Unsealed {
         storage
             .put(&Key::new(CLUSTER_ID_KEY)?, cluster_id.into_bytes())
             .await?;
-        let unsealed = Self::load(barrier, config).await?;
+        let unsealed = Self::load(barrier, config, core_pieces).await?;
         unsealed.policies.ensure_builtin().await?;
         let (token, _) = unsealed.tokens.create_root_token(root_token_id).await?;
         Ok(token)
     }
 
-    /// Builds the unsealed state from what the barrier holds.
-    pub async fn load(barrier: Arc<Barrier>, config: &CoreConfig) -> Result<Arc<Self>> {
+    /// Builds the unsealed state from what the barrier holds; `core_pieces`
+    /// are the core's own `sys/` pieces (seal lifecycle, keys), assembled
+    /// with the services' into the `sys/` backend.
+    pub async fn load(
+        barrier: Arc<Barrier>,
+        config: &CoreConfig,
+        core_pieces: Vec<Arc<dyn Backend>>,
+    ) -> Result<Arc<Self>> {
         let storage: Arc<dyn Storage> = barrier.clone();
         let secrets = mounts::load_table(storage.as_ref(), Table::Secrets)
             .await?
@@ -332,8 +341,9 @@ impl Unsealed {
         let unsealed = Arc::new_cyclic(|this| {
             let remount = Arc::new(crate::sys::remount::RemountSys::new(this.clone()));
             let mounts_sys = Arc::new(crate::sys::mounts::MountsPiece::new(this.clone()));
-            let sys_pieces = coffer_sdk::Assembly::new(vec![
-                password_policies.clone(),
+            let mut pieces = core_pieces;
+            pieces.extend([
+                password_policies.clone() as Arc<dyn Backend>,
                 rotation_sys,
                 expiration.clone(),
                 cors.clone(),
@@ -343,7 +353,16 @@ impl Unsealed {
                 quotas.clone(),
                 audit.clone(),
                 sys_policies,
+                Arc::new(crate::sys::capabilities::CapabilitiesPiece::new(
+                    this.clone(),
+                )),
+                Arc::new(crate::sys::internal::InternalPiece::new(this.clone())),
+                Arc::new(crate::sys::wrapping::WrappingPiece::new(this.clone())),
+                Arc::new(crate::sys::rekey_backup::RekeyBackupPiece::new(
+                    storage.clone(),
+                )),
             ]);
+            let sys_backend = Arc::new(coffer_sdk::Assembly::new(pieces));
             Self {
                 barrier,
                 storage,
@@ -364,7 +383,7 @@ impl Unsealed {
                 cors,
                 config: config.clone(),
                 cluster_id,
-                sys_pieces,
+                sys_backend,
             }
         });
         unsealed.rebuild_router(&*unsealed.tables.lock().await)?;
@@ -391,7 +410,7 @@ impl Unsealed {
                     && r.entry.mount_type == entry.mount_type
                     && r.entry.options == entry.options
             })
-            .and_then(|r| r.backend.clone())
+            .map(|r| r.backend.clone())
     }
 
     fn build_route(&self, table: Table, entry: &MountEntry) -> Result<Route> {
@@ -399,10 +418,10 @@ impl Unsealed {
             entry.ttls(self.config.default_lease_ttl, self.config.max_lease_ttl);
         let prefix = format!("{}{}", table.route_prefix(), entry.path);
         let backend = match (table, entry.mount_type.as_str()) {
-            (Table::Secrets, "system") => None,
-            (Table::Secrets, "identity") => Some(self.identity_backend.clone()),
-            (Table::Auth, "token") => Some(self.token_backend.clone()),
-            (_, t) => Some(match self.live_backend(table, entry) {
+            (Table::Secrets, "system") => self.sys_backend.clone() as Arc<dyn Backend>,
+            (Table::Secrets, "identity") => self.identity_backend.clone(),
+            (Table::Auth, "token") => self.token_backend.clone(),
+            (_, t) => match self.live_backend(table, entry) {
                 Some(same) => same,
                 None => {
                     match self
@@ -423,16 +442,13 @@ impl Unsealed {
                         }
                     }
                 }
-            }),
+            },
         };
         Ok(Route {
             prefix: prefix.clone(),
             table,
             entry: entry.clone(),
-            special: backend
-                .as_ref()
-                .map(|b| b.special_paths())
-                .unwrap_or_default(),
+            special: backend.special_paths(),
             backend,
             ctx: Context {
                 storage: View::new(self.storage.clone(), table.view_prefix(entry)?),
@@ -463,7 +479,7 @@ impl Unsealed {
         for entry in &tables.auth {
             router.insert_route(self.build_route(Table::Auth, entry)?);
         }
-        *self.router.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(router);
+        crate::router::install(&self.router, router);
         Ok(())
     }
 
@@ -522,9 +538,8 @@ impl Unsealed {
         let route = self
             .router()
             .lookup(&format!("{}{}", table.route_prefix(), entry.path));
-        if let Some(route) = &route
-            && let Some(backend) = &route.backend
-        {
+        if let Some(route) = &route {
+            let backend = &route.backend;
             // As Vault does: the mount's secrets are revoked first (its
             // database users dropped); a failure keeps the mount.
             if table == Table::Secrets {

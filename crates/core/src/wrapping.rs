@@ -34,14 +34,12 @@ impl Unsealed {
             .router()
             .lookup("cubbyhole/")
             .ok_or_else(|| Error::internal("the cubbyhole mount is missing"))?;
-        let backend = route
-            .backend
-            .as_ref()
-            .ok_or_else(|| Error::internal("cubbyhole has no backend"))?;
-        let mut req = Request::new(op, RESPONSE_KEY).with_data(data);
+        let backend = &route.backend;
+        let mut req = Request::new(op, format!("{}{RESPONSE_KEY}", route.prefix)).with_data(data);
+        req.relative_path = RESPONSE_KEY.to_owned();
         req.mount_point = route.prefix.clone();
         req.mount_type = route.entry.mount_type.clone();
-        req.token_scope = Some(scope.to_owned());
+        req.caller_mut().scope = Some(scope.to_owned());
         backend.handle(&route.ctx, &req).await
     }
 

@@ -115,8 +115,18 @@ async fn plugin_catalog_and_sudo() {
     );
     assert_eq!(all["auth"], json!(["approle", "userpass"]));
     assert_eq!(all["secret"], json!(["database", "generic", "kv", "kv-v2"]));
-    assert_eq!(all["database"], json!([]));
-    assert_eq!(all["detailed"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        all["database"],
+        json!([
+            "mysql-aurora-database-plugin",
+            "mysql-database-plugin",
+            "mysql-legacy-database-plugin",
+            "mysql-rds-database-plugin",
+            "postgresql-database-plugin",
+            "redis-database-plugin"
+        ])
+    );
+    assert_eq!(all["detailed"].as_array().unwrap().len(), 12);
 
     let auth = data(
         h.root(Operation::List, "sys/plugins/catalog/auth", json!({}))

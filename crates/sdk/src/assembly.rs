@@ -63,11 +63,11 @@ impl Assembly {
 #[async_trait]
 impl Backend for Assembly {
     async fn handle(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
-        self.route(&req.path)?.handle(ctx, req).await
+        self.route(&req.relative_path)?.handle(ctx, req).await
     }
 
     async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        match self.piece_for(&req.path) {
+        match self.piece_for(&req.relative_path) {
             Some(piece) => piece.exists(ctx, req).await,
             None => Ok(None),
         }
@@ -79,6 +79,13 @@ impl Backend for Assembly {
 
     fn paths(&self) -> Vec<&PathDef> {
         self.pieces.iter().flat_map(|p| p.paths()).collect()
+    }
+
+    fn published_paths(&self) -> Vec<&PathDef> {
+        self.pieces
+            .iter()
+            .flat_map(|p| p.published_paths())
+            .collect()
     }
 
     async fn token_revoked(&self, ctx: &Context, scope_id: &str) -> Result<()> {
@@ -112,16 +119,19 @@ mod tests {
         Ok(Some(Response::with_data(m)))
     }
 
-    fn piece(name: &'static str, pattern: &'static str, sudo: bool) -> Arc<dyn Backend> {
-        let mut path = Path::new(PathDef {
+    fn def(pattern: &'static str) -> PathDef {
+        PathDef {
             pattern,
             fields: FIELDS,
             operations: &[Operation::Read],
             existence_check: false,
             synopsis: "",
             description: "",
-        })
-        .read(handler!(answer));
+        }
+    }
+
+    fn piece(name: &'static str, pattern: &'static str, sudo: bool) -> Arc<dyn Backend> {
+        let mut path = Path::new(def(pattern)).read(handler!(answer));
         if sudo {
             path = path.sudo();
         }
@@ -163,5 +173,38 @@ mod tests {
         assert_eq!(err.status(), 404);
         assert_eq!(a.special_paths().root, ["leases/+"]);
         assert_eq!(a.paths().len(), 2);
+    }
+
+    /// A piece over a bound table, so that its unpublished paths are not
+    /// published.
+    struct Tabled(PathTable<Piece>, Piece);
+
+    impl Backend for Tabled {
+        fn routes(&self) -> crate::Routes<'_> {
+            self.0.bind(&self.1)
+        }
+    }
+
+    #[tokio::test]
+    async fn unpublished_paths_are_routed_but_not_published() {
+        let hidden = Tabled(
+            PathTable::new(vec![
+                Path::new(def("catch/*rest"))
+                    .read(handler!(answer))
+                    .unpublished(),
+            ]),
+            Piece {
+                name: "hidden",
+                table: PathTable::new(Vec::new()),
+            },
+        );
+        let a = Assembly::new(vec![piece("leases", "leases/:id", false), Arc::new(hidden)]);
+        let got = Harness::new()
+            .ok_data(&a, Operation::Read, "catch/a/b", Value::Null)
+            .await;
+        assert_eq!(got["piece"], "hidden");
+        let patterns = |defs: Vec<&PathDef>| defs.iter().map(|d| d.pattern).collect::<Vec<_>>();
+        assert_eq!(patterns(a.paths()), ["leases/:id", "catch/*rest"]);
+        assert_eq!(patterns(a.published_paths()), ["leases/:id"]);
     }
 }

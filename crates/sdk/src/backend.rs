@@ -137,13 +137,29 @@ pub trait Backend: Send + Sync {
         self.routes().special_paths()
     }
 
-    /// The backend's declared paths, in matching order: what
-    /// `sys/internal/specs/openapi` documents and what the bad-request corpus
-    /// is generated from. Provided: the table's
+    /// The backend's declared paths, in matching order, published or not:
+    /// what the `sys/` assembly routes by and the declared-fields walk
+    /// sends. Provided: the table's
     /// [`declarations`](crate::PathTable::declarations); none without a
     /// table.
     fn paths(&self) -> Vec<&PathDef> {
         self.routes().declarations()
+    }
+
+    /// The paths to publish, in matching order: what
+    /// `sys/internal/specs/openapi` documents and so what the bad-request
+    /// corpus is generated from. Provided: the table's
+    /// [`published`](crate::PathTable::published) (every declaration but
+    /// those marked [`unpublished`](crate::Path::unpublished)); without a
+    /// table, [`paths`](Backend::paths), so a backend that writes `paths`
+    /// by hand publishes what it declares unless it writes this too.
+    fn published_paths(&self) -> Vec<&PathDef> {
+        let routes = self.routes();
+        if routes.is_bound() {
+            routes.published()
+        } else {
+            self.paths()
+        }
     }
 
     /// A token was revoked: drop what this mount keeps for the token's

@@ -170,10 +170,12 @@ impl std::fmt::Debug for Entry {
     }
 }
 
-/// The types a server knows, by kind and name.
+/// The types a server knows, by kind and name, and the database plugins
+/// its database engine ships.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     entries: BTreeMap<(Kind, String), Entry>,
+    database_plugins: Vec<String>,
 }
 
 impl Catalog {
@@ -197,6 +199,23 @@ impl Catalog {
     /// The entry of `kind` named `name`.
     pub fn get(&self, kind: Kind, name: &str) -> Option<&Entry> {
         self.entries.get(&(kind, name.to_owned()))
+    }
+
+    /// The catalog listing `names` as the builtin database plugins (Vault's
+    /// `postgresql-database-plugin`, ...), which the database engine builds
+    /// itself: they are not mount types, only names for
+    /// `sys/plugins/catalog`.
+    pub fn with_database_plugins<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> Self {
+        self.database_plugins
+            .extend(names.into_iter().map(str::to_owned));
+        self.database_plugins.sort();
+        self.database_plugins.dedup();
+        self
+    }
+
+    /// The builtin database plugins' names, sorted.
+    pub fn database_plugins(&self) -> &[String] {
+        &self.database_plugins
     }
 
     /// Every entry, secrets engines first, each kind sorted by name (for

@@ -3,7 +3,7 @@
 //! A backend builds a [`PathTable`] of [`Path`]s: each is a declaration
 //! ([`PathDef`]: pattern, typed fields, operations, help) with a handler per
 //! operation, an optional existence function, and flags (unauthenticated,
-//! sudo, arbitrary input). [`PathTable::dispatch`] then does, in this order,
+//! sudo, arbitrary input, unpublished). [`PathTable::dispatch`] then does, in this order,
 //! what every backend used to write by hand:
 //!
 //! 1. `help` requests: the help text generated from the declaration;
@@ -87,6 +87,7 @@ pub struct Path<B> {
     unauthenticated: bool,
     sudo: bool,
     arbitrary_input: bool,
+    unpublished: bool,
 }
 
 impl<B> Path<B> {
@@ -100,6 +101,7 @@ impl<B> Path<B> {
             unauthenticated: false,
             sudo: false,
             arbitrary_input: false,
+            unpublished: false,
         }
     }
 
@@ -162,6 +164,18 @@ impl<B> Path<B> {
     /// ones, and handlers read the body from `call.req.data`.
     pub fn arbitrary_input(mut self) -> Self {
         self.arbitrary_input = true;
+        self
+    }
+
+    /// The path is dispatched like any other but not published: it is left
+    /// out of [`PathTable::published`] (so of
+    /// [`Backend::published_paths`](crate::Backend::published_paths), which
+    /// `sys/internal/specs/openapi` and the bad-request corpus are made
+    /// from), as Vault's framework leaves out `Unpublished` operations. For
+    /// paths that exist only to refuse (KV v2's catch-all); matching, help,
+    /// special paths and the declared-fields walk still see it.
+    pub fn unpublished(mut self) -> Self {
+        self.unpublished = true;
         self
     }
 
@@ -270,9 +284,9 @@ impl<B: Sync> PathTable<B> {
     ) -> Result<Option<Response>> {
         let op = req.op();
         if op == Operation::Help {
-            return self.help(&req.path).map(Some);
+            return self.help(&req.relative_path).map(Some);
         }
-        let (path, captures) = self.route(&req.path)?;
+        let (path, captures) = self.route(&req.relative_path)?;
         let handler = path
             .handler(op)
             .ok_or_else(|| Error::unsupported("unsupported operation"))?;
@@ -299,13 +313,13 @@ impl<B: Sync> PathTable<B> {
         ))
     }
 
-    /// The existence check for a write to `req.path`: `Some(exists)` when the
+    /// The existence check for a write to `req.relative_path`: `Some(exists)` when the
     /// path declares one, `None` when it does not (the write stays an update)
     /// and for an unknown path, which fails later, after the ACL, as in
     /// Vault (an unauthorised caller gets 403, not a 404 that would tell it
     /// which paths exist).
     pub async fn exists(&self, backend: &B, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-        let Some((path, captures)) = self.find(&req.path) else {
+        let Some((path, captures)) = self.find(&req.relative_path) else {
             return Ok(None);
         };
         let Some(check) = path.existence else {
@@ -333,6 +347,16 @@ impl<B: Sync> PathTable<B> {
     /// Every declaration, in matching order.
     pub fn declarations(&self) -> Vec<&PathDef> {
         self.paths.iter().map(|p| &p.def).collect()
+    }
+
+    /// The declarations to publish, in matching order: every one but those
+    /// marked [`Path::unpublished`].
+    pub fn published(&self) -> Vec<&PathDef> {
+        self.paths
+            .iter()
+            .filter(|p| !p.unpublished)
+            .map(|p| &p.def)
+            .collect()
     }
 
     /// The unauthenticated and sudo paths as Vault globs, from the flags.
@@ -567,6 +591,47 @@ mod tests {
         let s = Toy::new().table.special_paths();
         assert_eq!(s.unauthenticated, ["login/+"]);
         assert_eq!(s.root, ["sloppy"]);
+    }
+
+    #[tokio::test]
+    async fn unpublished_paths_dispatch_but_are_not_published() {
+        use Operation::*;
+        let t = Toy {
+            table: PathTable::new(vec![
+                Path::new(def("items/:name", &[Read, Update], true))
+                    .read(crate::handler!(read))
+                    .update(crate::handler!(write))
+                    .existence(crate::handler!(exists)),
+                Path::new(def("hidden/:name", &[Update], false))
+                    .update(crate::handler!(write))
+                    .sudo()
+                    .unpublished(),
+            ]),
+        };
+        let c = ctx();
+        let patterns = |defs: Vec<&PathDef>| defs.iter().map(|d| d.pattern).collect::<Vec<_>>();
+        assert_eq!(
+            patterns(t.table.declarations()),
+            ["items/:name", "hidden/:name"]
+        );
+        assert_eq!(patterns(t.table.published()), ["items/:name"]);
+        // Still dispatched, helped and flagged.
+        send(&t, &c, Update, "hidden/a", json!({"value": "x"}))
+            .await
+            .unwrap();
+        let got = send(&t, &c, Read, "items/a", json!({}))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(got.data.unwrap()["value"], "x");
+        assert!(send(&t, &c, Help, "hidden/a", json!({})).await.is_ok());
+        assert_eq!(t.table.special_paths().root, ["hidden/+"]);
+        // A table without the flag publishes everything it declares.
+        let toy = Toy::new();
+        assert_eq!(
+            patterns(toy.table.published()),
+            patterns(toy.table.declarations())
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The declared-fields walk (behind the `testing` feature): sends every
-//! declared operation of every declared path of a backend, once with an
-//! empty body and once with every declared field set to a value of its type,
-//! and reports each handler that read a field its path does not declare.
+//! declared operation of every declared path of a backend (published or
+//! not: [`Backend::paths`]), once with an empty body and once with every
+//! declared field set to a value of its type, and reports each handler that
+//! read a field its path does not declare.
 //!
 //! The dispatcher records such reads and, in debug builds, answers them with
 //! an internal error naming the fields ([`crate::FieldData::check_reads`]);
@@ -148,9 +149,13 @@ mod tests {
         let b = Planted {
             table: PathTable::new(vec![
                 Path::new(def("ok/:name")).update(handler!(honest)),
-                Path::new(def("bad/*rest")).update(handler!(sloppy)),
+                // Unpublished paths are walked too.
+                Path::new(def("bad/*rest"))
+                    .update(handler!(sloppy))
+                    .unpublished(),
             ]),
         };
+        assert_eq!(b.published_paths().len(), 1);
         let h = Harness::new();
         let found = undeclared_reads(&b, &h.ctx, |_| {}).await;
         assert_eq!(

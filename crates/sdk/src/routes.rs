@@ -52,6 +52,8 @@ trait Route<'a>: Send + Sync {
     fn special_paths(&self) -> SpecialPaths;
 
     fn declarations(&self) -> Vec<&'a PathDef>;
+
+    fn published(&self) -> Vec<&'a PathDef>;
 }
 
 /// A table with the backend its handlers are called with.
@@ -83,6 +85,10 @@ impl<'a, B: Sync> Route<'a> for Bound<'a, B> {
 
     fn declarations(&self) -> Vec<&'a PathDef> {
         self.table.declarations()
+    }
+
+    fn published(&self) -> Vec<&'a PathDef> {
+        self.table.published()
     }
 }
 
@@ -155,6 +161,15 @@ impl<'a> Routes<'a> {
         self.bound
             .as_ref()
             .map(|route| route.declarations())
+            .unwrap_or_default()
+    }
+
+    /// The table's [`PathTable::published`] (its declarations but the
+    /// unpublished ones); none without a table.
+    pub fn published(&self) -> Vec<&'a PathDef> {
+        self.bound
+            .as_ref()
+            .map(|route| route.published())
             .unwrap_or_default()
     }
 }
@@ -324,6 +339,7 @@ mod tests {
         // declarations and dispatch.
         let patterns: Vec<_> = b.paths().iter().map(|d| d.pattern).collect();
         assert_eq!(patterns, ["items/:name", "login/:name", "rotate"]);
+        assert_eq!(b.published_paths().len(), 3);
         let got = b.handle(&c, &login).await.unwrap().unwrap();
         assert_eq!(got.data.unwrap()["hello"], true);
         let err = b.handle(&c, &req(Operation::Read, "nope", "")).await;
@@ -353,6 +369,7 @@ mod tests {
         assert!(b.special_paths().unauthenticated.is_empty());
         assert!(b.special_paths().root.is_empty());
         assert!(b.paths().is_empty());
+        assert!(b.routes().published().is_empty());
         assert!(b.handle(&c, &write).await.unwrap().is_some());
 
         let err = Forgot.handle(&c, &write).await.unwrap_err();

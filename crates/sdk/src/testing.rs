@@ -221,9 +221,12 @@ impl Harness {
     /// When `body` is neither an object nor `null` (a test bug).
     pub fn request(&self, op: Operation, path: &str, body: Value) -> Request {
         let mut req = Request::new(op, path).with_data(object(body));
+        req.path = format!("{}{path}", self.ctx.config.path);
         req.mount_point = self.ctx.config.path.clone();
         req.mount_accessor = self.ctx.config.accessor.clone();
-        req.display_name = self.display_name.clone();
+        if let Some(name) = &self.display_name {
+            req.caller_mut().display_name = Some(name.clone());
+        }
         req
     }
 
@@ -261,7 +264,9 @@ impl Harness {
         scope: Option<&str>,
     ) -> Result<Option<Response>> {
         let mut req = self.request(op, path, body);
-        req.token_scope = scope.map(str::to_owned);
+        if let Some(scope) = scope {
+            req.caller_mut().scope = Some(scope.to_owned());
+        }
         self.send(backend, req).await
     }
 
@@ -302,7 +307,7 @@ impl Harness {
         body: Value,
     ) -> Result<Option<Response>> {
         let mut req = self.request(op, path, body);
-        req.entity_id = Some(entity_id.to_owned());
+        req.caller_mut().entity_id = Some(entity_id.to_owned());
         self.send(backend, req).await
     }
 
@@ -447,7 +452,7 @@ mod tests {
     struct Echo;
 
     fn key(req: &Request) -> Key {
-        Key::new(req.path.clone()).map_err(|_| ()).unwrap()
+        Key::new(req.relative_path.clone()).map_err(|_| ()).unwrap()
     }
 
     #[async_trait]
@@ -469,11 +474,11 @@ mod tests {
                 "now": crate::time::rfc3339(ctx.clock.now()),
                 "mount_point": req.mount_point,
                 "mount_accessor": req.mount_accessor,
-                "scope": req.token_scope,
-                "entity": req.entity_id,
+                "scope": req.token_scope(),
+                "entity": req.entity_id(),
                 "addr": req.client_addr.map(|a| a.to_string()),
                 "token": req.client_token.as_ref().map(|t| t.expose().to_owned()),
-                "display_name": req.display_name,
+                "display_name": req.display_name(),
                 "ttl": ctx.config.default_lease_ttl.as_secs(),
                 "options": ctx.config.options,
             });
@@ -481,7 +486,7 @@ mod tests {
         }
 
         async fn exists(&self, ctx: &Context, req: &Request) -> Result<Option<bool>> {
-            if req.path.starts_with("unchecked/") {
+            if req.relative_path.starts_with("unchecked/") {
                 return Ok(None);
             }
             Ok(Some(ctx.storage.get(&key(req)).await.unwrap().is_some()))

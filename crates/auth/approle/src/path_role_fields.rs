@@ -218,7 +218,7 @@ fn definitions() -> Vec<(PathDef, RoleField)> {
 
 /// The property the request's path names.
 fn field_of(call: &Call<'_>) -> Result<RoleField> {
-    RoleField::of(&call.req.path)
+    RoleField::of(&call.req.relative_path)
         .ok_or_else(|| coffer_types::Error::internal("no role field for this path"))
 }
 

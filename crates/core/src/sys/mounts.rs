@@ -208,7 +208,7 @@ impl MountsPiece {
 /// The table a request is about: `auth/...` the auth methods, `mounts/...`
 /// the secrets engines.
 fn table_of(call: &Call<'_>) -> Table {
-    if call.req.path.starts_with("auth") {
+    if call.req.relative_path.starts_with("auth") {
         Table::Auth
     } else {
         Table::Secrets

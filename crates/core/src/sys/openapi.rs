@@ -19,23 +19,8 @@ use coffer_sdk::{FieldDef, FieldType, PathDef, SpecialPaths, special_path_matche
 use coffer_types::{Operation, Response};
 use serde_json::{Map, Value, json};
 
-use crate::pipeline::Caller;
 use crate::router::Route;
 use crate::unsealed::Unsealed;
-
-/// The `sys/` paths answered without a token (those of
-/// `super::unauthenticated`), flagged `x-vault-unauthenticated`.
-const SYS_UNAUTHENTICATED: &[&str] = &[
-    "internal/specs/openapi",
-    "init",
-    "seal-status",
-    "unseal",
-    "health",
-    "leader",
-    "rekey/*",
-    "generate-root/*",
-    "wrapping/lookup",
-];
 
 /// The OpenAPI schema of a field type, as Vault's `convertType` maps its
 /// field types: durations are strings of format `duration` (seconds or a Go
@@ -325,13 +310,8 @@ impl Doc {
     }
 }
 
-/// The document for `caller`: every mount its policies reach.
-pub(super) fn document(unsealed: &Unsealed, caller: &Caller) -> Response {
-    let policies = caller
-        .entry
-        .as_ref()
-        .map(|e| e.policies.as_slice())
-        .unwrap_or_default();
+/// The document for a token with `policies`: every mount they reach.
+pub(super) fn document(unsealed: &Unsealed, policies: &[String]) -> Response {
     // Path by path, as for mounts: only what the policies reach.
     let visible = |literal: &str| unsealed.policies.has_access_under(policies, literal);
     build(
@@ -364,40 +344,17 @@ fn build(
     let mut routes: Vec<_> = router.routes().collect();
     routes.sort_by(|a, b| a.prefix.cmp(&b.prefix));
     let mut doc = Doc::default();
-    let sys_special = SpecialPaths {
-        unauthenticated: SYS_UNAUTHENTICATED
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
-        root: super::sudo_globs(unsealed),
-    };
-    let sys_defs: Vec<&PathDef> = super::declared::SYS_PATHS
-        .iter()
-        .chain(coffer_sdk::Backend::paths(&unsealed.sys_pieces))
-        .collect();
     for route in routes {
         if !mount_visible(route) {
             continue;
         }
-        match &route.backend {
-            Some(backend) => {
-                let defs = backend.paths();
-                let mount = Mount {
-                    prefix: &route.prefix,
-                    defs: &defs,
-                    special: &route.special,
-                };
-                doc.add_mount(&mount, path_visible);
-            }
-            None => {
-                let mount = Mount {
-                    prefix: &route.prefix,
-                    defs: &sys_defs,
-                    special: &sys_special,
-                };
-                doc.add_mount(&mount, path_visible);
-            }
-        }
+        let defs = route.backend.published_paths();
+        let mount = Mount {
+            prefix: &route.prefix,
+            defs: &defs,
+            special: &route.special,
+        };
+        doc.add_mount(&mount, path_visible);
     }
     let doc = json!({
         "openapi": "3.0.2",

@@ -4,9 +4,8 @@
 //! enable are listed (singletons such as `cubbyhole` and `token`, which
 //! cannot be enabled, are not, as in Vault), and registering or removing
 //! external plugins is refused.
-//!
-//! Database plugins are chosen by the database engine's own factories,
-//! which the catalog does not describe: the `database` list is empty.
+//! The `database` list is the database engine's builtin plugins, which the
+//! catalog names (`Catalog::database_plugins`).
 
 use coffer_sdk::catalog::{Availability, Kind};
 use coffer_sdk::{Call, FieldDef, FieldType, Path, PathDef, handler};
@@ -51,9 +50,7 @@ fn catalog_def() -> PathDef {
         existence_check: false,
         synopsis: "Lists all the plugins known to Vault",
         description: "Lists the plugins of the catalog by type (auth, database, secret) and in \
-             detail. Every Coffer plugin is builtin. The database list is empty: the database \
-             engine's plugins are chosen by its own factories, which the catalog does not \
-             describe.",
+             detail. Every Coffer plugin is builtin.",
     }
 }
 
@@ -105,6 +102,7 @@ fn names(piece: &ToolsPiece, plugin_type: &str) -> Vec<String> {
     let kind = match plugin_type {
         "auth" => Kind::Auth,
         "secret" => Kind::Secret,
+        "database" => return piece.catalog.database_plugins().to_vec(),
         _ => return Vec::new(),
     };
     let mut names: Vec<String> = piece
@@ -195,7 +193,8 @@ mod tests {
             ))
             .with(Entry::singleton(Kind::Secret, "cubbyhole", Some(noop)))
             .with(Entry::mountable(Kind::Auth, "userpass", noop))
-            .with(Entry::mountable(Kind::Auth, "approle", noop));
+            .with(Entry::mountable(Kind::Auth, "approle", noop))
+            .with_database_plugins(["redis-database-plugin", "postgresql-database-plugin"]);
         ToolsPiece::new(catalog)
     }
 
@@ -214,15 +213,24 @@ mod tests {
             .unwrap();
         assert_eq!(data["auth"], json!(["approle", "userpass"]));
         assert_eq!(data["secret"], json!(["kv", "kv-v2"]));
-        assert_eq!(data["database"], json!([]));
+        assert_eq!(
+            data["database"],
+            json!(["postgresql-database-plugin", "redis-database-plugin"])
+        );
         let detailed = data["detailed"].as_array().unwrap();
-        assert_eq!(detailed.len(), 4);
+        assert_eq!(detailed.len(), 6);
         assert_eq!(
             detailed[0],
             json!({"builtin": true, "deprecation_status": "supported", "name": "approle",
                    "type": "auth", "version": BUILTIN_VERSION})
         );
-        assert_eq!(detailed[3]["name"], "kv-v2");
+        assert_eq!(
+            detailed[2],
+            json!({"builtin": true, "deprecation_status": "supported",
+                   "name": "postgresql-database-plugin", "type": "database",
+                   "version": BUILTIN_VERSION})
+        );
+        assert_eq!(detailed[5]["name"], "kv-v2");
 
         let keys = call(Operation::List, "plugins/catalog/auth/", json!({}))
             .await
@@ -231,10 +239,27 @@ mod tests {
             .data
             .unwrap();
         assert_eq!(keys["keys"], json!(["approle", "userpass"]));
-        let err = call(Operation::List, "plugins/catalog/database", json!({}))
+        let keys = call(Operation::List, "plugins/catalog/database", json!({}))
             .await
-            .unwrap_err();
-        assert_eq!(err.status(), 404);
+            .unwrap()
+            .unwrap()
+            .data
+            .unwrap();
+        assert_eq!(
+            keys["keys"],
+            json!(["postgresql-database-plugin", "redis-database-plugin"])
+        );
+        let plugin = call(
+            Operation::Read,
+            "plugins/catalog/database/redis-database-plugin",
+            json!({}),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .data
+        .unwrap();
+        assert_eq!(plugin["type"], "database");
         let err = call(Operation::List, "plugins/catalog/widget", json!({}))
             .await
             .unwrap_err();

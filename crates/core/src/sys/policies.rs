@@ -115,7 +115,7 @@ static TABLE: LazyLock<PathTable<PoliciesPiece>> = LazyLock::new(|| {
 /// Whether the request is on the legacy `sys/policy/` path, which names the
 /// policy text `rules` and accepts `rules` on writes.
 fn legacy(call: &Call<'_>) -> bool {
-    call.req.path.starts_with("policy/")
+    call.req.relative_path.starts_with("policy/")
 }
 
 /// `policies/acl` (list): `{keys}`.

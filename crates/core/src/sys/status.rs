@@ -1,5 +1,6 @@
-//! `sys/init`, `sys/seal-status`, `sys/unseal`, `sys/health`, `sys/leader`
-//! (raw, unauthenticated) and `sys/seal`, `sys/key-status`, `sys/rotate`.
+//! The handlers of `sys/init`, `sys/seal-status`, `sys/unseal`,
+//! `sys/health` and `sys/leader` (raw responses, no token), which the seal
+//! lifecycle piece ([`super::lifecycle`]) declares.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -8,14 +9,9 @@ use serde_json::{Value, json};
 
 use crate::Core;
 use crate::sys::allow;
-use crate::unsealed::Unsealed;
 
 fn raw_ok(body: Value) -> Response {
     Response::raw(body, 200)
-}
-
-fn rfc3339(t: SystemTime) -> String {
-    coffer_sdk::time::rfc3339(t)
 }
 
 fn field_u32(req: &Request, name: &str) -> Result<Option<u32>> {
@@ -56,17 +52,6 @@ pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
             json!({ "initialized": core.is_initialized().await? }),
         )),
         Operation::Update | Operation::Create => {
-            for unsupported in ["pgp_keys", "root_token_pgp_key"] {
-                if req
-                    .data
-                    .get(unsupported)
-                    .is_some_and(|v| !v.is_null() && v != &json!([]) && v != &json!(""))
-                {
-                    return Err(Error::invalid(format!(
-                        "{unsupported} is not supported by this server yet"
-                    )));
-                }
-            }
             // Typed like the rest (a negative count is a 400); stored and
             // recovery shares belong to auto-unseal seals, which this server
             // does not have yet.
@@ -82,15 +67,11 @@ pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
                 .ok_or_else(|| Error::invalid("secret_shares must be specified"))?;
             let threshold = field_u32(req, "secret_threshold")?
                 .ok_or_else(|| Error::invalid("secret_threshold must be specified"))?;
+            // PGP keys are read before anything is initialised: a bad one
+            // changes nothing.
+            let pgp = crate::pgp::InitKeys::from_request(req, shares, threshold)?;
             let result = core.init(shares, threshold).await?;
-            let expose = |v: &[coffer_types::Sensitive]| {
-                v.iter().map(|s| s.expose().to_owned()).collect::<Vec<_>>()
-            };
-            Ok(raw_ok(json!({
-                "keys": expose(&result.keys),
-                "keys_base64": expose(&result.keys_base64),
-                "root_token": result.root_token.expose(),
-            })))
+            Ok(raw_ok(pgp.answer(&result)?))
         }
         _ => Err(Error::unsupported("unsupported operation")),
     }
@@ -189,50 +170,4 @@ pub(super) async fn leader(core: &Core, op: Operation) -> Result<Response> {
         "performance_standby": false,
         "performance_standby_last_remote_wal": 0,
     })))
-}
-
-/// `PUT sys/seal`, `GET sys/key-status`, `PUT sys/rotate`.
-pub(super) async fn authenticated(
-    core: &Core,
-    unsealed: &Unsealed,
-    relative: &str,
-    op: Operation,
-) -> Result<Option<Response>> {
-    match relative {
-        "seal" => {
-            allow(op, &[Operation::Update])?;
-            core.seal().await?;
-            Ok(None)
-        }
-        "key-status" => {
-            allow(op, &[Operation::Read])?;
-            let status = unsealed.barrier.key_status();
-            Response::from_serialize(&json!({
-                "term": status.term,
-                "install_time": rfc3339(status.install_time),
-                "encryptions": status.encryptions,
-            }))
-            .map(Some)
-        }
-        "rotate" => {
-            allow(op, &[Operation::Update])?;
-            unsealed
-                .barrier
-                .rotate(core.config.clock.now())
-                .await
-                .map_err(|e| Error::internal(format!("rotating the barrier key: {e}")))?;
-            Ok(None)
-        }
-        _ => Err(Error::not_found()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rfc3339_formats_epoch() {
-        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
-    }
 }

@@ -73,7 +73,7 @@ pub(crate) async fn issue(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
         config.username_template.as_str()
     };
     let now = ctx.clock.now();
-    let display_name = call.req.display_name.as_deref().unwrap_or("token");
+    let display_name = call.req.display_name().unwrap_or("token");
     let username = crate::username::generate(template, display_name, role_name, now)?;
     let password = ctx
         .services

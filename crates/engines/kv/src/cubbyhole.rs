@@ -84,7 +84,7 @@ fn scope_base(scope: Option<&str>) -> Result<String, KvError> {
 
 /// The calling token's storage base.
 fn base(call: &Call<'_>) -> Result<String, KvError> {
-    scope_base(call.req.token_scope.as_deref())
+    scope_base(call.req.token_scope())
 }
 
 /// Deletes every entry in the cubbyhole of `scope`: what
@@ -338,9 +338,9 @@ mod tests {
             .await
             .unwrap();
         let mut req = Request::new(Operation::Update, "k");
-        req.token_scope = Some("alice".into());
+        req.caller_mut().scope = Some("alice".into());
         assert_eq!(cb.exists(&h.ctx, &req).await.unwrap(), Some(true));
-        req.token_scope = Some("bob".into());
+        req.caller_mut().scope = Some("bob".into());
         assert_eq!(cb.exists(&h.ctx, &req).await.unwrap(), Some(false));
     }
 

@@ -50,7 +50,8 @@ const ROOTS: &[&str] = &["metadata", "data", "delete", "undelete", "destroy"];
 
 /// The catch-all after the real paths: every other path is Vault's "invalid
 /// path" 404. It declares no fields and takes any body, since it refuses the
-/// request whatever it carries.
+/// request whatever it carries, and it is unpublished (not in the OpenAPI
+/// document), as Vault's `pathInvalid` operations are.
 fn invalid_definition() -> PathDef {
     PathDef {
         pattern: "*path",
@@ -104,7 +105,8 @@ impl KvV2 {
                     .patch(handler!(invalid_path))
                     .delete(handler!(invalid_path))
                     .list(handler!(invalid_path))
-                    .arbitrary_input(),
+                    .arbitrary_input()
+                    .unpublished(),
             ]),
             locks: KeyLocks::new(),
             cache: Kv2Cache::new(),
@@ -164,14 +166,14 @@ fn refused_before_routing(req: &Request) -> Option<Response> {
     if op == Operation::Help {
         return None;
     }
-    if op != Operation::List && ROOTS.contains(&req.path.as_str()) {
+    if op != Operation::List && ROOTS.contains(&req.relative_path.as_str()) {
         return Some(not_found_with_warning(
             "Non-listing operations on the root of a K/V v2 mount are not supported.".into(),
         ));
     }
-    let no_secret = req.path == "data"
+    let no_secret = req.relative_path == "data"
         || req
-            .path
+            .relative_path
             .strip_prefix("data/")
             .is_some_and(|p| p.is_empty() || p.ends_with('/'));
     no_secret.then(|| invalid_path_response(op))
@@ -377,6 +379,10 @@ mod tests {
             ("*path", ALL_OPERATIONS, false, vec![]),
         ];
         assert_eq!(got, want);
+        // The catch-all is dispatched but not published.
+        let published: Vec<_> = kv.published_paths().iter().map(|d| d.pattern).collect();
+        assert_eq!(published.len(), want.len() - 1);
+        assert!(!published.contains(&"*path"), "{published:?}");
         let data = kv.paths()[1].fields.iter().find(|f| f.name == "data");
         assert!(data.is_some_and(|f| f.sensitive && f.required));
         let special = kv.special_paths();

@@ -25,6 +25,6 @@ pub use error_kinds::HasErrorKind;
 pub use login::{AliasGrant, LeaseData, LoginGrant};
 pub use operation::Operation;
 pub use position::Position;
-pub use request::Request;
+pub use request::{Caller, Request};
 pub use response::{Auth, Envelope, LeaseInfo, Response, WrapInfo};
 pub use sensitive::Sensitive;

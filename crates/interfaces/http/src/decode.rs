@@ -120,11 +120,21 @@ pub fn decode(
         Some(v) => Some(parse_duration(v).map_err(HttpError::WrapTtl)?),
         None => None,
     };
+    let mut client_token = token(headers);
+    // Unwrapping needs no token of its own: a tokenless unwrap presents the
+    // wrapping token in the body, and it is the request's token (the
+    // wrapping token's policy allows exactly this path).
+    if path == "sys/wrapping/unwrap"
+        && client_token.as_ref().is_none_or(|t| t.expose().is_empty())
+        && let Some(Value::String(wrapping)) = data.remove("token")
+    {
+        client_token = Some(Sensitive::from(wrapping));
+    }
     Ok(Request {
         operation: Some(op),
         path,
         data,
-        client_token: token(headers),
+        client_token,
         wrap_ttl,
         ..Request::default()
     })
@@ -138,6 +148,33 @@ mod tests {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let uri: Uri = uri.parse().unwrap();
         decode(&method, &uri, &HeaderMap::new(), body.as_bytes())
+    }
+
+    #[test]
+    fn a_tokenless_unwrap_presents_the_body_token() {
+        let r = req("POST", "/v1/sys/wrapping/unwrap", r#"{"token":"hvs.wrap"}"#).unwrap();
+        assert_eq!(
+            r.client_token.as_ref().map(|t| t.expose()),
+            Some("hvs.wrap")
+        );
+        assert!(!r.data.contains_key("token"));
+
+        let method = Method::POST;
+        let uri: Uri = "/v1/sys/wrapping/unwrap".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-vault-token", "hvs.own".parse().unwrap());
+        let r = decode(&method, &uri, &headers, br#"{"token":"hvs.wrap"}"#).unwrap();
+        assert_eq!(r.client_token.as_ref().map(|t| t.expose()), Some("hvs.own"));
+        assert_eq!(
+            r.data["token"], "hvs.wrap",
+            "with a token of its own, the body names the wrapping token"
+        );
+
+        let r = req("POST", "/v1/sys/wrapping/lookup", r#"{"token":"hvs.wrap"}"#).unwrap();
+        assert!(
+            r.client_token.is_none(),
+            "only unwrap takes the body token as its own"
+        );
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl<'a> Formatter<'a> {
         if let Some(t) = &req.client_token {
             put(&mut m, "client_token", self.token(t.expose()));
         }
-        if let Some(a) = &req.token_accessor {
+        if let Some(a) = req.token_accessor() {
             put(&mut m, "client_token_accessor", self.accessor(a));
         }
         put(
@@ -332,7 +332,7 @@ mod tests {
             )
             .with_token("hvs.tokenvalue");
         r.id = "req-1".into();
-        r.token_accessor = Some("acc-1".into());
+        r.caller_mut().accessor = Some("acc-1".into());
         r.client_addr = Some("10.0.0.7".parse().unwrap());
         r.mount_point = "secret/".into();
         r.mount_type = "kv".into();

@@ -152,7 +152,7 @@ async fn generate(store: &PasswordPolicyStore, call: &Call<'_>) -> Result<Option
     )))
 }
 
-/// The `sys/` piece: `req.path` is relative to `sys/`.
+/// The `sys/` piece: `req.relative_path` is relative to `sys/`.
 /// - `policies/password` (list): `{keys}`, 404 when there are none;
 /// - `policies/password/:name`: update/create stores `policy`, read answers
 ///   `{policy}`, delete removes it (204);

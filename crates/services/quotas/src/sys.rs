@@ -150,7 +150,7 @@ impl QuotaManager {
         req: &Request,
     ) -> Result<Option<Response>> {
         let mut req = req.clone();
-        req.path = relative.to_owned();
+        req.relative_path = relative.to_owned();
         coffer_sdk::testing::Harness::new().send(self, req).await
     }
 }

@@ -142,7 +142,7 @@ async fn run(piece: &RotationSys, call: &Call<'_>) -> Result<Option<Response>> {
     Ok(Some(Response::with_data(job.to_json())))
 }
 
-/// The `sys/` piece; `req.path` is relative to `sys/`.
+/// The `sys/` piece; `req.relative_path` is relative to `sys/`.
 impl Backend for RotationSys {
     fn routes(&self) -> Routes<'_> {
         self.table.bind(self)

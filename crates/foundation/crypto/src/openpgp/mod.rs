@@ -93,6 +93,19 @@ impl PublicKey {
     }
 }
 
+/// Whether `text` is ASCII armor (`-----BEGIN PGP ...`) rather than base64
+/// or binary.
+pub fn is_armored(text: &str) -> bool {
+    armor::is_armored(text)
+}
+
+/// The binary key inside an ASCII-armored public key block (`gpg --armor
+/// --export`), its checksum checked: what Vault's CLI sends, base64-encoded,
+/// for an armored key file.
+pub fn dearmor(text: &str) -> Result<Vec<u8>, CryptoError> {
+    armor::decode(text)
+}
+
 /// Standard base64 as Go decodes it for Vault: line breaks are ignored
 /// (other whitespace is too, here); errors name the offending byte.
 fn decode_base64(text: &str) -> Result<Vec<u8>, CryptoError> {

@@ -90,7 +90,7 @@ pub(crate) fn table() -> PathTable<ExpirationManager> {
 }
 
 /// The lease endpoints' piece of `sys/`. Handlers use the manager's own
-/// storage view, never `ctx.storage`; `req.path` is relative to `sys/`.
+/// storage view, never `ctx.storage`; `req.relative_path` is relative to `sys/`.
 /// Responses, statuses and messages are Vault's; `Ok(None)` is a 204.
 impl Backend for ExpirationManager {
     fn routes(&self) -> Routes<'_> {
@@ -119,7 +119,7 @@ pub(crate) async fn call_sys(
         services: coffer_sdk::Services::default(),
     };
     let mut req = req.clone();
-    req.path = relative.to_owned();
+    req.relative_path = relative.to_owned();
     mgr.handle(&ctx, &req).await
 }
 

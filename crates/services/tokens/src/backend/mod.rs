@@ -97,14 +97,7 @@ impl TokenBackend {
 
     /// Whether `caller` has sudo on the request's full path.
     pub(crate) async fn is_sudo(&self, caller: &TokenEntry, req: &Request) -> bool {
-        let mount = if req.mount_point.is_empty() {
-            "auth/token/"
-        } else {
-            req.mount_point.as_str()
-        };
-        self.sudo
-            .has_sudo(caller, &format!("{mount}{}", req.path))
-            .await
+        self.sudo.has_sudo(caller, &req.path).await
     }
 }
 

@@ -364,7 +364,7 @@ async fn handle(b: &TokenBackend, call: &Call<'_>, kind: Kind<'_>) -> Result<Opt
         ));
     }
 
-    let mut path = format!("auth/token/{}", req.path.trim_end_matches('/'));
+    let mut path = format!("auth/token/{}", req.relative_path.trim_end_matches('/'));
     let mut num_uses = num_uses;
     if let Some(role) = &role {
         renewable = renewable && role.renewable;

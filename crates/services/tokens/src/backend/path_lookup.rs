@@ -82,7 +82,7 @@ async fn lookup_self(b: &TokenBackend, call: &Call<'_>) -> Result<Option<Respons
     let req = call.req;
     let token = client_token(req);
     // The core has authenticated this very token: find it by its id.
-    let Some(id) = req.token_id.as_deref().filter(|_| !token.is_empty()) else {
+    let Some(id) = req.token_id().filter(|_| !token.is_empty()) else {
         return lookup_token(b, token).await;
     };
     let Some(entry) = b.store.lookup_tainted_by_id(id).await? else {

@@ -43,8 +43,10 @@ pub struct GenerateRootArgs {
     /// `otp_length` characters long, as -status shows).
     #[arg(long, value_name = "OTP")]
     pub otp: Option<String>,
-    /// Base64 PGP public key to encrypt the new token with (with -init).
-    #[arg(long, value_name = "KEY")]
+    /// PGP public key file (binary, base64 or ASCII armor) to encrypt the
+    /// new token with (with -init); decrypt the encoded token with
+    /// `base64 -d | gpg --decrypt`.
+    #[arg(long, value_name = "FILE")]
     pub pgp_key: Option<String>,
     /// Nonce of the generation in progress (looked up when not given).
     #[arg(long, value_name = "NONCE")]
@@ -76,8 +78,14 @@ pub async fn run(ctx: &Ctx, client: &Client, args: GenerateRootArgs) -> Result<(
         if given(&args.otp) && given(&args.pgp_key) {
             bail!("Error initializing: cannot specify both -otp and -pgp-key");
         }
+        let pgp_key = args
+            .pgp_key
+            .as_deref()
+            .filter(|k| !k.is_empty())
+            .map(|k| super::init::read_pgp_key("pgp-key", k))
+            .transpose()?;
         let status = sys
-            .generate_root_init(args.otp.as_deref(), args.pgp_key.as_deref())
+            .generate_root_init(args.otp.as_deref(), pgp_key.as_deref())
             .await
             .context("Error initializing root generation")?;
         return print_status(ctx, &status);

@@ -1,6 +1,8 @@
-//! `operator init`.
+//! `operator init`, and reading PGP public key files as Vault's CLI does
+//! ([`read_pgp_key`], also used by `operator rekey` and `generate-root`).
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
 use clap::Args;
 use serde_json::{Value, json};
 
@@ -20,11 +22,12 @@ pub struct InitArgs {
     /// Number of key shares required to reconstruct the root key.
     #[arg(long, default_value_t = 3, value_name = "N")]
     pub key_threshold: u64,
-    /// Comma-separated base64 PGP public keys, one per share.
-    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    /// Comma-separated PGP public key files (binary, base64 or ASCII
+    /// armor), one per share: each share is encrypted to its key.
+    #[arg(long, value_delimiter = ',', value_name = "FILES")]
     pub pgp_keys: Vec<String>,
-    /// Base64 PGP public key to encrypt the root token with.
-    #[arg(long, value_name = "KEY")]
+    /// PGP public key file to encrypt the root token with.
+    #[arg(long, value_name = "FILE")]
     pub root_token_pgp_key: Option<String>,
     /// Only report whether the server is initialized (exit 0 yes, 2 no).
     #[arg(
@@ -53,11 +56,18 @@ pub async fn run(ctx: &Ctx, client: &Client, args: InitArgs) -> Result<()> {
         }
         return Err(Exit::with_message(2, "Vault is not initialized").into());
     }
+    let pgp_keys = read_pgp_keys("pgp-keys", &args.pgp_keys)?;
+    let root_token_pgp_key = args
+        .root_token_pgp_key
+        .as_deref()
+        .filter(|k| !k.is_empty())
+        .map(|k| read_pgp_key("root-token-pgp-key", k))
+        .transpose()?;
     let request = InitRequest {
         secret_shares: args.key_shares,
         secret_threshold: args.key_threshold,
-        pgp_keys: (!args.pgp_keys.is_empty()).then(|| args.pgp_keys.clone()),
-        root_token_pgp_key: args.root_token_pgp_key.clone(),
+        pgp_keys: (!pgp_keys.is_empty()).then_some(pgp_keys),
+        root_token_pgp_key,
         ..InitRequest::default()
     };
     let response = client
@@ -70,6 +80,59 @@ pub async fn run(ctx: &Ctx, client: &Client, args: InitArgs) -> Result<()> {
         Format::Table => line(&render(&request, &response)),
     }
     Ok(())
+}
+
+/// Reads the PGP public key a flag names, as Vault's CLI does: a file
+/// (a leading `@` is dropped) holding an ASCII-armored key (sent as the
+/// base64 of its binary form), base64 (sent as it is) or the binary key
+/// (sent base64-encoded). A value naming no file that is itself the base64
+/// of an OpenPGP packet is taken as the key (Coffer's earlier form of these
+/// flags). `keybase:` users are not supported.
+pub fn read_pgp_key(flag: &str, value: &str) -> Result<String> {
+    let value = value.trim();
+    let b64 = &base64::engine::general_purpose::STANDARD;
+    if value.starts_with("keybase:") {
+        bail!(
+            "invalid value {value:?} for flag -{flag}: keybase users are not supported; \
+             export the key (gpg --export KEY > key.gpg) and give the file"
+        );
+    }
+    let path = value.strip_prefix('@').unwrap_or(value);
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e)
+            if e.kind() == std::io::ErrorKind::NotFound
+                && b64
+                    .decode(value)
+                    .is_ok_and(|d| d.first().is_some_and(|b| b & 0x80 != 0)) =>
+        {
+            return Ok(value.to_owned());
+        }
+        Err(e) => bail!("invalid value {value:?} for flag -{flag}: open {path}: {e}"),
+    };
+    if let Ok(text) = std::str::from_utf8(&bytes) {
+        if coffer_crypto::openpgp::is_armored(text) {
+            let binary = coffer_crypto::openpgp::dearmor(text)
+                .map_err(|e| anyhow::anyhow!("invalid value {value:?} for flag -{flag}: {e}"))?;
+            return Ok(b64.encode(binary));
+        }
+        // Go's decoder, which Vault's CLI uses, skips line breaks.
+        let compact: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+        let compact = compact.trim();
+        if !compact.is_empty() && b64.decode(compact).is_ok() {
+            return Ok(compact.to_owned());
+        }
+    }
+    Ok(b64.encode(bytes))
+}
+
+/// [`read_pgp_key`] for each value of a comma-separated flag.
+pub fn read_pgp_keys(flag: &str, values: &[String]) -> Result<Vec<String>> {
+    values
+        .iter()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| read_pgp_key(flag, v))
+        .collect()
 }
 
 fn exposed(keys: &[coffer_types::Sensitive]) -> Vec<&str> {
@@ -160,6 +223,49 @@ mod tests {
             "Unseal Key 1: qg==\nUnseal Key 2: uw==\n\nInitial Root Token: hvs.root\n\n"
         ));
         assert!(out.contains("initialized with 2 key shares and a key threshold of 2."));
+    }
+
+    #[test]
+    fn pgp_key_files_are_read_as_vaults_cli_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        // A public-key packet header and a few bytes: enough for the CLI,
+        // which only encodes (the server parses).
+        let binary = vec![0x99u8, 0x00, 0x03, 4, 0, 0];
+        let armored = format!(
+            "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\n{}\n-----END PGP PUBLIC KEY BLOCK-----\n",
+            b64.encode(&binary)
+        );
+        let write = |name: &str, contents: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, contents).unwrap();
+            p.to_str().unwrap().to_owned()
+        };
+        let bin = write("key.gpg", &binary);
+        let asc = write("key.asc", armored.as_bytes());
+        let txt = write("key.b64", format!("{}\n", b64.encode(&binary)).as_bytes());
+        let expected = b64.encode(&binary);
+        assert_eq!(read_pgp_key("pgp-keys", &bin).unwrap(), expected);
+        assert_eq!(read_pgp_key("pgp-keys", &asc).unwrap(), expected);
+        assert_eq!(read_pgp_key("pgp-keys", &txt).unwrap(), expected);
+        assert_eq!(
+            read_pgp_key("pgp-keys", &format!("@{bin}")).unwrap(),
+            expected
+        );
+        // The key itself instead of a file name.
+        assert_eq!(read_pgp_key("pgp-keys", &expected).unwrap(), expected);
+        let missing = read_pgp_key("pgp-keys", "/nonexistent/key.asc").unwrap_err();
+        assert!(
+            missing
+                .to_string()
+                .starts_with("invalid value \"/nonexistent/key.asc\" for flag -pgp-keys: open"),
+            "{missing}"
+        );
+        assert!(read_pgp_key("pgp-key", "keybase:someone").is_err());
+        assert_eq!(
+            read_pgp_keys("pgp-keys", &[bin, asc]).unwrap(),
+            [expected.clone(), expected]
+        );
     }
 
     #[test]

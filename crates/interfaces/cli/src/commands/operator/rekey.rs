@@ -1,4 +1,6 @@
-//! `operator rekey`: start, inspect, cancel or advance a rekey of the unseal keys.
+//! `operator rekey`: start, inspect, cancel or advance a rekey of the unseal
+//! keys, and fetch or delete the PGP-encrypted backup of the new shares
+//! (`-backup-retrieve`, `-backup-delete`).
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -41,14 +43,25 @@ pub struct RekeyArgs {
     /// Nonce of the rekey in progress (looked up when not given).
     #[arg(long, value_name = "NONCE")]
     pub nonce: Option<String>,
-    /// Comma-separated base64 PGP public keys for the new shares (with -init).
-    #[arg(long, value_delimiter = ',', value_name = "KEYS")]
+    /// Comma-separated PGP public key files (binary, base64 or ASCII armor),
+    /// one per new share (with -init).
+    #[arg(long, value_delimiter = ',', value_name = "FILES")]
     pub pgp_keys: Vec<String>,
     /// Store PGP-encrypted shares in the backend (with -init and -pgp-keys).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
           default_value = "false", action = clap::ArgAction::Set,
           value_parser = clap::builder::BoolishValueParser::new())]
     pub backup: bool,
+    /// Print the PGP-encrypted shares a rekey with -backup stored.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value = "false", action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub backup_retrieve: bool,
+    /// Delete the PGP-encrypted shares a rekey with -backup stored.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
+          default_value = "false", action = clap::ArgAction::Set,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub backup_delete: bool,
     /// Require the new shares to be verified before they take effect.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true",
           default_value = "false", action = clap::ArgAction::Set,
@@ -69,6 +82,12 @@ pub async fn run(ctx: &Ctx, client: &Client, args: RekeyArgs) -> Result<()> {
         other => bail!("Unknown target: {other}"),
     };
     let sys = client.sys();
+    if args.backup_delete {
+        return backup_delete(ctx, client, target).await;
+    }
+    if args.backup_retrieve {
+        return backup_retrieve(ctx, client, target).await;
+    }
     if args.init {
         let mut body = json!({
             "secret_shares": args.key_shares,
@@ -76,8 +95,9 @@ pub async fn run(ctx: &Ctx, client: &Client, args: RekeyArgs) -> Result<()> {
             "backup": args.backup,
             "require_verification": args.verify,
         });
-        if !args.pgp_keys.is_empty() {
-            body["pgp_keys"] = json!(args.pgp_keys);
+        let pgp_keys = super::init::read_pgp_keys("pgp-keys", &args.pgp_keys)?;
+        if !pgp_keys.is_empty() {
+            body["pgp_keys"] = json!(pgp_keys);
         }
         let status = sys
             .rekey_init(target, &body)
@@ -137,6 +157,47 @@ pub async fn run(ctx: &Ctx, client: &Client, args: RekeyArgs) -> Result<()> {
         Format::Json => line(&to_json(&answer)?),
         Format::Table => line(&render_keys(&status, &answer)),
     }
+    Ok(())
+}
+
+/// The backup's path for the rekey target.
+fn backup_path(target: RekeyTarget) -> &'static str {
+    if target == RekeyTarget::Recovery {
+        "sys/rekey/recovery-key-backup"
+    } else {
+        "sys/rekey/backup"
+    }
+}
+
+/// `-backup-retrieve`: the stored backup as Vault prints it (its fields
+/// named as the Go struct's, `Keys`, `KeysB64`, `Nonce`).
+async fn backup_retrieve(ctx: &Ctx, client: &Client, target: RekeyTarget) -> Result<()> {
+    let stored = client
+        .read(backup_path(target))
+        .await
+        .context("Error retrieving rekey stored keys")?
+        .and_then(|s| s.data)
+        .unwrap_or_default();
+    let field = |k: &str| stored.get(k).cloned().unwrap_or(Value::Null);
+    let mut data = serde_json::Map::new();
+    data.insert("Keys".into(), field("keys"));
+    data.insert("KeysB64".into(), field("keys_base64"));
+    data.insert("Nonce".into(), field("nonce"));
+    let secret = coffer_client::Secret {
+        data: Some(data),
+        ..Default::default()
+    };
+    ctx.out.secret(&secret)
+}
+
+/// `-backup-delete`.
+async fn backup_delete(ctx: &Ctx, client: &Client, target: RekeyTarget) -> Result<()> {
+    client
+        .delete(backup_path(target))
+        .await
+        .context("Error deleting rekey stored keys")?;
+    ctx.out
+        .success("Success! Delete stored keys (if they existed)");
     Ok(())
 }
 
@@ -200,16 +261,29 @@ pub fn render_keys(status: &Value, answer: &Value) -> String {
     };
     let hex = strings("keys");
     let b64 = strings("keys_base64");
+    let fingerprints = strings("pgp_fingerprints");
     let keys = if b64.len() == hex.len() { b64 } else { hex };
     let mut out = vec![String::new()];
     out.extend(
         keys.iter()
             .enumerate()
-            .map(|(i, k)| format!("Key {}: {k}", i + 1)),
+            .map(|(i, k)| match fingerprints.get(i) {
+                Some(fp) => format!("Key {} fingerprint: {fp}; value: {k}", i + 1),
+                None => format!("Key {}: {k}", i + 1),
+            }),
     );
     out.push(String::new());
     out.push(format!("Operation nonce: {}", text(answer, "nonce")));
     out.push(String::new());
+    if !fingerprints.is_empty() && flag(answer, "backup") {
+        out.push(wrap_with_padding(
+            "The encrypted unseal keys are backed up to \"core/unseal-keys-backup\" in \
+             the storage backend. Remove these keys at any time using \"coffer operator \
+             rekey -backup-delete\". Vault does not automatically remove these keys.",
+            0,
+        ));
+        out.push(String::new());
+    }
     let (n, t) = (num(status, "n"), num(status, "t"));
     out.push(wrap_with_padding(
         &format!(
@@ -248,5 +322,26 @@ mod tests {
         let out = render_keys(&status, &answer);
         assert!(out.starts_with("\nKey 1: qg==\nKey 2: uw==\n\nOperation nonce: abc\n\n"));
         assert!(out.contains("rekeyed with 2 key shares"));
+    }
+
+    #[test]
+    fn completed_pgp_rekey_names_fingerprints_and_the_backup() {
+        let status = json!({"n": 2, "t": 2});
+        let answer = json!({"complete": true, "nonce": "abc", "keys": ["aa", "bb"],
+            "keys_base64": ["qg==", "uw=="], "pgp_fingerprints": ["f1", "f2"], "backup": true});
+        let out = render_keys(&status, &answer);
+        assert!(out.starts_with(
+            "\nKey 1 fingerprint: f1; value: qg==\nKey 2 fingerprint: f2; value: uw==\n\nOperation nonce: abc\n\n"
+        ), "{out}");
+        assert!(
+            out.contains("coffer operator rekey -backup-delete"),
+            "{out}"
+        );
+        let no_backup = render_keys(
+            &status,
+            &json!({"keys": ["aa"], "keys_base64": ["qg=="],
+            "pgp_fingerprints": ["f1"], "backup": false}),
+        );
+        assert!(!no_backup.contains("backed up"), "{no_backup}");
     }
 }
