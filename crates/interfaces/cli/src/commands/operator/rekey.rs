@@ -334,7 +334,7 @@ mod tests {
             "\nKey 1 fingerprint: f1; value: qg==\nKey 2 fingerprint: f2; value: uw==\n\nOperation nonce: abc\n\n"
         ), "{out}");
         assert!(
-            out.contains("coffer operator rekey -backup-delete"),
+            out.contains("\"core/unseal-keys-backup\"") && out.contains("-backup-delete\""),
             "{out}"
         );
         let no_backup = render_keys(
