@@ -116,6 +116,10 @@ impl Backend for Tainted {
         self.inner.paths()
     }
 
+    fn published_paths(&self) -> Vec<&PathDef> {
+        self.inner.published_paths()
+    }
+
     async fn token_revoked(&self, ctx: &Context, scope_id: &str) -> Result<()> {
         self.inner.token_revoked(ctx, scope_id).await
     }
