@@ -264,6 +264,10 @@ mod tests {
     const RSA_FP: &str = "1e5d6ec3dccacbeafbaac141f7e0a81fe7f47e75";
     const CV_FP: &str = "a8e9e028a2fb7542777ef50cc78519eeca10020a";
 
+    /// Hex shares long enough never to appear in a ciphertext by chance.
+    const SHARE_ONE: &str = "5eed1e55c0ffee0ddba11ca75eed1e55c0ffee0d";
+    const SHARE_TWO: &str = "0b5e55edfee1900d0b5e55edfee1900d0b5e55ed";
+
     /// The key ID a message's first packet (a new-format PKESK) names.
     fn pkesk_key_id(message: &[u8]) -> String {
         assert_eq!(message[0], 0xc1, "a PKESK packet first");
@@ -280,7 +284,7 @@ mod tests {
         }));
         let keys = InitKeys::from_request(&req, 2, 2).unwrap();
         let result = InitResult {
-            keys: vec!["aa11".into(), "bb22".into()],
+            keys: vec![SHARE_ONE.into(), SHARE_TWO.into()],
             keys_base64: vec!["qhE=".into(), "uyI=".into()],
             root_token: "hvs.ABCDEFGHIJKLMNOPQRSTUVWX".into(),
         };
@@ -311,7 +315,7 @@ mod tests {
                 ["36ea901f5a608cc8", "6190d67aa7a5e3fe"][i]
             );
             // Neither the hex nor the base64 plaintext share shows through.
-            assert!(!h.contains("aa11") && !h.contains("bb22"));
+            assert!(!h.contains(SHARE_ONE) && !h.contains(SHARE_TWO));
         }
         let token = answer["root_token"].as_str().unwrap();
         assert!(!token.starts_with("hvs."));
@@ -325,7 +329,7 @@ mod tests {
             .unwrap()
             .answer(&result)
             .unwrap();
-        assert_eq!(plain["keys"], json!(["aa11", "bb22"]));
+        assert_eq!(plain["keys"], json!([SHARE_ONE, SHARE_TWO]));
         assert_eq!(plain["root_token"], json!("hvs.ABCDEFGHIJKLMNOPQRSTUVWX"));
     }
 
