@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use coffer_database_plugin::{ConnectionSettings, DatabasePlugin, PluginFactory};
-use coffer_types::{Error, Result, Sensitive};
+use coffer_types::{Result, Sensitive};
 
 use crate::DatabaseBackend;
+use crate::error::DatabaseError;
 use crate::model::DbConfig;
 
 /// A plugin connected with one generation of a config.
@@ -36,11 +37,11 @@ impl DatabaseBackend {
             .iter()
             .find(|f| f.name() == name)
             .ok_or_else(|| {
-                let known: Vec<_> = self.factories.iter().map(|f| f.name()).collect();
-                Error::invalid(format!(
-                    "plugin {name:?} not found in the catalog (known: {})",
-                    known.join(", ")
-                ))
+                DatabaseError::PluginNotFound {
+                    name: name.to_owned(),
+                    known: self.factories.iter().map(|f| f.name().to_owned()).collect(),
+                }
+                .into()
             })
     }
 

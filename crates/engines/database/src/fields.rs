@@ -1,9 +1,10 @@
 //! Field parsing shared by the path handlers.
 
 use coffer_sdk::{Call, FieldData};
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 use serde_json::Value;
 
+use crate::error::DatabaseError;
 use crate::model::Rotation;
 use crate::store::{self, Kind};
 
@@ -23,10 +24,7 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(
-            coffer_types::ErrorKind::NotFound,
-            "unsupported path",
-        ))
+        Err(DatabaseError::UnsupportedPath.into())
     }
 }
 
@@ -62,15 +60,19 @@ pub(crate) fn statements(fields: &FieldData<'_>, name: &str) -> Result<Option<Ve
             .iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.clone()),
-                _ => Err(Error::invalid(format!(
-                    "error converting input for field {name:?}: expected a list of strings"
-                ))),
+                _ => Err(DatabaseError::InvalidStatements {
+                    field: name.to_owned(),
+                    expected: "a list of strings",
+                }
+                .into()),
             })
             .collect::<Result<Vec<_>>>()?,
         _ => {
-            return Err(Error::invalid(format!(
-                "error converting input for field {name:?}: expected a string or a list of strings"
-            )));
+            return Err(DatabaseError::InvalidStatements {
+                field: name.to_owned(),
+                expected: "a string or a list of strings",
+            }
+            .into());
         }
     };
     Ok(Some(
@@ -102,17 +104,13 @@ pub(crate) fn rotation_from(
     let schedule = fields.get_string("rotation_schedule")?;
     let window = seconds(fields, "rotation_window")?;
     if period.is_some_and(|p| p > 0) && schedule.as_deref().is_some_and(|s| !s.trim().is_empty()) {
-        return Err(Error::invalid(
-            "mutually exclusive fields rotation_period and rotation_schedule were both specified; only one of them can be provided",
-        ));
+        return Err(DatabaseError::PeriodAndSchedule.into());
     }
     let mut new = old.cloned().unwrap_or_default();
     match period {
         Some(0) => new.period = None,
         Some(p) if p < min_period => {
-            return Err(Error::invalid(format!(
-                "rotation_period must be {min_period} seconds or more"
-            )));
+            return Err(DatabaseError::PeriodTooShort(min_period).into());
         }
         Some(p) => {
             new = Rotation {
@@ -133,9 +131,7 @@ pub(crate) fn rotation_from(
     }
     if let Some(w) = window {
         if new.schedule.is_none() && w > 0 {
-            return Err(Error::invalid(
-                "rotation_window is only valid with rotation_schedule, not with rotation_period",
-            ));
+            return Err(DatabaseError::WindowWithoutSchedule.into());
         }
         new.window = (w > 0).then_some(w);
     }

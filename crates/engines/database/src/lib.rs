@@ -32,6 +32,7 @@ use coffer_sdk::{Backend, Context, Path, PathTable, Routes, handler};
 use coffer_types::{LeaseData, Result};
 
 mod connections;
+mod error;
 mod fields;
 mod model;
 mod path_config;
@@ -41,6 +42,8 @@ mod path_static;
 mod rotation;
 mod store;
 mod username;
+
+pub use error::DatabaseError;
 
 #[cfg(test)]
 mod tests;

@@ -2,10 +2,11 @@
 
 use coffer_sdk::{Call, FieldData, FieldDef, FieldDefault, FieldType, JobSchedule, PathDef};
 use coffer_types::duration::format_duration;
-use coffer_types::{Error, Operation, Response, Result, Sensitive};
+use coffer_types::{Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
 use crate::DatabaseBackend;
+use crate::error::DatabaseError;
 use crate::fields::{self, seconds, statements};
 use crate::model::{DbConfig, Rotation};
 use crate::rotation::{self, root_job};
@@ -396,7 +397,7 @@ fn u32_field(input: &FieldData<'_>, name: &str) -> Result<Option<u32>> {
         None => Ok(None),
         Some(v) => u32::try_from(v)
             .map(Some)
-            .map_err(|_| Error::invalid(format!("{name} must be between 0 and {}", u32::MAX))),
+            .map_err(|_| DatabaseError::OutOfU32Range(name.to_owned()).into()),
     }
 }
 
@@ -411,7 +412,7 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
     let plugin_name = match (input.get_string("plugin_name")?, &old) {
         (Some(p), _) if !p.is_empty() => p,
         (_, Some(old)) => old.plugin_name.clone(),
-        _ => return Err(Error::invalid("empty plugin name")),
+        _ => return Err(DatabaseError::EmptyPluginName.into()),
     };
     let factory = backend.factory(&plugin_name)?.clone();
     let mut config = old.clone().unwrap_or_else(|| DbConfig {
@@ -511,19 +512,14 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
         let plugin = backend
             .connect_verified(&config, &config.password)
             .await
-            .map_err(|e| {
-                Error::invalid(format!(
-                    "error creating database object: {}",
-                    e.messages().join("; ")
-                ))
-            })?;
+            .map_err(|e| DatabaseError::CreateDatabaseObject(e.messages().join("; ")))?;
         plugin.close().await;
     } else {
         // Still proves the settings parse.
         let plugin = factory
             .connect(&crate::connections::settings(&config, &config.password))
             .await
-            .map_err(|e| Error::invalid(format!("error creating database object: {e}")))?;
+            .map_err(|e| DatabaseError::CreateDatabaseObject(e.to_string()))?;
         plugin.close().await;
     }
     config.generation = old.as_ref().map_or(1, |o| o.generation + 1);
@@ -559,7 +555,7 @@ fn unsupported_warnings(input: &FieldData<'_>) -> Vec<String> {
 pub(crate) async fn reset(backend: &DatabaseBackend, call: &Call<'_>) -> Result<Option<Response>> {
     let name = fields::name(call)?;
     if load(call.ctx, name).await?.is_none() {
-        return Err(Error::invalid(format!("unable to find config: {name}")));
+        return Err(DatabaseError::ConfigNotFound(name.to_owned()).into());
     }
     backend.drop_connection(name).await;
     Ok(None)

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use coffer_database_plugin::NewUser;
 use coffer_sdk::{Call, Context, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, LeaseData, LeaseInfo, Operation, Response, Result};
+use coffer_types::{LeaseData, LeaseInfo, Operation, Response, Result};
 use serde_json::{Map, Value};
 
 use crate::DatabaseBackend;
+use crate::error::DatabaseError;
 use crate::fields::{self, glob_list_contains};
 use crate::model::{DbConfig, Role};
 use crate::store::{self, Kind};
@@ -33,14 +34,12 @@ pub(crate) fn definition() -> PathDef {
 pub(crate) async fn role_and_config(ctx: &Context, role_name: &str) -> Result<(Role, DbConfig)> {
     let role: Role = store::get(&ctx.storage, Kind::Role, role_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unknown role: {role_name}")))?;
+        .ok_or_else(|| DatabaseError::UnknownRole(role_name.to_owned()))?;
     let config: DbConfig = store::get(&ctx.storage, Kind::Config, &role.db_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unknown database connection: {}", role.db_name)))?;
+        .ok_or_else(|| DatabaseError::UnknownConnection(role.db_name.clone()))?;
     if !glob_list_contains(&config.allowed_roles, role_name) {
-        return Err(Error::invalid(format!(
-            "{role_name:?} is not an allowed role"
-        )));
+        return Err(DatabaseError::RoleNotAllowed(role_name.to_owned()).into());
     }
     Ok((role, config))
 }
@@ -115,7 +114,13 @@ fn internal_str<'a>(lease: &'a LeaseData, key: &str) -> Result<&'a str> {
         .get(key)
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::internal(format!("lease {} has no {key}", lease.lease_id)))
+        .ok_or_else(|| {
+            DatabaseError::LeaseField {
+                lease_id: lease.lease_id.to_string(),
+                key: key.to_owned(),
+            }
+            .into()
+        })
 }
 
 /// Drops the user behind a lease, with the role's revocation statements
@@ -133,11 +138,11 @@ pub(crate) async fn revoke(
         _ => role
             .as_ref()
             .map(|r| r.db_name.clone())
-            .ok_or_else(|| Error::invalid(format!("could not find role {role_name:?}")))?,
+            .ok_or_else(|| DatabaseError::RoleNotFound(role_name.to_owned()))?,
     };
     let config: DbConfig = store::get(&ctx.storage, Kind::Config, &db_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unknown database connection: {db_name}")))?;
+        .ok_or_else(|| DatabaseError::UnknownConnection(db_name.clone()))?;
     let statements = role.map(|r| r.revocation_statements).unwrap_or_default();
     let plugin = backend.connection(&db_name, &config).await?;
     plugin.revoke_user(username, &statements).await?;
@@ -157,10 +162,10 @@ pub(crate) async fn renew(
     let role_name = internal_str(lease, "role")?;
     let role: Role = store::get(&ctx.storage, Kind::Role, role_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("could not find role {role_name:?}")))?;
+        .ok_or_else(|| DatabaseError::RoleNotFound(role_name.to_owned()))?;
     let config: DbConfig = store::get(&ctx.storage, Kind::Config, &role.db_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unknown database connection: {}", role.db_name)))?;
+        .ok_or_else(|| DatabaseError::UnknownConnection(role.db_name.clone()))?;
     let increment = if increment.is_zero() {
         ttls(ctx, &role).0
     } else {

@@ -1,10 +1,11 @@
 //! `roles/:name` (and LIST `roles`): how dynamic users are made.
 
 use coffer_sdk::{Call, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response, Result};
 use serde_json::{Map, Value};
 
 use crate::DatabaseBackend;
+use crate::error::DatabaseError;
 use crate::fields::{self, seconds, statements};
 use crate::model::Role;
 use crate::store::{self, Kind};
@@ -146,14 +147,12 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
         role.db_name = db;
     }
     if role.db_name.is_empty() {
-        return Err(Error::invalid("empty database name attribute"));
+        return Err(DatabaseError::EmptyDbName.into());
     }
     if let Some(t) = input.get_string("credential_type")?
         && t != "password"
     {
-        return Err(Error::invalid(format!(
-            "credential_type {t:?} is not supported: only \"password\""
-        )));
+        return Err(DatabaseError::UnsupportedCredentialType(t).into());
     }
     if let Some(s) = statements(input, "creation_statements")? {
         role.creation_statements = s;
@@ -174,7 +173,7 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
         role.max_ttl = t;
     }
     if role.max_ttl > 0 && role.default_ttl > role.max_ttl {
-        return Err(Error::invalid("ttl cannot be greater than max_ttl"));
+        return Err(DatabaseError::TtlAboveMax.into());
     }
     store::put(&call.ctx.storage, Kind::Role, name, &role).await?;
     Ok(None)

@@ -4,10 +4,11 @@
 use std::time::SystemTime;
 
 use coffer_sdk::{Call, Context, FieldDef, FieldType, PathDef};
-use coffer_types::{Error, Operation, Response, Result, Sensitive};
+use coffer_types::{Operation, Response, Result, Sensitive};
 use serde_json::{Map, Value};
 
 use crate::DatabaseBackend;
+use crate::error::DatabaseError;
 use crate::fields::{self, statements};
 use crate::model::{DbConfig, Pending, StaticRole};
 use crate::rotation::{self, JOB_STATIC_ROTATION, static_job};
@@ -197,9 +198,7 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
     if let Some(t) = input.get_string("credential_type")?
         && t != "password"
     {
-        return Err(Error::invalid(format!(
-            "credential_type {t:?} is not supported: only \"password\""
-        )));
+        return Err(DatabaseError::UnsupportedCredentialType(t).into());
     }
     let rotation = fields::rotation_from(
         input,
@@ -207,20 +206,18 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
         fields::MIN_ROTATION_PERIOD,
     )?;
     if rotation.period.is_none() && rotation.schedule.is_none() {
-        return Err(Error::invalid(
-            "one of rotation_schedule or rotation_period must be provided",
-        ));
+        return Err(DatabaseError::RotationRequired.into());
     }
     let schedule = rotation
         .job_schedule()
-        .ok_or_else(|| Error::internal("a static role without a schedule"))?;
+        .ok_or(DatabaseError::MissingSchedule)?;
     ctx.services.jobs.validate(&schedule)?;
     if let Some(mut role) = old {
         if username.as_ref().is_some_and(|u| *u != role.username) {
-            return Err(Error::invalid("cannot update static account username"));
+            return Err(DatabaseError::UsernameImmutable.into());
         }
         if db_name.as_ref().is_some_and(|d| *d != role.db_name) {
-            return Err(Error::invalid("cannot update static role db_name"));
+            return Err(DatabaseError::DbNameImmutable.into());
         }
         if let Some(s) = statements(input, "rotation_statements")? {
             role.rotation_statements = s;
@@ -235,15 +232,15 @@ pub(crate) async fn write(backend: &DatabaseBackend, call: &Call<'_>) -> Result<
     }
     let username = username
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| Error::invalid("username is a required field to create a static account"))?;
+        .ok_or(DatabaseError::UsernameRequired)?;
     let db_name = db_name
         .filter(|d| !d.is_empty())
-        .ok_or_else(|| Error::invalid("database name is required"))?;
+        .ok_or(DatabaseError::DbNameRequired)?;
     let config: DbConfig = store::get(&ctx.storage, Kind::Config, &db_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unable to find config: {db_name}")))?;
+        .ok_or_else(|| DatabaseError::ConfigNotFound(db_name.clone()))?;
     if !fields::glob_list_contains(&config.allowed_roles, name) {
-        return Err(Error::invalid(format!("{name:?} is not an allowed role")));
+        return Err(DatabaseError::RoleNotAllowed(name.to_owned()).into());
     }
     // The first rotation happens now, through the same pending/current
     // records as every later one; the job exists first, so a crash before
@@ -286,7 +283,7 @@ pub(crate) async fn creds(_: &DatabaseBackend, call: &Call<'_>) -> Result<Option
     let name = fields::name(call)?;
     let role = load(call.ctx, name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unknown role: {name}")))?;
+        .ok_or_else(|| DatabaseError::UnknownRole(name.to_owned()))?;
     // Before the first rotation completes, the pending password is the only
     // one this engine can know.
     let password = match (&role.pending, role.password.is_empty()) {

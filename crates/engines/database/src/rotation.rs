@@ -12,6 +12,7 @@ use coffer_sdk::{Context, JobSchedule};
 use coffer_types::{Error, Result, Sensitive};
 
 use crate::DatabaseBackend;
+use crate::error::DatabaseError;
 use crate::model::{DbConfig, Pending, StaticRole};
 use crate::store::{self, Kind};
 
@@ -43,7 +44,7 @@ impl DatabaseBackend {
     fn crash_point(&self, at: Fault) -> Result<()> {
         let armed = self.fault.lock().map(|f| *f == Some(at)).unwrap_or(false);
         if armed {
-            return Err(Error::internal(format!("injected crash at {at:?}")));
+            return Err(DatabaseError::InjectedCrash(format!("{at:?}")).into());
         }
         Ok(())
     }
@@ -110,7 +111,7 @@ async fn pending_password(
 async fn config_for(ctx: &Context, db_name: &str) -> Result<DbConfig> {
     store::get(&ctx.storage, Kind::Config, db_name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unable to find config: {db_name}")))
+        .ok_or_else(|| DatabaseError::ConfigNotFound(db_name.to_owned()).into())
 }
 
 /// Rotates the static role `name` (the caller holds the engine lock).
@@ -170,7 +171,7 @@ pub(crate) async fn rotate_static(
     let _lock = backend.lock.lock().await;
     let role: StaticRole = store::get(&ctx.storage, Kind::StaticRole, name)
         .await?
-        .ok_or_else(|| Error::invalid(format!("unable to find static role {name:?}")))?;
+        .ok_or_else(|| DatabaseError::StaticRoleNotFound(name.to_owned()))?;
     rotate_static_locked(backend, ctx, name, role, on_demand).await?;
     Ok(())
 }
@@ -203,14 +204,10 @@ pub(crate) async fn rotate_root(
     let _lock = backend.lock.lock().await;
     let mut config = config_for(ctx, name).await?;
     if config.username.is_empty() {
-        return Err(Error::invalid(
-            "unable to rotate root credentials: no username in configuration",
-        ));
+        return Err(DatabaseError::RootNoUsername.into());
     }
     if !config.connection_url.is_empty() && !config.connection_url.contains("{{password}}") {
-        return Err(Error::invalid(
-            "unable to rotate root credentials: connection_url must use the {{password}} placeholder, or the rotated password could not be used",
-        ));
+        return Err(DatabaseError::RootNoPlaceholder.into());
     }
     let scheduled = config.rotation.job_schedule().is_some() && !config.disable_automated_rotation;
     // A rotation left pending by a crash or a failure: find out whether
@@ -276,7 +273,7 @@ pub(crate) async fn run_scheduled(
         JOB_STATIC_ROTATION => {
             let name = job
                 .strip_prefix("static-roles/")
-                .ok_or_else(|| Error::invalid(format!("not a static role job: {job:?}")))?;
+                .ok_or_else(|| DatabaseError::NotStaticJob(job.to_owned()))?;
             let exists: Option<StaticRole> =
                 store::get(&ctx.storage, Kind::StaticRole, name).await?;
             if exists.is_none() {
@@ -288,13 +285,13 @@ pub(crate) async fn run_scheduled(
         JOB_ROOT_ROTATION => {
             let name = job
                 .strip_prefix("config/")
-                .ok_or_else(|| Error::invalid(format!("not a root rotation job: {job:?}")))?;
+                .ok_or_else(|| DatabaseError::NotRootJob(job.to_owned()))?;
             let exists: Option<DbConfig> = store::get(&ctx.storage, Kind::Config, name).await?;
             if exists.is_none() {
                 return ctx.services.jobs.unschedule(job).await;
             }
             rotate_root(backend, ctx, name, false).await
         }
-        other => Err(Error::invalid(format!("unknown job kind {other:?}"))),
+        other => Err(DatabaseError::UnknownJobKind(other.to_owned()).into()),
     }
 }

@@ -1,9 +1,11 @@
 //! Typed records in the mount's storage: `config/`, `role/`, `static-role/`.
 
 use coffer_sdk::storage::{Key, Prefix, Storage, View};
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+use crate::error::DatabaseError;
 
 /// Where each kind of record lives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +38,13 @@ pub(crate) async fn get<T: DeserializeOwned>(
     let key = key(kind, name)?;
     match view.get(&key).await? {
         None => Ok(None),
-        Some(raw) => serde_json::from_slice(&raw)
-            .map(Some)
-            .map_err(|e| Error::internal(format!("corrupt record {key}: {e}"))),
+        Some(raw) => serde_json::from_slice(&raw).map(Some).map_err(|source| {
+            DatabaseError::CorruptRecord {
+                key: key.to_string(),
+                source,
+            }
+            .into()
+        }),
     }
 }
 
@@ -49,7 +55,7 @@ pub(crate) async fn put<T: Serialize>(
     name: &str,
     value: &T,
 ) -> Result<()> {
-    let raw = serde_json::to_vec(value).map_err(|e| Error::internal(e.to_string()))?;
+    let raw = serde_json::to_vec(value).map_err(DatabaseError::Encode)?;
     Ok(view.put(&key(kind, name)?, raw).await?)
 }
 

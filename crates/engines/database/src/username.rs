@@ -3,14 +3,16 @@
 
 use std::time::SystemTime;
 
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 use coffer_username_template::{TemplateData, UsernameTemplate};
+
+use crate::error::DatabaseError;
 
 /// Checks a template when a config is written (a 400 when it does not parse).
 pub(crate) fn check(template: &str) -> Result<()> {
     UsernameTemplate::parse(template)
         .map(|_| ())
-        .map_err(|e| Error::invalid(format!("invalid username template: {e}")))
+        .map_err(|e| DatabaseError::InvalidUsernameTemplate(e).into())
 }
 
 /// A fresh user name for `role`, requested by a token shown as `display_name`.
@@ -20,19 +22,17 @@ pub(crate) fn generate(
     role: &str,
     now: SystemTime,
 ) -> Result<String> {
-    let parsed = UsernameTemplate::parse(template)
-        .map_err(|e| Error::invalid(format!("invalid username template: {e}")))?;
+    let parsed =
+        UsernameTemplate::parse(template).map_err(DatabaseError::InvalidUsernameTemplate)?;
     let name = parsed
         .render(&TemplateData {
             display_name: display_name.to_owned(),
             role_name: role.to_owned(),
             now,
         })
-        .map_err(|e| Error::invalid(format!("unable to generate username: {e}")))?;
+        .map_err(DatabaseError::GenerateUsername)?;
     if name.is_empty() {
-        return Err(Error::invalid(
-            "unable to generate username: the template gave an empty name",
-        ));
+        return Err(DatabaseError::EmptyUsername.into());
     }
     Ok(name)
 }
