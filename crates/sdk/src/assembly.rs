@@ -10,9 +10,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use coffer_types::{Error, ErrorKind, Request, Response, Result};
+use coffer_types::{Request, Response, Result};
 
-use crate::{Backend, Context, PathDef, SpecialPaths};
+use crate::{Backend, Context, PathDef, SdkError, SpecialPaths};
 
 /// Several backends under one mount, tried in order.
 pub struct Assembly {
@@ -56,7 +56,7 @@ impl Assembly {
 
     fn route(&self, path: &str) -> Result<&Arc<dyn Backend>> {
         self.piece_for(path)
-            .ok_or_else(|| Error::new(ErrorKind::NotFound, "unsupported path"))
+            .ok_or_else(|| SdkError::UnsupportedPath.into())
     }
 }
 

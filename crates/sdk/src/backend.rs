@@ -12,10 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use coffer_storage::View;
-use coffer_types::{Error, LeaseData, LoginGrant, Request, Response, Result};
+use coffer_types::{LeaseData, LoginGrant, Request, Response, Result};
 use serde_json::{Map, Value};
 
-use crate::{Clock, PathDef, Routes};
+use crate::{Clock, PathDef, Routes, SdkError};
 
 /// A mount's configuration as the backend sees it.
 #[derive(Clone, Debug, Default)]
@@ -194,9 +194,11 @@ pub trait Backend: Send + Sync {
     /// `kind` what the job does. An error is recorded and retried with
     /// back-off by the scheduler; it must not contain secrets.
     async fn run_scheduled(&self, _ctx: &Context, job: &str, kind: &str) -> Result<()> {
-        Err(Error::unsupported(format!(
-            "this mount runs no scheduled job {kind:?} at {job:?}"
-        )))
+        Err(SdkError::NoScheduledJob {
+            job: job.to_owned(),
+            kind: kind.to_owned(),
+        }
+        .into())
     }
 
     /// Secrets engines: extend the secret behind `lease` by `increment`
@@ -208,6 +210,6 @@ pub trait Backend: Send + Sync {
         _lease: &LeaseData,
         _increment: Duration,
     ) -> Result<Duration> {
-        Err(Error::invalid("lease is not renewable"))
+        Err(SdkError::LeaseNotRenewable.into())
     }
 }

@@ -11,10 +11,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 use serde_json::{Map, Value};
 
-use crate::Backend;
+use crate::{Backend, SdkError};
 
 /// Builds the backend of one mount from the mount's `options`.
 pub type Factory = fn(&Map<String, Value>) -> Result<Arc<dyn Backend>>;
@@ -234,14 +234,15 @@ impl Catalog {
         requested: &str,
         options: &mut Map<String, Value>,
     ) -> Result<String> {
-        let entry = self.get(kind, requested).ok_or_else(|| {
-            Error::invalid(format!("plugin not found in the catalog: {requested}"))
-        })?;
+        let entry = self
+            .get(kind, requested)
+            .ok_or_else(|| SdkError::PluginNotFound(requested.to_owned()))?;
         if entry.availability == Availability::Singleton {
-            return Err(Error::invalid(match kind {
-                Kind::Secret => format!("mount type of {requested:?} is not mountable"),
-                Kind::Auth => format!("{requested} credential backend cannot be instantiated"),
-            }));
+            return Err(match kind {
+                Kind::Secret => SdkError::SecretNotMountable(requested.to_owned()),
+                Kind::Auth => SdkError::AuthNotInstantiable(requested.to_owned()),
+            }
+            .into());
         }
         let Some(alias) = &entry.alias else {
             return Ok(requested.to_owned());
@@ -261,9 +262,11 @@ impl Catalog {
                         Some(_) => true,
                     };
                     if set {
-                        return Err(Error::invalid(format!(
-                            "secrets engine {requested:?} does not allow setting a {k}"
-                        )));
+                        return Err(SdkError::AliasOptionFixed {
+                            engine: requested.to_owned(),
+                            option: k.clone(),
+                        }
+                        .into());
                     }
                 }
                 Ok(requested.to_owned())
@@ -342,7 +345,7 @@ mod tests {
 
     fn built(options: &Map<String, Value>) -> Result<Arc<dyn Backend>> {
         if options.get("version").and_then(Value::as_str) == Some("9") {
-            return Err(Error::invalid("bad version"));
+            return Err(coffer_types::Error::invalid("bad version"));
         }
         Ok(Arc::new(Built(options.clone())))
     }

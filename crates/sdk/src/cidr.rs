@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use coffer_types::{Error, Result};
 
+use crate::SdkError;
+
 /// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1/128`); a bare address is a
 /// single-host block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +77,7 @@ impl FromStr for CidrBlock {
 
     fn from_str(s: &str) -> Result<Self> {
         let s = s.trim();
-        let bad = || Error::invalid(format!("invalid CIDR block {s:?}"));
+        let bad = || Error::from(SdkError::InvalidCidr(s.to_owned()));
         let (addr, prefix) = match s.split_once('/') {
             Some((a, p)) => (a, Some(p)),
             None => (s, None),

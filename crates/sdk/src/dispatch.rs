@@ -29,10 +29,10 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Operation, Request, Response, Result};
 
 use crate::paths::{Captures, match_pattern, special_glob};
-use crate::{Context, FieldData, PathDef, SpecialPaths};
+use crate::{Context, FieldData, PathDef, SdkError, SpecialPaths};
 
 /// A boxed, sendable future (what handlers return).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -272,7 +272,7 @@ impl<B: Sync> PathTable<B> {
 
     fn route(&self, path: &str) -> Result<(&Path<B>, Captures)> {
         self.find(path)
-            .ok_or_else(|| Error::new(coffer_types::ErrorKind::NotFound, "unsupported path"))
+            .ok_or_else(|| SdkError::UnsupportedPath.into())
     }
 
     /// Handles `req` (its path relative to the mount) for `backend`.
@@ -287,9 +287,7 @@ impl<B: Sync> PathTable<B> {
             return self.help(&req.relative_path).map(Some);
         }
         let (path, captures) = self.route(&req.relative_path)?;
-        let handler = path
-            .handler(op)
-            .ok_or_else(|| Error::unsupported("unsupported operation"))?;
+        let handler = path.handler(op).ok_or(SdkError::UnsupportedOperation)?;
         let call = Call {
             ctx,
             req,
@@ -395,26 +393,17 @@ mod tests {
     const ITEM_FIELDS: &[FieldDef] = &[FieldDef::new("value", FieldType::String, "v")];
 
     fn key(call: &Call<'_>) -> Result<coffer_storage::Key> {
-        coffer_storage::Key::new(call.capture("name")).map_err(|e| Error::invalid(e.to_string()))
+        Ok(coffer_storage::Key::new(call.capture("name"))?)
     }
 
     async fn write(_: &Toy, call: &Call<'_>) -> Result<Option<Response>> {
         let v = call.fields.require_string("value")?;
-        call.ctx
-            .storage
-            .put(&key(call)?, v.into_bytes())
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
+        call.ctx.storage.put(&key(call)?, v.into_bytes()).await?;
         Ok(None)
     }
 
     async fn read(_: &Toy, call: &Call<'_>) -> Result<Option<Response>> {
-        let got = call
-            .ctx
-            .storage
-            .get(&key(call)?)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
+        let got = call.ctx.storage.get(&key(call)?).await?;
         Ok(got.map(|v| {
             let mut m = Map::new();
             m.insert(
@@ -426,13 +415,7 @@ mod tests {
     }
 
     async fn exists(_: &Toy, call: &Call<'_>) -> Result<bool> {
-        Ok(call
-            .ctx
-            .storage
-            .get(&key(call)?)
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?
-            .is_some())
+        Ok(call.ctx.storage.get(&key(call)?).await?.is_some())
     }
 
     async fn sloppy(_: &Toy, call: &Call<'_>) -> Result<Option<Response>> {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use coffer_types::{Error, Result, duration::parse_duration_value};
 use serde_json::{Map, Value};
 
+use crate::SdkError;
+
 /// The declared type of a field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldType {
@@ -127,10 +129,12 @@ pub struct FieldData<'a> {
     undeclared: std::sync::Mutex<Vec<String>>,
 }
 
-fn conversion_error(name: &str, expected: &str) -> Error {
-    Error::invalid(format!(
-        "error converting input for field {name:?}: expected {expected}"
-    ))
+fn conversion_error(name: &str, expected: &'static str) -> Error {
+    SdkError::FieldType {
+        field: name.to_owned(),
+        expected,
+    }
+    .into()
 }
 
 impl<'a> FieldData<'a> {
@@ -187,10 +191,7 @@ impl<'a> FieldData<'a> {
     pub fn check_reads(&self) -> Result<()> {
         let seen = self.undeclared.lock().unwrap_or_else(|p| p.into_inner());
         if cfg!(debug_assertions) && !seen.is_empty() {
-            return Err(Error::internal(format!(
-                "handler read undeclared fields: {}",
-                seen.join(", ")
-            )));
+            return Err(SdkError::UndeclaredReads(seen.clone()).into());
         }
         Ok(())
     }
@@ -221,7 +222,7 @@ impl<'a> FieldData<'a> {
     pub fn require_string(&self, name: &str) -> Result<String> {
         match self.get_string(name)? {
             Some(s) if !s.is_empty() => Ok(s),
-            _ => Err(Error::invalid(format!("missing {name}"))),
+            _ => Err(SdkError::MissingField(name.to_owned()).into()),
         }
     }
 
@@ -277,8 +278,12 @@ impl<'a> FieldData<'a> {
     pub fn get_duration(&self, name: &str) -> Result<Option<Duration>> {
         match self.raw(name) {
             None => Ok(None),
-            Some(v) => parse_duration_value(v).map(Some).map_err(|e| {
-                Error::invalid(format!("error converting input for field {name:?}: {e}"))
+            Some(v) => parse_duration_value(v).map(Some).map_err(|source| {
+                SdkError::FieldDuration {
+                    field: name.to_owned(),
+                    source,
+                }
+                .into()
             }),
         }
     }

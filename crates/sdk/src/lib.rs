@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod cidr;
 mod clock;
 pub mod dispatch;
+mod error;
 #[cfg(feature = "testing")]
 pub mod field_walk;
 mod fields;
@@ -36,6 +37,7 @@ pub use assembly::Assembly;
 pub use backend::{Backend, Context, MountConfig, SpecialPaths};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use dispatch::{BoxFuture, Call, Existence, Handler, Path, PathTable};
+pub use error::SdkError;
 pub use fields::{FieldData, FieldDef, FieldDefault, FieldType};
 pub use paths::{Captures, PathDef, special_path_matches};
 pub use routes::Routes;

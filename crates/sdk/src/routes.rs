@@ -19,10 +19,10 @@
 
 use std::fmt;
 
-use coffer_types::{Error, Request, Response, Result};
+use coffer_types::{Request, Response, Result};
 
 use crate::dispatch::{BoxFuture, PathTable};
-use crate::{Context, PathDef, SpecialPaths};
+use crate::{Context, PathDef, SdkError, SpecialPaths};
 
 #[cfg(doc)]
 use crate::Backend;
@@ -129,10 +129,7 @@ impl<'a> Routes<'a> {
     pub async fn dispatch(&self, ctx: &Context, req: &Request) -> Result<Option<Response>> {
         match &self.bound {
             Some(route) => route.dispatch(ctx, req).await,
-            None => Err(Error::internal(
-                "this backend has no path table: it must implement Backend::routes \
-                 (self.table.bind(self)) or Backend::handle",
-            )),
+            None => Err(SdkError::NoPathTable.into()),
         }
     }
 
@@ -257,22 +254,18 @@ mod tests {
     }
 
     fn key(call: &Call<'_>) -> Result<Key> {
-        Key::new(call.capture("name")).map_err(|e| Error::invalid(e.to_string()))
+        Ok(Key::new(call.capture("name"))?)
     }
 
     async fn write(_: &Tabled, call: &Call<'_>) -> Result<Option<Response>> {
         let v = call.fields.require_string("value")?;
-        call.ctx
-            .storage
-            .put(&key(call)?, v.into_bytes())
-            .await
-            .map_err(|e| Error::internal(e.to_string()))?;
+        call.ctx.storage.put(&key(call)?, v.into_bytes()).await?;
         Ok(None)
     }
 
     async fn exists(_: &Tabled, call: &Call<'_>) -> Result<bool> {
         let found = call.ctx.storage.get(&key(call)?).await;
-        Ok(found.map_err(|e| Error::internal(e.to_string()))?.is_some())
+        Ok(found?.is_some())
     }
 
     async fn hello<B>(_: &B, _: &Call<'_>) -> Result<Option<Response>> {

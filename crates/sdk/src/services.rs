@@ -8,6 +8,8 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use coffer_types::{Error, Result, Sensitive};
 
+use crate::SdkError;
+
 /// When a mount's job runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum JobSchedule {
@@ -79,8 +81,8 @@ pub trait PasswordSource: Send + Sync {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Unavailable;
 
-fn unavailable(what: &str) -> Error {
-    Error::unsupported(format!("{what} is not available to this mount"))
+fn unavailable(what: &'static str) -> Error {
+    SdkError::Unavailable(what).into()
 }
 
 #[async_trait]

@@ -7,12 +7,12 @@
 
 use std::time::Duration;
 
-use coffer_types::{Error, LoginGrant, Result};
+use coffer_types::{LoginGrant, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::cidr::{CidrBlock, parse_cidrs};
-use crate::{FieldData, FieldDef, FieldType};
+use crate::{FieldData, FieldDef, FieldType, SdkError};
 
 /// The deprecated names some auth methods still accept, as Vault keeps them:
 /// stored apart from the `token_*` values so reads show them as Vault does.
@@ -247,40 +247,30 @@ impl TokenFields {
                 "service" => "service",
                 "batch" => "batch",
                 _ => {
-                    return Err(Error::invalid(format!(
-                        "invalid 'token_type' value {raw:?}"
-                    )));
+                    return Err(SdkError::InvalidTokenType(raw).into());
                 }
             }
             .to_owned();
         }
         if given("token_num_uses") {
             match d.get_int("token_num_uses")?.unwrap_or(0) {
-                n if n < 0 => return Err(Error::invalid("'token_num_uses' cannot be negative")),
+                n if n < 0 => return Err(SdkError::NegativeTokenNumUses.into()),
                 n => self.num_uses = n.unsigned_abs(),
             }
         }
         if self.token_type == "batch" {
             if !self.period.is_zero() {
-                return Err(Error::invalid(
-                    "'token_type' cannot be 'batch' or 'default_batch' when set to generate \
-                     periodic tokens",
-                ));
+                return Err(SdkError::BatchTokenPeriodic.into());
             }
             if self.num_uses != 0 {
-                return Err(Error::invalid(
-                    "'token_type' cannot be 'batch' or 'default_batch' when set to generate \
-                     tokens with limited use count",
-                ));
+                return Err(SdkError::BatchTokenNumUses.into());
             }
         }
         if given("token_ttl") {
             self.ttl = whole_secs(d.get_duration("token_ttl")?);
         }
         if !self.ttl.is_zero() && !self.max_ttl.is_zero() && self.ttl > self.max_ttl {
-            return Err(Error::invalid(
-                "'token_ttl' cannot be greater than 'token_max_ttl'",
-            ));
+            return Err(SdkError::TokenTtlAboveMax.into());
         }
 
         // Deprecated names: used only when the new name is absent; when both
