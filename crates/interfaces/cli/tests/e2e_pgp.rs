@@ -13,104 +13,30 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use base64::Engine as _;
+use coffer_test_services::Gpg;
 use serde_json::{Value, json};
 use support::{Api, ServerProcess, coffer_bin, unseal, write_config};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-/// A GnuPG home of its own; its agent is stopped on drop.
-struct Gpg {
-    home: tempfile::TempDir,
+/// A key for `uid` (primary `algo` for signing, encryption subkey
+/// `subkey`); its fingerprint in lower case.
+fn make_key(gpg: &Gpg, uid: &str, algo: &str, subkey: &str) -> String {
+    gpg.make_key(uid, algo, "sign,cert", Some(subkey))
 }
 
-impl Gpg {
-    fn new(test: &str) -> Option<Self> {
-        let found = Command::new("gpg")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(|e| format!("gpg not found ({e}); install gnupg"))
-            .and_then(|s| {
-                s.success()
-                    .then_some(())
-                    .ok_or_else(|| "gpg --version failed".to_owned())
-            });
-        coffer_test_services::require_environment(test, found)?;
-        let home = tempfile::Builder::new()
-            .prefix("coffer-gpg")
-            .tempdir()
-            .unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-        }
-        Some(Self { home })
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("gpg")
-            .env("GNUPGHOME", self.home.path())
-            .args([
-                "--batch",
-                "--no-tty",
-                "--quiet",
-                "--passphrase",
-                "",
-                "--pinentry-mode",
-                "loopback",
-            ])
-            .args(args)
-            .output()
-            .unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> Vec<u8> {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    /// A key for `uid` (primary `algo` for signing, encryption subkey
-    /// `subkey`); its fingerprint in lower case.
-    fn make_key(&self, uid: &str, algo: &str, subkey: &str) -> String {
-        self.ok(&["--quick-gen-key", uid, algo, "sign,cert", "never"]);
-        let listing = String::from_utf8(self.ok(&["--with-colons", "--list-keys", uid])).unwrap();
-        let fpr = listing
-            .lines()
-            .find_map(|l| l.strip_prefix("fpr:"))
-            .and_then(|l| l.split(':').find(|f| f.len() == 40))
-            .unwrap()
-            .to_ascii_lowercase();
-        self.ok(&["--quick-add-key", &fpr, subkey, "encr", "never"]);
-        fpr
-    }
-
-    /// The plaintext of a base64-encoded OpenPGP message.
-    fn decrypt_b64(&self, b64: &str) -> String {
-        let path = self.home.path().join("message.gpg");
-        std::fs::write(&path, B64.decode(b64).expect("base64 message")).unwrap();
-        String::from_utf8(self.ok(&["--decrypt", path.to_str().unwrap()])).unwrap()
-    }
-}
-
-impl Drop for Gpg {
-    fn drop(&mut self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.home.path())
-            .args(["--kill", "gpg-agent"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
+/// The plaintext of a base64-encoded OpenPGP message.
+fn decrypt_b64(gpg: &Gpg, b64: &str) -> String {
+    let out = gpg.decrypt(&B64.decode(b64).expect("base64 message"));
+    assert!(
+        out.status.success(),
+        "gpg --decrypt: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
 
 /// Runs the `coffer` CLI against `addr`.
@@ -164,9 +90,9 @@ async fn pgp_init_rekey_backup_and_generate_root_with_gnupg_keys() {
     let Some(gpg) = Gpg::new("pgp_init_rekey_backup_and_generate_root_with_gnupg_keys") else {
         return;
     };
-    let fp1 = gpg.make_key("One <one@example.com>", "rsa3072", "rsa3072");
-    let fp2 = gpg.make_key("Two <two@example.com>", "ed25519", "cv25519");
-    let fp3 = gpg.make_key("Three <three@example.com>", "rsa2048", "rsa2048");
+    let fp1 = make_key(&gpg, "One <one@example.com>", "rsa3072", "rsa3072");
+    let fp2 = make_key(&gpg, "Two <two@example.com>", "ed25519", "cv25519");
+    let fp3 = make_key(&gpg, "Three <three@example.com>", "rsa2048", "rsa2048");
     let fps = [fp1.clone(), fp2.clone(), fp3.clone()];
     let binary: Vec<Vec<u8>> = fps.iter().map(|f| gpg.ok(&["--export", f])).collect();
     let b64: Vec<String> = binary.iter().map(|b| B64.encode(b)).collect();
@@ -232,14 +158,14 @@ async fn pgp_init_rekey_backup_and_generate_root_with_gnupg_keys() {
         assert_eq!(hex::decode(h).unwrap(), B64.decode(b).unwrap());
     }
     // Each share is the hex of a 33-byte share, readable only by its key.
-    let shares: Vec<String> = encrypted.iter().map(|m| gpg.decrypt_b64(m)).collect();
+    let shares: Vec<String> = encrypted.iter().map(|m| decrypt_b64(&gpg, m)).collect();
     for s in &shares {
         assert_eq!(s.len(), 66, "hex of a 33-byte share: {s}");
         assert!(hex::decode(s).is_ok());
     }
     let root_encrypted = init["root_token"].as_str().unwrap().to_owned();
     assert!(!root_encrypted.starts_with("hvs."));
-    let root = gpg.decrypt_b64(&root_encrypted);
+    let root = decrypt_b64(&gpg, &root_encrypted);
     assert!(root.starts_with("hvs.") && root.len() == 28, "{root}");
 
     // The decrypted shares unseal; the decrypted token is root.
@@ -301,7 +227,7 @@ async fn pgp_init_rekey_backup_and_generate_root_with_gnupg_keys() {
     assert_eq!(done["pgp_fingerprints"], json!([fp2, fp3]));
     let new_hex = strings(&done["keys"]);
     let new_b64 = strings(&done["keys_base64"]);
-    let new_shares: Vec<String> = new_b64.iter().map(|m| gpg.decrypt_b64(m)).collect();
+    let new_shares: Vec<String> = new_b64.iter().map(|m| decrypt_b64(&gpg, m)).collect();
 
     // The backup: the rekey's nonce and each fingerprint's encrypted share.
     let (status, backup) = api.get("sys/rekey/backup").await;
@@ -399,7 +325,7 @@ async fn pgp_init_rekey_backup_and_generate_root_with_gnupg_keys() {
     assert_eq!(done["pgp_fingerprint"], json!(fp2));
     let encoded = done["encoded_root_token"].as_str().unwrap();
     assert_eq!(done["encoded_token"], json!(encoded));
-    let new_root = gpg.decrypt_b64(encoded);
+    let new_root = decrypt_b64(&gpg, encoded);
     assert_ne!(new_root, root);
     api.token = Some(new_root);
     let (status, me) = api.get("auth/token/lookup-self").await;

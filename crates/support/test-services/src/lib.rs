@@ -12,13 +12,15 @@
 //! Tests that must prove a password works (or stopped working) start a
 //! [`PgCluster`]: a throwaway PostgreSQL server where every connection needs
 //! `scram-sha-256`, unlike the machine's server, which trusts local
-//! connections.
+//! connections. Tests of OpenPGP messages use a [`Gpg`] home of their own.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod gpg;
 mod pg_cluster;
 mod pg_tools;
 
+pub use gpg::Gpg;
 pub use pg_cluster::PgCluster;
 
 use std::net::{TcpStream, ToSocketAddrs};
