@@ -3,7 +3,7 @@
 //! paths ([`super::lifecycle`]) these need a token (and `sudo` for `seal`
 //! and `rotate`, declared here) and an unsealed server.
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 
 use coffer_sdk::{Backend, Call, Path, PathDef, PathTable, Routes, handler, time::rfc3339};
 use coffer_types::Operation::{Read, Update};
@@ -14,31 +14,17 @@ use crate::Core;
 
 /// Sealing and the barrier key, over the core that owns them.
 pub(crate) struct KeysPiece {
-    core: Weak<Core>,
+    core: super::CoreHandle,
     table: PathTable<KeysPiece>,
-}
-
-impl std::fmt::Debug for KeysPiece {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeysPiece")
-            .field("paths", &self.table)
-            .finish_non_exhaustive()
-    }
 }
 
 impl KeysPiece {
     /// The piece answering for `core` (weak: the core owns it).
     pub(crate) fn new(core: Weak<Core>) -> Self {
         Self {
-            core,
+            core: super::CoreHandle::new(core),
             table: PathTable::new(paths()),
         }
-    }
-
-    fn core(&self) -> Result<Arc<Core>> {
-        self.core
-            .upgrade()
-            .ok_or_else(|| Error::internal("the server core is gone"))
     }
 }
 
@@ -86,12 +72,12 @@ fn paths() -> Vec<Path<KeysPiece>> {
 }
 
 async fn seal(p: &KeysPiece, _call: &Call<'_>) -> Result<Option<Response>> {
-    p.core()?.seal().await?;
+    p.core.get()?.seal().await?;
     Ok(None)
 }
 
 async fn key_status(p: &KeysPiece, _call: &Call<'_>) -> Result<Option<Response>> {
-    let status = p.core()?.unsealed()?.barrier.key_status();
+    let status = p.core.get()?.unsealed()?.barrier.key_status();
     Response::from_serialize(&json!({
         "term": status.term,
         "install_time": rfc3339(status.install_time),
@@ -101,7 +87,7 @@ async fn key_status(p: &KeysPiece, _call: &Call<'_>) -> Result<Option<Response>>
 }
 
 async fn rotate(p: &KeysPiece, _call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     core.unsealed()?
         .barrier
         .rotate(core.config.clock.now())

@@ -11,42 +11,27 @@
 //! [`crate::rekey`], [`crate::generate_root`]); this file declares the paths
 //! and their fields.
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 
 use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
 use coffer_types::Operation::{self, Delete, Read, Update};
-use coffer_types::{Error, Response, Result};
+use coffer_types::{Response, Result};
 
 use crate::Core;
 
 /// The seal lifecycle's paths over the core that owns them.
 pub(crate) struct LifecyclePiece {
-    core: Weak<Core>,
+    core: super::CoreHandle,
     table: PathTable<LifecyclePiece>,
-}
-
-impl std::fmt::Debug for LifecyclePiece {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LifecyclePiece")
-            .field("paths", &self.table)
-            .finish_non_exhaustive()
-    }
 }
 
 impl LifecyclePiece {
     /// The piece answering for `core` (a weak pointer: the core owns it).
     pub(crate) fn new(core: Weak<Core>) -> Self {
         Self {
-            core,
+            core: super::CoreHandle::new(core),
             table: PathTable::new(paths()),
         }
-    }
-
-    /// The core, while it exists (always, while a request is in flight).
-    fn core(&self) -> Result<Arc<Core>> {
-        self.core
-            .upgrade()
-            .ok_or_else(|| Error::internal("the server core is gone"))
     }
 }
 
@@ -331,41 +316,41 @@ fn paths() -> Vec<Path<LifecyclePiece>> {
 }
 
 async fn init(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     super::status::init(&core, call.req).await.map(Some)
 }
 
 async fn seal_status(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     super::status::seal_status(&core, call.req.op())
         .await
         .map(Some)
 }
 
 async fn unseal(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     super::status::unseal(&core, call.req).await.map(Some)
 }
 
 async fn health(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     super::status::health(&core, call.req).await.map(Some)
 }
 
 async fn leader(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     super::status::leader(&core, call.req.op()).await.map(Some)
 }
 
 async fn rekey(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     crate::rekey::handle(&core, &call.req.relative_path, call.req)
         .await
         .map(Some)
 }
 
 async fn generate_root(p: &LifecyclePiece, call: &Call<'_>) -> Result<Option<Response>> {
-    let core = p.core()?;
+    let core = p.core.get()?;
     crate::generate_root::handle(&core, &call.req.relative_path, call.req)
         .await
         .map(Some)

@@ -24,7 +24,11 @@ pub(crate) mod tools;
 pub(crate) mod version_history;
 pub(crate) mod wrapping;
 
+use std::sync::{Arc, Weak};
+
 use coffer_types::{Error, Operation, Result};
+
+use crate::Core;
 
 /// The version string the status endpoints report.
 pub(crate) const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+coffer");
@@ -33,6 +37,24 @@ pub(crate) const BUILD_DATE: &str = "2026-11-26T00:00:00Z";
 
 /// Where the `sys/` backend is mounted.
 pub(crate) const MOUNT: &str = "sys/";
+
+/// The core, as the pieces the core owns (seal lifecycle, keys) hold it:
+/// weakly, since the core owns them.
+pub(crate) struct CoreHandle(Weak<Core>);
+
+impl CoreHandle {
+    /// A handle on `core`.
+    pub(crate) fn new(core: Weak<Core>) -> Self {
+        Self(core)
+    }
+
+    /// The core, while it exists (always, while a request is in flight).
+    pub(crate) fn get(&self) -> Result<Arc<Core>> {
+        self.0
+            .upgrade()
+            .ok_or_else(|| Error::internal("the server core is gone"))
+    }
+}
 
 /// Fails with 405 unless `op` is one of `allowed`.
 pub(crate) fn allow(op: Operation, allowed: &[Operation]) -> Result<()> {
