@@ -1,5 +1,6 @@
 //! The server core: seal state and the entry point for every request.
 
+use crate::error::CoreError;
 use std::sync::{Arc, RwLock};
 
 use coffer_barrier::SealedBarrier;
@@ -142,10 +143,13 @@ impl Core {
 
     /// True when `sys/init` has run.
     pub async fn is_initialized(&self) -> Result<bool> {
-        self.sealed
-            .is_initialized()
-            .await
-            .map_err(|e| Error::internal(format!("checking initialization: {e}")))
+        self.sealed.is_initialized().await.map_err(|source| {
+            CoreError::Barrier {
+                doing: "checking initialization",
+                source,
+            }
+            .into()
+        })
     }
 
     /// The seal configuration, if initialised.
@@ -169,10 +173,12 @@ impl Core {
         keys::validate_shares(shares, threshold)?;
         let _guard = self.unseal_progress.lock().await;
         if self.is_initialized().await? {
-            return Err(Error::invalid("Vault is already initialized"));
+            return Err(CoreError::AlreadyInitialized.into());
         }
-        let unseal_key = coffer_crypto::random_key()
-            .map_err(|e| Error::internal(format!("generating unseal key: {e}")))?;
+        let unseal_key = coffer_crypto::random_key().map_err(|source| CoreError::Crypto {
+            doing: "generating unseal key",
+            source,
+        })?;
         let (hex, b64) = keys::split_key(&unseal_key, shares, threshold)?;
         SealConfig::shamir(shares, threshold)
             .save(self.physical().as_ref())
@@ -181,12 +187,18 @@ impl Core {
         self.sealed
             .initialize(&unseal_key, now)
             .await
-            .map_err(|e| Error::internal(format!("initializing the barrier: {e}")))?;
-        let barrier = self
-            .sealed
-            .unseal(&unseal_key)
-            .await
-            .map_err(|e| Error::internal(format!("opening the new barrier: {e}")))?;
+            .map_err(|source| CoreError::Barrier {
+                doing: "initializing the barrier",
+                source,
+            })?;
+        let barrier =
+            self.sealed
+                .unseal(&unseal_key)
+                .await
+                .map_err(|source| CoreError::Barrier {
+                    doing: "opening the new barrier",
+                    source,
+                })?;
         let root_token = Unsealed::initialize(
             Arc::new(barrier),
             &self.config,
@@ -215,27 +227,23 @@ impl Core {
             drop(progress);
             return self.seal_status().await;
         }
-        let config = self
-            .seal_config()
-            .await?
-            .ok_or_else(|| Error::invalid("Vault is not initialized"))?;
-        let key = key.ok_or_else(|| {
-            Error::invalid(
-                "'key' must be specified in request body as JSON, or 'reset' set to true",
-            )
-        })?;
+        let config = self.seal_config().await?.ok_or(CoreError::NotInitialized)?;
+        let key = key.ok_or(CoreError::UnsealKeyMissing)?;
         let share = keys::decode_share(key)?;
         let expected_len = if config.secret_threshold == 1 { 32 } else { 33 };
         if share.expose().len() != expected_len {
-            return Err(Error::invalid(format!(
-                "invalid key: expected {expected_len} bytes, got {}",
-                share.expose().len()
-            )));
+            return Err(CoreError::UnsealKeyLength {
+                expected: expected_len,
+                got: share.expose().len(),
+            }
+            .into());
         }
         progress.shares.add(share)?;
         if progress.nonce.is_empty() {
-            progress.nonce = coffer_crypto::random_uuid()
-                .map_err(|e| Error::internal(format!("generating nonce: {e}")))?;
+            progress.nonce = coffer_crypto::random_uuid().map_err(|source| CoreError::Crypto {
+                doing: "generating nonce",
+                source,
+            })?;
         }
         if (progress.shares.progress() as u32) < config.secret_threshold {
             drop(progress);
@@ -245,12 +253,17 @@ impl Core {
         progress.shares.reset();
         progress.nonce.clear();
         let unseal_key = combined?;
-        let barrier = self.sealed.unseal(&unseal_key).await.map_err(|e| match e.kind() {
-            ErrorKind::InvalidRequest => Error::invalid(
-                "Error unsealing: the key shares do not open this Vault (wrong or mismatched keys); progress has been reset",
-            ),
-            _ => Error::internal(format!("unsealing: {e}")),
-        })?;
+        let barrier = self
+            .sealed
+            .unseal(&unseal_key)
+            .await
+            .map_err(|e| match e.kind() {
+                ErrorKind::InvalidRequest => CoreError::UnsealWrongKeys,
+                _ => CoreError::Barrier {
+                    doing: "unsealing",
+                    source: e,
+                },
+            })?;
         let unsealed = Unsealed::load(Arc::new(barrier), &self.config, self.sys_pieces()).await?;
         unsealed.start_background();
         self.set_state(Some(unsealed));
@@ -267,7 +280,7 @@ impl Core {
                 return Ok(());
             }
         }
-        Err(Error::invalid("not enough key shares to unseal"))
+        Err(CoreError::NotEnoughShares.into())
     }
 
     /// Seals the server: drops the unsealed state, whose keys are zeroized
@@ -311,7 +324,10 @@ impl Core {
                 .audit
                 .reopen()
                 .await
-                .map_err(|e| Error::internal(format!("reopening audit devices: {e}")))?;
+                .map_err(|source| CoreError::Audit {
+                    doing: "reopening audit devices",
+                    source,
+                })?;
         }
         Ok(())
     }

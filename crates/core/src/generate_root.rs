@@ -8,7 +8,8 @@
 //! base64 of the token encrypted to that key ([`crate::pgp`]), and the
 //! key's fingerprint is reported as `pgp_fingerprint`.
 
-use coffer_types::{Error, Operation, Request, Response, Result};
+use crate::error::CoreError;
+use coffer_types::{Operation, Request, Response, Result};
 use serde_json::{Value, json};
 
 use crate::Core;
@@ -80,7 +81,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                     .get(name)
                     .is_some_and(|v| !(v.is_null() || v.is_string()))
                 {
-                    return Err(Error::invalid(format!("'{name}' must be a string")));
+                    return Err(CoreError::NotAString(name.to_owned()).into());
                 }
             }
             // Vault's order: a client's `otp` wins over `pgp_key`, and is
@@ -90,7 +91,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             if let Some(otp) = given
                 && otp.len() != OTP_LENGTH
             {
-                return Err(Error::invalid("OTP string is wrong length"));
+                return Err(CoreError::OtpLength.into());
             }
             // Then the PGP key, parsed (Vault's message) before the check
             // for an attempt in progress too.
@@ -101,17 +102,23 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                     .transpose()?,
             };
             if guard.is_some() {
-                return Err(Error::invalid("root generation already in progress"));
+                return Err(CoreError::RootGenerationInProgress.into());
             }
             let generated = given.is_none() && pgp_key.is_none();
             let otp = match given {
                 Some(otp) => otp.to_owned(),
                 None if pgp_key.is_some() => String::new(),
-                None => coffer_crypto::random_alphanumeric(OTP_LENGTH)
-                    .map_err(|e| Error::internal(format!("generating OTP: {e}")))?,
+                None => coffer_crypto::random_alphanumeric(OTP_LENGTH).map_err(|source| {
+                    CoreError::Crypto {
+                        doing: "generating OTP",
+                        source,
+                    }
+                })?,
             };
-            let nonce = coffer_crypto::random_uuid()
-                .map_err(|e| Error::internal(format!("generating nonce: {e}")))?;
+            let nonce = coffer_crypto::random_uuid().map_err(|source| CoreError::Crypto {
+                doing: "generating nonce",
+                source,
+            })?;
             *guard = Some(GenerateRootState {
                 nonce,
                 otp: otp.clone().into(),
@@ -131,28 +138,22 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             let given = req
                 .get_str("nonce")
                 .filter(|n| !n.is_empty())
-                .ok_or_else(|| Error::invalid("missing required parameter 'nonce'"))?;
+                .ok_or_else(|| CoreError::MissingParameter("nonce".into()))?;
             if let Some(state) = guard.as_ref()
                 && !coffer_crypto::ct_eq(given.as_bytes(), state.nonce.as_bytes())
             {
-                return Err(Error::invalid(format!("incorrect nonce supplied: {given}")));
+                return Err(CoreError::IncorrectNonce(given.to_owned()).into());
             }
             *guard = None;
             Ok(Response::default())
         }
         ("generate-root/update", Operation::Update) => {
-            let state = guard
-                .as_mut()
-                .ok_or_else(|| Error::invalid("no root generation in progress"))?;
+            let state = guard.as_mut().ok_or(CoreError::NoRootGeneration)?;
             let given_nonce = req.get_str("nonce").unwrap_or_default();
             if !coffer_crypto::ct_eq(given_nonce.as_bytes(), state.nonce.as_bytes()) {
-                return Err(Error::invalid(format!(
-                    "incorrect nonce supplied: {given_nonce}"
-                )));
+                return Err(CoreError::IncorrectNonce(given_nonce.to_owned()).into());
             }
-            let key = req
-                .get_str("key")
-                .ok_or_else(|| Error::invalid("missing required parameter 'key'"))?;
+            let key = req.get_str("key").ok_or(CoreError::KeyMissing)?;
             state.shares.add(keys::decode_share(key)?)?;
             let threshold = core
                 .seal_config()
@@ -169,16 +170,15 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 .barrier
                 .verify_unseal_key(&unseal_key)
                 .await
-                .map_err(|e| Error::internal(format!("verifying key shares: {e}")))?;
+                .map_err(|source| CoreError::Barrier {
+                    doing: "verifying key shares",
+                    source,
+                })?;
             if !valid {
-                return Err(Error::invalid(
-                    "the key shares given do not match the unseal key; progress has been reset",
-                ));
+                return Err(CoreError::RootGenerationWrongKeys.into());
             }
             let (token, entry) = unsealed.tokens.create_root_token(None).await?;
-            let state = guard
-                .take()
-                .ok_or_else(|| Error::internal("root generation state vanished"))?;
+            let state = guard.take().ok_or(CoreError::RootGenerationVanished)?;
             let encoded = match encode_token(&state, token.expose()) {
                 Ok(encoded) => encoded,
                 Err(e) => {
@@ -198,7 +198,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 200,
             ))
         }
-        _ => Err(Error::unsupported("unsupported operation")),
+        _ => Err(CoreError::UnsupportedOperation.into()),
     }
 }
 
@@ -210,7 +210,7 @@ fn encode_token(state: &GenerateRootState, token: &str) -> Result<String> {
     }
     let otp = state.otp.expose();
     if token.len() != otp.len() {
-        return Err(Error::internal("root token and OTP lengths differ"));
+        return Err(CoreError::OtpTokenLength.into());
     }
     use base64::Engine as _;
     Ok(base64::engine::general_purpose::STANDARD_NO_PAD

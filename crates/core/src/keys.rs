@@ -1,14 +1,15 @@
 //! Decoding key shares from what operators type, and collecting them.
 
+use crate::error::CoreError;
 use coffer_crypto::Secret;
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 
 /// Decodes a key share given as hex or base64 (Vault accepts both).
 pub(crate) fn decode_share(input: &str) -> Result<Secret<Vec<u8>>> {
     use base64::Engine as _;
     let input = input.trim();
     if input.is_empty() {
-        return Err(Error::invalid("missing required parameter 'key'"));
+        return Err(CoreError::KeyMissing.into());
     }
     if let Ok(bytes) = hex::decode(input) {
         return Ok(Secret::new(bytes));
@@ -16,7 +17,7 @@ pub(crate) fn decode_share(input: &str) -> Result<Secret<Vec<u8>>> {
     base64::engine::general_purpose::STANDARD
         .decode(input)
         .map(Secret::new)
-        .map_err(|_| Error::invalid("'key' must be a valid hex or base64 string"))
+        .map_err(|_| CoreError::KeyEncoding.into())
 }
 
 /// Key shares gathered toward a threshold.
@@ -43,9 +44,7 @@ impl ShareCollector {
             .iter()
             .any(|s| coffer_crypto::ct_eq(s.expose(), share.expose()))
         {
-            return Err(Error::invalid(
-                "given key has already been provided during this generation operation",
-            ));
+            return Err(CoreError::DuplicateShare.into());
         }
         self.shares.push(share);
         Ok(())
@@ -57,16 +56,17 @@ impl ShareCollector {
         let combined = if threshold == 1 {
             match self.shares.first() {
                 Some(s) => Secret::new(s.expose().clone()),
-                None => return Err(Error::invalid("no key shares provided")),
+                None => return Err(CoreError::NoShares.into()),
             }
         } else {
             let parts: Vec<&[u8]> = self.shares.iter().map(|s| s.expose().as_slice()).collect();
-            coffer_crypto::combine_shares(&parts)
-                .map_err(|e| Error::invalid(format!("failed to combine key shares: {e}")))?
+            coffer_crypto::combine_shares(&parts).map_err(CoreError::CombineShares)?
         };
-        let bytes: [u8; 32] = combined.expose().as_slice().try_into().map_err(|_| {
-            Error::invalid("combined key has the wrong length: the key shares are invalid")
-        })?;
+        let bytes: [u8; 32] = combined
+            .expose()
+            .as_slice()
+            .try_into()
+            .map_err(|_| CoreError::CombinedKeyLength)?;
         Ok(Secret::new(bytes))
     }
 }
@@ -82,11 +82,10 @@ pub(crate) fn split_key(
         vec![Secret::new(key.expose().to_vec())]
     } else {
         let (t, n) = (
-            u8::try_from(threshold).map_err(|_| Error::invalid("secret_threshold too large"))?,
-            u8::try_from(shares).map_err(|_| Error::invalid("secret_shares too large"))?,
+            u8::try_from(threshold).map_err(|_| CoreError::ThresholdTooLarge)?,
+            u8::try_from(shares).map_err(|_| CoreError::SharesTooLarge)?,
         );
-        coffer_crypto::split_secret(key.expose(), t, n)
-            .map_err(|e| Error::internal(format!("failed to split the unseal key: {e}")))?
+        coffer_crypto::split_secret(key.expose(), t, n).map_err(CoreError::SplitKey)?
     };
     let hex = parts.iter().map(|p| hex::encode(p.expose())).collect();
     let b64 = parts
@@ -99,21 +98,19 @@ pub(crate) fn split_key(
 /// Checks `secret_shares`/`secret_threshold` as Vault does.
 pub(crate) fn validate_shares(shares: u32, threshold: u32) -> Result<()> {
     if shares == 0 {
-        return Err(Error::invalid("shares must be at least one"));
+        return Err(CoreError::ZeroShares.into());
     }
     if threshold == 0 {
-        return Err(Error::invalid("threshold must be at least one"));
+        return Err(CoreError::ZeroThreshold.into());
     }
     if shares > 1 && threshold == 1 {
-        return Err(Error::invalid(
-            "threshold must be greater than one for multiple shares",
-        ));
+        return Err(CoreError::ThresholdOneOfMany.into());
     }
     if shares > 255 {
-        return Err(Error::invalid("shares must be less than 256"));
+        return Err(CoreError::TooManyShares.into());
     }
     if threshold > shares {
-        return Err(Error::invalid("threshold cannot be larger than shares"));
+        return Err(CoreError::ThresholdAboveShares.into());
     }
     Ok(())
 }

@@ -12,6 +12,7 @@
 mod audit;
 mod config;
 mod core;
+mod error;
 mod generate_root;
 mod jobs;
 mod keys;
@@ -31,6 +32,7 @@ mod wrapping;
 
 pub use crate::config::{CoreConfig, core_catalog};
 pub use crate::core::{Core, InitResult};
+pub use crate::error::CoreError;
 pub use crate::router::MountRouter;
 pub use crate::seal::SealConfig;
 pub use crate::sys::cors::{CorsConfig, STD_ALLOWED_HEADERS};

@@ -4,8 +4,9 @@
 //! ([`crate::pgp`]), and with `backup` the encrypted shares are also kept
 //! for `sys/rekey/backup` ([`crate::sys::rekey_backup`]).
 
+use crate::error::CoreError;
 use coffer_crypto::Secret;
-use coffer_types::{Error, Operation, Request, Response, Result};
+use coffer_types::{Operation, Request, Response, Result};
 use serde_json::{Value, json};
 
 use crate::Core;
@@ -31,7 +32,13 @@ pub(crate) struct RekeyState {
 }
 
 fn nonce() -> Result<String> {
-    coffer_crypto::random_uuid().map_err(|e| Error::internal(format!("generating nonce: {e}")))
+    coffer_crypto::random_uuid().map_err(|source| {
+        CoreError::Crypto {
+            doing: "generating nonce",
+            source,
+        }
+        .into()
+    })
 }
 
 fn body_u32(req: &Request, name: &str) -> Result<u32> {
@@ -40,23 +47,19 @@ fn body_u32(req: &Request, name: &str) -> Result<u32> {
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| {
-        Error::invalid(format!(
-            "{name} must be specified as a non-negative integer"
-        ))
-    })
+    .ok_or_else(|| CoreError::NotSpecifiedAsNonNegativeInteger(name.to_owned()).into())
 }
 
 fn body_str<'a>(req: &'a Request, name: &str) -> Result<&'a str> {
     req.get_str(name)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| Error::invalid(format!("missing required parameter '{name}'")))
+        .ok_or_else(|| CoreError::MissingParameter(name.to_owned()).into())
 }
 
 fn check_nonce(expected: &str, req: &Request) -> Result<()> {
     let given = body_str(req, "nonce")?;
     if !coffer_crypto::ct_eq(given.as_bytes(), expected.as_bytes()) {
-        return Err(Error::invalid(format!("incorrect nonce supplied: {given}")));
+        return Err(CoreError::IncorrectNonce(given.to_owned()).into());
     }
     Ok(())
 }
@@ -97,7 +100,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
         }
         ("rekey/init", Operation::Update) => {
             if guard.is_some() {
-                return Err(Error::invalid("rekey already in progress"));
+                return Err(CoreError::RekeyInProgress.into());
             }
             let shares = body_u32(req, "secret_shares")?;
             let threshold = body_u32(req, "secret_threshold")?;
@@ -126,19 +129,12 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             Ok(Response::default())
         }
         ("rekey/update", Operation::Update) => {
-            let state = guard
-                .as_mut()
-                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let state = guard.as_mut().ok_or(CoreError::NoRekey)?;
             check_nonce(&state.nonce, req)?;
             if state.pending.is_some() {
-                return Err(Error::invalid(
-                    "rekey is awaiting verification of the new shares",
-                ));
+                return Err(CoreError::RekeyAwaitingVerification.into());
             }
-            let current = core
-                .seal_config()
-                .await?
-                .ok_or_else(|| Error::invalid("Vault is not initialized"))?;
+            let current = core.seal_config().await?.ok_or(CoreError::NotInitialized)?;
             state
                 .shares
                 .add(keys::decode_share(body_str(req, "key")?)?)?;
@@ -152,14 +148,17 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 .barrier
                 .verify_unseal_key(&old_key)
                 .await
-                .map_err(|e| Error::internal(format!("verifying key shares: {e}")))?;
+                .map_err(|source| CoreError::Barrier {
+                    doing: "verifying key shares",
+                    source,
+                })?;
             if !valid {
-                return Err(Error::invalid(
-                    "the key shares given do not match the current unseal key; progress has been reset",
-                ));
+                return Err(CoreError::RekeyWrongKeys.into());
             }
-            let new_key = coffer_crypto::random_key()
-                .map_err(|e| Error::internal(format!("generating key: {e}")))?;
+            let new_key = coffer_crypto::random_key().map_err(|source| CoreError::Crypto {
+                doing: "generating key",
+                source,
+            })?;
             let (hex, b64) = keys::split_key(
                 &new_key,
                 state.new_config.secret_shares,
@@ -187,13 +186,11 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             Ok(Response::raw(body, 200))
         }
         ("rekey/verify", Operation::Read) => {
-            let state = guard
-                .as_ref()
-                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let state = guard.as_ref().ok_or(CoreError::NoRekey)?;
             let pending = state
                 .pending
                 .as_ref()
-                .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+                .ok_or(CoreError::NoRekeyVerification)?;
             Ok(Response::raw(
                 json!({
                     "nonce": pending.verification_nonce, "started": true,
@@ -204,27 +201,23 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             ))
         }
         ("rekey/verify", Operation::Delete) => {
-            let state = guard
-                .as_mut()
-                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let state = guard.as_mut().ok_or(CoreError::NoRekey)?;
             check_nonce(&state.nonce, req)?;
             let pending = state
                 .pending
                 .as_mut()
-                .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+                .ok_or(CoreError::NoRekeyVerification)?;
             pending.verify_shares.reset();
             pending.verification_nonce = nonce()?;
             Ok(Response::default())
         }
         ("rekey/verify", Operation::Update) => {
-            let state = guard
-                .as_mut()
-                .ok_or_else(|| Error::invalid("no rekey in progress"))?;
+            let state = guard.as_mut().ok_or(CoreError::NoRekey)?;
             let threshold = state.new_config.secret_threshold;
             let pending = state
                 .pending
                 .as_mut()
-                .ok_or_else(|| Error::invalid("no rekey verification in progress"))?;
+                .ok_or(CoreError::NoRekeyVerification)?;
             check_nonce(&pending.verification_nonce, req)?;
             pending
                 .verify_shares
@@ -243,9 +236,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
             pending.verify_shares.reset();
             let given = combined?;
             if !coffer_crypto::ct_eq(given.expose(), pending.new_key.expose()) {
-                return Err(Error::invalid(
-                    "the new key shares given do not match; verification progress has been reset",
-                ));
+                return Err(CoreError::RekeyVerifyMismatch.into());
             }
             let verification_nonce = pending.verification_nonce.clone();
             let new_key = Secret::new(*pending.new_key.expose());
@@ -257,7 +248,7 @@ pub(crate) async fn handle(core: &Core, relative: &str, req: &Request) -> Result
                 200,
             ))
         }
-        _ => Err(Error::unsupported("unsupported operation")),
+        _ => Err(CoreError::UnsupportedOperation.into()),
     }
 }
 
@@ -293,6 +284,9 @@ async fn apply(
         .barrier
         .rekey(key)
         .await
-        .map_err(|e| Error::internal(format!("rekeying the barrier: {e}")))?;
+        .map_err(|source| CoreError::Barrier {
+            doing: "rekeying the barrier",
+            source,
+        })?;
     config.save(core.physical().as_ref()).await
 }
