@@ -444,7 +444,7 @@ pub enum CoreError {
     BytesTooFew,
     /// `bytes` above the maximum.
     #[error("\"bytes\" should be less than {0}")]
-    BytesTooMany(u64),
+    BytesTooMany(i64),
     /// `bytes` does not fit in memory.
     #[error("\"bytes\" is out of range")]
     BytesOutOfRange,

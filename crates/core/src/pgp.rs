@@ -8,6 +8,7 @@
 //! is a 400 that leaves the server as it was. The OpenPGP work itself is
 //! `coffer_crypto::openpgp`.
 
+use crate::error::CoreError;
 use base64::Engine as _;
 use coffer_crypto::openpgp::PublicKey;
 use coffer_crypto::{CryptoError, Secret};
@@ -21,7 +22,7 @@ use crate::keys;
 /// comma-separated string (base64 never holds a comma). Absent, null or
 /// empty: no keys.
 pub(crate) fn keys_field(req: &Request, name: &str) -> Result<Vec<String>> {
-    let bad = || Error::invalid(format!("'{name}' must be a list of strings"));
+    let bad = || Error::from(CoreError::NotAStringList(name.to_owned()));
     match req.data.get(name) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
@@ -41,7 +42,7 @@ pub(crate) fn key_field(req: &Request, name: &str) -> Result<Option<String>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(Error::invalid(format!("'{name}' must be a string"))),
+        Some(_) => Err(CoreError::NotAString(name.to_owned()).into()),
     }
 }
 
@@ -50,13 +51,17 @@ pub(crate) fn key_field(req: &Request, name: &str) -> Result<Option<String>> {
 /// `context` (e.g. `invalid seal configuration: `).
 pub(crate) fn parse_key(text: &str, context: &str) -> Result<PublicKey> {
     PublicKey::parse(text).map_err(|e| match e {
-        CryptoError::PgpKeyEncoding(why) => {
-            Error::invalid(format!("{context}error decoding given PGP key: {why}"))
+        CryptoError::PgpKeyEncoding(why) => CoreError::PgpKeyEncoding {
+            context: context.to_owned(),
+            why,
         }
-        CryptoError::PgpKey(why) => {
-            Error::invalid(format!("{context}error parsing given PGP key: {why}"))
+        .into(),
+        CryptoError::PgpKey(why) => CoreError::PgpKeyParse {
+            context: context.to_owned(),
+            why,
         }
-        other => Error::internal(format!("reading a PGP key: {other}")),
+        .into(),
+        other => CoreError::PgpKeyRead(other).into(),
     })
 }
 
@@ -83,9 +88,7 @@ pub(crate) fn encrypt_shares(
 ) -> Result<EncryptedShares> {
     let shares: Vec<Secret<String>> = hex_shares.into_iter().map(Secret::new).collect();
     if shares.len() != keys.len() {
-        return Err(Error::internal(
-            "mismatch between number items to encrypt and number of PGP keys",
-        ));
+        return Err(CoreError::PgpCountMismatch.into());
     }
     let mut out = EncryptedShares {
         hex: Vec::with_capacity(keys.len()),
@@ -95,7 +98,7 @@ pub(crate) fn encrypt_shares(
     for (share, key) in shares.iter().zip(keys) {
         let message = key
             .encrypt(share.expose().as_bytes())
-            .map_err(|e| Error::internal(format!("error encrypting PGP message: {e}")))?;
+            .map_err(CoreError::PgpEncrypt)?;
         out.hex.push(hex::encode(&message));
         out.base64
             .push(base64::engine::general_purpose::STANDARD.encode(&message));
@@ -109,7 +112,7 @@ pub(crate) fn encrypt_shares(
 pub(crate) fn encrypt_token(token: &str, key: &PublicKey) -> Result<String> {
     let message = key
         .encrypt(token.as_bytes())
-        .map_err(|e| Error::internal(format!("error encrypting PGP message: {e}")))?;
+        .map_err(CoreError::PgpEncrypt)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(message))
 }
 
@@ -131,9 +134,7 @@ impl InitKeys {
         } else {
             keys::validate_shares(shares, threshold)?;
             if texts.len() != shares as usize {
-                return Err(Error::invalid(
-                    "invalid seal configuration: count mismatch between number of provided PGP keys and number of shares",
-                ));
+                return Err(CoreError::InitPgpCount.into());
             }
             parse_keys(&texts, "invalid seal configuration: ")?
         };
@@ -188,12 +189,10 @@ impl RekeyKeys {
         let texts = keys_field(req, "pgp_keys")?;
         let backup = crate::sys::status::field_bool(req, "backup")?;
         if backup && texts.is_empty() {
-            return Err(Error::invalid(
-                "cannot request a backup of the new keys without providing PGP keys for encryption",
-            ));
+            return Err(CoreError::BackupWithoutPgp.into());
         }
         if !texts.is_empty() && texts.len() != shares as usize {
-            return Err(Error::invalid("incorrect number of PGP keys for rekey"));
+            return Err(CoreError::RekeyPgpCount.into());
         }
         keys::validate_shares(shares, threshold)?;
         Ok(Self {

@@ -1,12 +1,13 @@
 //! ACL policies: persisted in the barrier under `sys/policy/`, kept parsed in
 //! memory, and compiled into cached ACLs per set of policy names.
 
+use crate::error::CoreError;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use coffer_policy::{Acl, Capability, Policy, TemplateContext};
 use coffer_storage::{Key, Prefix, Storage, View};
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 
 /// The reserved policy that grants everything.
 pub(crate) const ROOT_POLICY: &str = "root";
@@ -43,9 +44,12 @@ impl PolicyStore {
             }
             if let Some(bytes) = view.get(&Key::new(name.clone())?).await? {
                 let text = String::from_utf8(bytes)
-                    .map_err(|_| Error::internal(format!("stored policy {name:?} is not UTF-8")))?;
-                let policy = Policy::parse(&name, &text).map_err(|e| {
-                    Error::internal(format!("stored policy {name:?} no longer parses: {e}"))
+                    .map_err(|_| CoreError::StoredPolicyNotUtf8(name.clone()))?;
+                let policy = Policy::parse(&name, &text).map_err(|source| {
+                    CoreError::StoredPolicyInvalid {
+                        name: name.clone(),
+                        source,
+                    }
                 })?;
                 policies.insert(name, Arc::new(policy));
             }
@@ -75,7 +79,7 @@ impl PolicyStore {
             RESPONSE_WRAPPING_POLICY,
             coffer_policy::default_policy::RESPONSE_WRAPPING_POLICY,
         )
-        .map_err(|e| Error::internal(format!("built-in response-wrapping policy: {e}")))?;
+        .map_err(CoreError::BuiltinPolicy)?;
         write_lock(&self.policies).insert(RESPONSE_WRAPPING_POLICY.to_owned(), Arc::new(policy));
         Ok(())
     }
@@ -103,12 +107,11 @@ impl PolicyStore {
     /// Parses and stores a policy. `root` cannot be written.
     pub async fn set(&self, name: &str, text: &str) -> Result<()> {
         let name = name.to_ascii_lowercase();
-        coffer_policy::default_policy::check_writable(&name)
-            .map_err(|e| Error::invalid(e.to_string()))?;
+        coffer_policy::default_policy::check_writable(&name).map_err(CoreError::Policy)?;
         if name.is_empty() || !Policy::is_valid_name(&name) {
-            return Err(Error::invalid(format!("invalid policy name {name:?}")));
+            return Err(CoreError::InvalidPolicyName(name).into());
         }
-        let policy = Policy::parse(&name, text).map_err(|e| Error::invalid(e.to_string()))?;
+        let policy = Policy::parse(&name, text).map_err(CoreError::Policy)?;
         self.view
             .put(&Key::new(name.clone())?, text.as_bytes().to_vec())
             .await?;
@@ -120,8 +123,7 @@ impl PolicyStore {
     /// Deletes a policy. `root` and `default` cannot be deleted.
     pub async fn delete(&self, name: &str) -> Result<()> {
         let name = name.to_ascii_lowercase();
-        coffer_policy::default_policy::check_deletable(&name)
-            .map_err(|e| Error::invalid(e.to_string()))?;
+        coffer_policy::default_policy::check_deletable(&name).map_err(CoreError::Policy)?;
         self.view.delete(&Key::new(name.clone())?).await?;
         write_lock(&self.policies).remove(&name);
         write_lock(&self.acls).clear();
@@ -139,7 +141,7 @@ impl PolicyStore {
         } else {
             let found: Vec<Arc<Policy>> = names.iter().filter_map(|n| self.get(n)).collect();
             let refs: Vec<&Policy> = found.iter().map(|p| p.as_ref()).collect();
-            Arc::new(Acl::new(&refs).map_err(|e| Error::internal(format!("compiling ACL: {e}")))?)
+            Arc::new(Acl::new(&refs).map_err(CoreError::CompileAcl)?)
         };
         let mut cache = write_lock(&self.acls);
         if cache.len() > 10_000 {
@@ -167,7 +169,7 @@ impl PolicyStore {
         let refs: Vec<&Policy> = found.iter().map(|p| p.as_ref()).collect();
         Acl::new_with_context(&refs, Some(context))
             .map(Arc::new)
-            .map_err(|e| Error::internal(format!("compiling ACL: {e}")))
+            .map_err(|e| CoreError::CompileAcl(e).into())
     }
 
     /// Whether any of the named policies grants something at or below the

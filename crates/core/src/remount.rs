@@ -26,10 +26,11 @@
 //! are in [`Unsealed::plan_remount`]; the move itself runs in the
 //! background and reports through the `sys/remount/status` piece.
 
+use crate::error::CoreError;
 use std::sync::Arc;
 
 use coffer_sdk::{Backend, Context, PathDef, SpecialPaths};
-use coffer_types::{Error, ErrorKind, LeaseData, LoginGrant, Request, Response, Result};
+use coffer_types::{Error, LeaseData, LoginGrant, Request, Response, Result};
 
 use crate::mounts::{self, Table};
 use crate::router::{Route, Router};
@@ -92,13 +93,7 @@ struct Tainted {
 
 impl Tainted {
     fn refused(&self, path: &str) -> Error {
-        Error::new(
-            ErrorKind::NotFound,
-            format!(
-                "no handler for route {:?}. route entry is tainted.",
-                format!("{}{path}", self.prefix)
-            ),
-        )
+        CoreError::RouteTainted(format!("{}{path}", self.prefix)).into()
     }
 }
 
@@ -183,48 +178,36 @@ impl Unsealed {
     /// `from`, nothing at, above or below `to`.
     pub(crate) async fn plan_remount(&self, from: &str, to: &str) -> Result<RemountPlan> {
         if from.is_empty() || to.is_empty() {
-            return Err(Error::invalid(
-                "both 'from' and 'to' path must be specified as a string",
-            ));
+            return Err(CoreError::RemountPathsMissing.into());
         }
         for (name, value) in [("from", from), ("to", to)] {
             if value.starts_with(' ') || value.ends_with(' ') {
-                return Err(Error::invalid(format!(
-                    "'{name}' path cannot contain trailing whitespace"
-                )));
+                return Err(CoreError::RemountTrailingSpace(name).into());
             }
         }
         let from = sanitize(from);
         let to = sanitize(to);
         if to.chars().any(|c| c.is_control()) {
-            return Err(Error::invalid(
-                "invalid destination mount: path cannot contain non-printable characters",
-            ));
+            return Err(CoreError::RemountNonPrintable.into());
         }
         let table = if from.starts_with("auth/") {
             if !to.starts_with("auth/") {
-                return Err(Error::invalid(format!(
-                    "cannot remount auth mount to non-auth mount {to:?}"
-                )));
+                return Err(CoreError::RemountAuthToNonAuth(to.to_string()).into());
             }
             if PROTECTED_AUTHS.iter().any(|p| from.starts_with(p)) {
-                return Err(Error::invalid(format!("cannot remount {from:?}")));
+                return Err(CoreError::CannotRemount(from.to_string()).into());
             }
             if PROTECTED_AUTHS.iter().any(|p| to.starts_with(p)) {
-                return Err(Error::invalid(format!(
-                    "cannot remount to destination {to:?}"
-                )));
+                return Err(CoreError::RemountProtectedAuthDestination(to.to_string()).into());
             }
             Table::Auth
         } else {
             for p in PROTECTED_MOUNTS {
                 if from.starts_with(p) {
-                    return Err(Error::invalid(format!("cannot remount {from:?}")));
+                    return Err(CoreError::CannotRemount(from.to_string()).into());
                 }
                 if to.starts_with(p) {
-                    return Err(Error::invalid(format!(
-                        "cannot remount to destination {to}"
-                    )));
+                    return Err(CoreError::RemountProtectedDestination(to.to_string()).into());
                 }
             }
             Table::Secrets
@@ -234,11 +217,9 @@ impl Unsealed {
             .routes()
             .find(|r| r.prefix == from && r.table == table)
             .map(|r| r.entry.accessor.clone())
-            .ok_or_else(|| Error::invalid(format!("no matching mount at {from:?}")))?;
+            .ok_or_else(|| CoreError::NoMatchingMount(from.to_string()))?;
         if let Some(existing) = self.router().conflict(&to) {
-            return Err(Error::invalid(format!(
-                "path already in use at {existing:?}"
-            )));
+            return Err(CoreError::PathAlreadyInUse(existing.to_string()).into());
         }
         let plan = RemountPlan {
             table,
@@ -248,7 +229,7 @@ impl Unsealed {
         };
         // The destination must be a path a mount can have (`a//b` cannot).
         mounts::normalize_mount_path(plan.target_entry_path())
-            .map_err(|e| Error::invalid(format!("invalid destination mount: {e}")))?;
+            .map_err(CoreError::InvalidDestination)?;
         Ok(plan)
     }
 
@@ -267,7 +248,7 @@ impl Unsealed {
             let route = router
                 .routes()
                 .find(|r| r.prefix == plan.from && r.entry.accessor == plan.accessor)
-                .ok_or_else(|| Error::invalid(format!("no matching mount at {:?}", plan.from)))?;
+                .ok_or_else(|| CoreError::NoMatchingMount(plan.from.clone()))?;
             let inner = route.backend.clone();
             let tainted = Arc::new(Tainted {
                 inner: inner.clone(),
@@ -295,15 +276,13 @@ impl Unsealed {
     async fn move_entry(&self, plan: &RemountPlan) -> Result<()> {
         let mut tables = self.tables.lock().await;
         if let Some(existing) = self.router().conflict(&plan.to) {
-            return Err(Error::invalid(format!(
-                "path already in use at {existing:?}"
-            )));
+            return Err(CoreError::PathAlreadyInUse(existing.to_string()).into());
         }
         let list = tables.get_mut(plan.table);
         let index = list
             .iter()
             .position(|e| e.path == plan.source_entry_path() && e.accessor == plan.accessor)
-            .ok_or_else(|| Error::invalid(format!("no matching mount at {:?}", plan.from)))?;
+            .ok_or_else(|| CoreError::NoMatchingMount(plan.from.clone()))?;
         list[index].path = plan.target_entry_path().to_owned();
         if let Err(e) = mounts::save_table(self.storage.as_ref(), plan.table, list).await {
             list[index].path = plan.source_entry_path().to_owned();

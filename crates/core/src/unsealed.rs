@@ -1,6 +1,7 @@
 //! Everything that exists only while the server is unsealed: the barrier, the
 //! mount tables and router, the token store and the policy store.
 
+use crate::error::CoreError;
 use std::sync::{Arc, RwLock, Weak};
 
 use coffer_barrier::Barrier;
@@ -11,7 +12,7 @@ use coffer_sdk::catalog::Kind;
 use coffer_sdk::{Backend, Context, MountConfig};
 use coffer_storage::{Key, Prefix, Storage, View, WriteOp, list_recursive};
 use coffer_tokens::{TokenBackend, TokenEntry, TokenStore, TtlLimits};
-use coffer_types::{Error, Result, Sensitive};
+use coffer_types::{Result, Sensitive};
 use tokio::sync::Mutex;
 
 use crate::CoreConfig;
@@ -139,10 +140,7 @@ impl Backend for NotInCatalog {
         _ctx: &Context,
         _req: &coffer_types::Request,
     ) -> Result<Option<coffer_types::Response>> {
-        Err(Error::internal(format!(
-            "mount type {:?} is not in this server's catalog",
-            self.mount_type
-        )))
+        Err(CoreError::NotInCatalog(self.mount_type.clone()).into())
     }
 }
 
@@ -197,8 +195,10 @@ impl Unsealed {
         let (secrets, auth) = mounts::default_tables()?;
         mounts::save_table(storage.as_ref(), Table::Secrets, &secrets).await?;
         mounts::save_table(storage.as_ref(), Table::Auth, &auth).await?;
-        let cluster_id = coffer_crypto::random_uuid()
-            .map_err(|e| Error::internal(format!("generating cluster id: {e}")))?;
+        let cluster_id = coffer_crypto::random_uuid().map_err(|source| CoreError::Crypto {
+            doing: "generating cluster id",
+            source,
+        })?;
         storage
             .put(&Key::new(CLUSTER_ID_KEY)?, cluster_id.into_bytes())
             .await?;
@@ -219,10 +219,10 @@ impl Unsealed {
         let storage: Arc<dyn Storage> = barrier.clone();
         let secrets = mounts::load_table(storage.as_ref(), Table::Secrets)
             .await?
-            .ok_or_else(|| Error::internal("mount table is missing from storage"))?;
+            .ok_or(CoreError::TableMissing("mount"))?;
         let auth = mounts::load_table(storage.as_ref(), Table::Auth)
             .await?
-            .ok_or_else(|| Error::internal("auth table is missing from storage"))?;
+            .ok_or(CoreError::TableMissing("auth"))?;
         let cluster_id = match storage.get(&Key::new(CLUSTER_ID_KEY)?).await? {
             Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
             None => String::new(),
@@ -257,7 +257,7 @@ impl Unsealed {
         let identity_entry = secrets
             .iter()
             .find(|e| e.mount_type == "identity")
-            .ok_or_else(|| Error::internal("the identity mount is missing"))?;
+            .ok_or(CoreError::CoreMountMissing("identity"))?;
         let identity = Arc::new(
             IdentityStore::load(
                 View::new(storage.clone(), Table::Secrets.view_prefix(identity_entry)?),
@@ -309,14 +309,16 @@ impl Unsealed {
             coffer_audit::AuditManagerOptions::default().with_api_enable(config.audit_api_creation),
         )
         .await
-        .map_err(|e| Error::internal(format!("starting audit devices: {e}")))?;
+        .map_err(|source| CoreError::Audit {
+            doing: "starting audit devices",
+            source,
+        })?;
         audit
             .declare_from_config(config.audit_devices.clone())
             .await
-            .map_err(|e| {
-                Error::internal(format!(
-                    "starting the audit devices of the configuration: {e}"
-                ))
+            .map_err(|source| CoreError::Audit {
+                doing: "starting the audit devices of the configuration",
+                source,
             })?;
         let cors =
             crate::sys::cors::CorsPiece::load(&View::new(storage.clone(), Prefix::new("sys/")?))
@@ -491,7 +493,7 @@ impl Unsealed {
         if table == Table::Secrets {
             for reserved in ["sys/", "auth/", "cubbyhole/", "identity/"] {
                 if full.starts_with(reserved) {
-                    return Err(Error::invalid(format!("cannot mount under {reserved}")));
+                    return Err(CoreError::ReservedMountPath(reserved.to_owned()).into());
                 }
             }
         }
@@ -500,7 +502,7 @@ impl Unsealed {
             let shown = existing
                 .strip_prefix(table.route_prefix())
                 .unwrap_or(&existing);
-            return Err(Error::invalid(format!("path is already in use at {shown}")));
+            return Err(CoreError::MountPathInUse(shown.to_string()).into());
         }
         // Build the route first: an unknown type or bad option fails before anything is stored.
         self.build_route(table, &entry)?;
@@ -533,7 +535,7 @@ impl Unsealed {
         };
         if protected {
             let shown = format!("{}{}", table.route_prefix(), entry.path);
-            return Err(Error::invalid(format!("cannot unmount {shown:?}")));
+            return Err(CoreError::CannotUnmount(shown).into());
         }
         let route = self
             .router()
@@ -579,7 +581,7 @@ impl Unsealed {
         let entry = list
             .iter_mut()
             .find(|e| e.path == path)
-            .ok_or_else(|| Error::invalid(format!("no mount at {path}")))?;
+            .ok_or_else(|| CoreError::NoMountAt(path.to_string()))?;
         let before = entry.clone();
         change(entry)?;
         if let Err(e) = mounts::save_table(self.storage.as_ref(), table, list).await {

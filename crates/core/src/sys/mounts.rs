@@ -4,6 +4,7 @@
 //! Vault's paths, fields and sudo (`auth/*`); it holds the unsealed state
 //! weakly because it is part of it.
 
+use crate::error::CoreError;
 use std::sync::{LazyLock, Weak};
 
 use coffer_sdk::{
@@ -240,10 +241,10 @@ fn string_list(value: &Value, name: &str) -> Result<Vec<String>> {
             .map(|i| {
                 i.as_str()
                     .map(str::to_owned)
-                    .ok_or_else(|| Error::invalid(format!("{name} must be a list of strings")))
+                    .ok_or_else(|| CoreError::TuneNotAStringList(name.to_owned()).into())
             })
             .collect(),
-        _ => Err(Error::invalid(format!("{name} must be a list of strings"))),
+        _ => Err(CoreError::TuneNotAStringList(name.to_owned()).into()),
     }
 }
 
@@ -253,7 +254,13 @@ fn ttl_seconds(value: &Value, name: &str) -> Result<u64> {
     }
     parse_duration_value(value)
         .map(|d| d.as_secs())
-        .map_err(|e| Error::invalid(format!("{name}: {e}")))
+        .map_err(|source| {
+            CoreError::TuneTtl {
+                name: name.to_owned(),
+                source,
+            }
+            .into()
+        })
 }
 
 fn tune_response(unsealed: &Unsealed, entry: &MountEntry) -> Result<Option<Response>> {
@@ -282,13 +289,14 @@ async fn find(unsealed: &Unsealed, table: Table, path: &str) -> Result<MountEntr
         .into_iter()
         .find(|e| e.path == path)
         .ok_or_else(|| {
-            Error::invalid(format!(
-                "No {} mounted at {path}.",
-                match table {
+            CoreError::NothingMounted {
+                kind: match table {
                     Table::Secrets => "secret engine",
                     Table::Auth => "auth engine",
-                }
-            ))
+                },
+                path: path.to_owned(),
+            }
+            .into()
         })
 }
 
@@ -302,18 +310,12 @@ fn apply_tuning(unsealed: &Unsealed, tuning: &mut MountTuning, get: Source<'_>) 
         tuning.max_lease_ttl = ttl_seconds(v, "max_lease_ttl")?;
     }
     if let Some(v) = get("force_no_cache") {
-        tuning.force_no_cache = v
-            .as_bool()
-            .ok_or_else(|| Error::invalid("force_no_cache must be a boolean"))?;
+        tuning.force_no_cache = v.as_bool().ok_or(CoreError::ForceNoCacheNotBool)?;
     }
     if let Some(v) = get("listing_visibility") {
-        let vis = v
-            .as_str()
-            .ok_or_else(|| Error::invalid("listing_visibility must be a string"))?;
+        let vis = v.as_str().ok_or(CoreError::ListingVisibilityNotString)?;
         if !["", "unauth", "hidden"].contains(&vis) {
-            return Err(Error::invalid(format!(
-                "invalid listing_visibility {vis:?}"
-            )));
+            return Err(CoreError::InvalidListingVisibility(vis.to_owned()).into());
         }
         tuning.listing_visibility = vis.to_owned();
     }
@@ -342,9 +344,7 @@ fn apply_tuning(unsealed: &Unsealed, tuning: &mut MountTuning, get: Source<'_>) 
     }
     let system_max = unsealed.config.max_lease_ttl.as_secs();
     if tuning.max_lease_ttl > system_max {
-        return Err(Error::invalid(
-            "given max_lease_ttl is greater than system max lease TTL",
-        ));
+        return Err(CoreError::MaxTtlAboveSystem.into());
     }
     let effective_max = if tuning.max_lease_ttl == 0 {
         system_max
@@ -352,9 +352,7 @@ fn apply_tuning(unsealed: &Unsealed, tuning: &mut MountTuning, get: Source<'_>) 
         tuning.max_lease_ttl
     };
     if tuning.default_lease_ttl > effective_max {
-        return Err(Error::invalid(
-            "given default_lease_ttl is greater than given max_lease_ttl",
-        ));
+        return Err(CoreError::DefaultTtlAboveMax.into());
     }
     Ok(())
 }
@@ -371,7 +369,7 @@ async fn read_mount(piece: &MountsPiece, call: &Call<'_>) -> Result<Option<Respo
     let entry = find(&unsealed, table_of(call), call.capture("path")).await?;
     match entry.to_api() {
         Value::Object(m) => Ok(Some(Response::with_data(m))),
-        _ => Err(Error::internal("mount entry did not encode as an object")),
+        _ => Err(CoreError::MountEntryNotObject.into()),
     }
 }
 
@@ -397,7 +395,7 @@ async fn enable(piece: &MountsPiece, call: &Call<'_>) -> Result<Option<Response>
     let table = table_of(call);
     let requested = call.fields.get_string("type")?.unwrap_or_default();
     if requested.is_empty() {
-        return Err(Error::invalid("backend type must be specified as a string"));
+        return Err(CoreError::BackendTypeMissing.into());
     }
     let mut options = call.fields.get_map("options")?.cloned().unwrap_or_default();
     for value in options.values_mut() {
@@ -456,9 +454,7 @@ async fn tune(piece: &MountsPiece, call: &Call<'_>) -> Result<Option<Response>> 
             .canonical(catalog_kind(table), &current.mount_type)
             == Some("kv");
         if is_kv && new.is_some_and(|n| n != old) {
-            return Err(Error::invalid(
-                "changing the KV version of an existing mount is not supported yet",
-            ));
+            return Err(CoreError::KvVersionChange.into());
         }
     }
     unsealed

@@ -2,6 +2,7 @@
 //! `sys/health` and `sys/leader` (raw responses, no token), which the seal
 //! lifecycle piece ([`super::lifecycle`]) declares.
 
+use crate::error::CoreError;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use coffer_types::{Error, Operation, Request, Response, Result};
@@ -21,15 +22,13 @@ fn field_u32(req: &Request, name: &str) -> Result<Option<u32>> {
             .as_u64()
             .and_then(|v| u32::try_from(v).ok())
             .map(Some)
-            .ok_or_else(|| Error::invalid(format!("{name} must be a non-negative integer"))),
+            .ok_or_else(|| CoreError::NotANonNegativeInteger(name.to_owned()).into()),
         Some(Value::String(s)) => s
             .trim()
             .parse()
             .map(Some)
-            .map_err(|_| Error::invalid(format!("{name} must be a non-negative integer"))),
-        Some(_) => Err(Error::invalid(format!(
-            "{name} must be a non-negative integer"
-        ))),
+            .map_err(|_| CoreError::NotANonNegativeInteger(name.to_owned()).into()),
+        Some(_) => Err(CoreError::NotANonNegativeInteger(name.to_owned()).into()),
     }
 }
 
@@ -41,7 +40,7 @@ pub(crate) fn field_bool(req: &Request, name: &str) -> Result<bool> {
         Some(Value::Bool(b)) => Ok(*b),
         Some(Value::String(s)) if s == "true" || s == "1" => Ok(true),
         Some(Value::String(s)) if s == "false" || s == "0" || s.is_empty() => Ok(false),
-        Some(_) => Err(Error::invalid(format!("{name} must be a boolean"))),
+        Some(_) => Err(CoreError::NotABoolean(name.to_owned()).into()),
     }
 }
 
@@ -59,21 +58,19 @@ pub(super) async fn init(core: &Core, req: &Request) -> Result<Response> {
                 field_u32(req, name)?;
             }
             if field_u32(req, "stored_shares")?.is_some_and(|n| n > 0) {
-                return Err(Error::invalid(
-                    "stored keys are not supported by the current seal type",
-                ));
+                return Err(CoreError::StoredKeysUnsupported.into());
             }
             let shares = field_u32(req, "secret_shares")?
-                .ok_or_else(|| Error::invalid("secret_shares must be specified"))?;
+                .ok_or(CoreError::MustBeSpecified("secret_shares"))?;
             let threshold = field_u32(req, "secret_threshold")?
-                .ok_or_else(|| Error::invalid("secret_threshold must be specified"))?;
+                .ok_or(CoreError::MustBeSpecified("secret_threshold"))?;
             // PGP keys are read before anything is initialised: a bad one
             // changes nothing.
             let pgp = crate::pgp::InitKeys::from_request(req, shares, threshold)?;
             let result = core.init(shares, threshold).await?;
             Ok(raw_ok(pgp.answer(&result)?))
         }
-        _ => Err(Error::unsupported("unsupported operation")),
+        _ => Err(CoreError::UnsupportedOperation.into()),
     }
 }
 
@@ -92,7 +89,7 @@ pub(super) async fn unseal(core: &Core, req: &Request) -> Result<Response> {
     let key = match req.data.get("key") {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(s.as_str()),
-        Some(_) => return Err(Error::invalid("'key' must be a string")),
+        Some(_) => return Err(CoreError::NotAString("key".into()).into()),
     };
     Ok(raw_ok(core.unseal(key, reset).await?))
 }
@@ -109,7 +106,13 @@ fn query_code(req: &Request, name: &str, default: u16) -> Result<u16> {
                 .parse::<u16>()
                 .ok()
                 .filter(|c| (100..=599).contains(c))
-                .ok_or_else(|| Error::invalid(format!("invalid status code for {name}: {text:?}")))
+                .ok_or_else(|| {
+                    CoreError::InvalidStatusCode {
+                        name: name.to_owned(),
+                        text: text.clone(),
+                    }
+                    .into()
+                })
         }
     }
 }

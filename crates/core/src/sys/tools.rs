@@ -8,13 +8,14 @@
 //! relative to `sys/`; each path family lives in its own file and
 //! contributes its [`Path`]s, typed handlers over [`ToolsPiece`].
 
+use crate::error::CoreError;
 use base64::Engine as _;
 use coffer_crypto::DigestAlgorithm;
 use coffer_sdk::catalog::Catalog;
 use coffer_sdk::{
     Backend, Call, FieldDef, FieldDefault, FieldType, Path, PathDef, PathTable, Routes, handler,
 };
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response, Result};
 use serde_json::{Map, Value};
 
 /// The `sys/` piece of tools, host information, version history and the
@@ -162,11 +163,8 @@ fn valid_source(s: &str) -> bool {
 
 /// Go's `strconv.Atoi` with its error text, for Vault's URL byte counts.
 fn atoi(s: &str) -> Result<i64> {
-    s.parse::<i64>().map_err(|_| {
-        Error::invalid(format!(
-            "error parsing url-set byte count: strconv.Atoi: parsing {s:?}: invalid syntax"
-        ))
-    })
+    s.parse::<i64>()
+        .map_err(|_| CoreError::UrlByteCount(s.to_owned()).into())
 }
 
 fn encode(bytes: &[u8], format: &str) -> String {
@@ -197,27 +195,23 @@ async fn random(_: &ToolsPiece, call: &Call<'_>) -> Result<Option<Response>> {
         .get_string("format")?
         .unwrap_or_else(|| "base64".to_owned());
     if bytes < 1 {
-        return Err(Error::invalid("\"bytes\" cannot be less than 1"));
+        return Err(CoreError::BytesTooFew.into());
     }
     if bytes > RANDOM_MAX_BYTES {
-        return Err(Error::invalid(format!(
-            "\"bytes\" should be less than {RANDOM_MAX_BYTES}"
-        )));
+        return Err(CoreError::BytesTooMany(RANDOM_MAX_BYTES).into());
     }
     if format != "hex" && format != "base64" {
-        return Err(Error::invalid(format!(
-            "unsupported encoding format {format:?}; must be \"hex\" or \"base64\""
-        )));
+        return Err(CoreError::RandomFormat(format).into());
     }
     if !valid_source(&source) {
-        return Err(Error::invalid(format!(
-            "unsupported entropy source {source:?}; must be \"platform\" or \"seal\", or \"all\""
-        )));
+        return Err(CoreError::EntropySource(source).into());
     }
-    let len = usize::try_from(bytes).map_err(|_| Error::invalid("\"bytes\" is out of range"))?;
+    let len = usize::try_from(bytes).map_err(|_| CoreError::BytesOutOfRange)?;
     let mut buf = vec![0u8; len];
-    coffer_crypto::fill_random(&mut buf)
-        .map_err(|e| Error::internal(format!("generating random bytes: {e}")))?;
+    coffer_crypto::fill_random(&mut buf).map_err(|source| CoreError::Crypto {
+        doing: "generating random bytes",
+        source,
+    })?;
     let mut data = Map::new();
     data.insert("random_bytes".into(), Value::String(encode(&buf, &format)));
     let mut resp = Response::with_data(data);
@@ -251,14 +245,12 @@ async fn hash(_: &ToolsPiece, call: &Call<'_>) -> Result<Option<Response>> {
     };
     let input = GO_STD_BASE64
         .decode(input.as_bytes())
-        .map_err(|e| Error::invalid(format!("unable to decode input as base64: {e}")))?;
+        .map_err(CoreError::HashInput)?;
     if format != "hex" && format != "base64" {
-        return Err(Error::invalid(format!(
-            "unsupported encoding format {format}; must be \"hex\" or \"base64\""
-        )));
+        return Err(CoreError::HashFormat(format).into());
     }
     let algorithm = DigestAlgorithm::from_name(&algorithm)
-        .ok_or_else(|| Error::invalid(format!("unsupported algorithm {algorithm}")))?;
+        .ok_or_else(|| CoreError::HashAlgorithm(algorithm.clone()))?;
     let sum = coffer_crypto::digest(algorithm, &input);
     let mut data = Map::new();
     data.insert("sum".into(), Value::String(encode(&sum, &format)));
