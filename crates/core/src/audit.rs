@@ -3,6 +3,7 @@
 //! its backend and its outcome before the response leaves; a request no
 //! audit device could record is refused (fail closed).
 
+use crate::error::CoreError;
 use coffer_audit::{AuditAuth, AuditRequest, AuditResponse};
 use coffer_tokens::TokenEntry;
 use coffer_types::{Error, Request, Response, Result, Sensitive};
@@ -55,7 +56,7 @@ impl AuditRecord {
 /// The error a client sees when no audit device could record its request.
 fn audit_failed(err: coffer_audit::AuditError) -> Error {
     tracing::error!(error = %err, "audit logging failed; request refused");
-    Error::internal("audit logging failed: the request was refused")
+    CoreError::AuditRefused.into()
 }
 
 /// What the request's audit record was made from, kept for the response's.

@@ -9,6 +9,7 @@ use coffer_audit::AuditError;
 use coffer_barrier::BarrierError;
 use coffer_crypto::CryptoError;
 use coffer_policy::PolicyError;
+use coffer_storage::StorageError;
 use coffer_types::{DurationError, Error};
 
 /// Why the core refused a request or failed. No variant carries a secret:
@@ -184,7 +185,7 @@ pub enum CoreError {
         /// Vault's description of the step.
         doing: &'static str,
         /// The storage error.
-        source: Error,
+        source: StorageError,
     },
 
     // ----- Root generation -----

@@ -2,8 +2,9 @@
 //! engine mounted at the job's path (`database/static-roles/web` goes to the
 //! mount `database/` as `static-roles/web`).
 
+use crate::error::CoreError;
 use coffer_scheduler::{JobRunner, JobState};
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 
 use crate::router::RouterHandle;
 
@@ -13,7 +14,7 @@ impl JobRunner for RouterHandle {
     async fn run(&self, job: &JobState) -> Result<()> {
         let served = self
             .route_for(&job.id)?
-            .ok_or_else(|| Error::invalid(format!("no mount serves the job {:?}", job.id)))?;
+            .ok_or_else(|| CoreError::JobMountGone(job.id.clone()))?;
         served
             .backend
             .run_scheduled(&served.ctx, served.relative(&job.id), &job.kind)

@@ -3,6 +3,7 @@
 //! and the manager calls back here to revoke or renew through the backend
 //! that issued the secret.
 
+use crate::error::CoreError;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -33,20 +34,13 @@ impl RouterLeaseHandler {
     /// backend is told about the lease.
     fn route(&self, lease: &LeaseEntry) -> Result<(Arc<Route>, LeaseData)> {
         if lease.kind != LeaseKind::Secret {
-            return Err(Error::invalid(
-                "token leases are managed by the token store",
-            ));
+            return Err(CoreError::TokenLease.into());
         }
         let served = self
             .router
             .route_for(&lease.path)?
             .filter(|s| s.entry.accessor == lease.mount_accessor)
-            .ok_or_else(|| {
-                Error::invalid(format!(
-                    "no mount serves lease {:?} any more",
-                    lease.lease_id
-                ))
-            })?;
+            .ok_or_else(|| CoreError::LeaseMountGone(lease.lease_id.clone()))?;
         let data = LeaseData {
             lease_id: lease.lease_id.clone(),
             path: served.relative(&lease.path).to_owned(),

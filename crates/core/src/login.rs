@@ -2,6 +2,7 @@
 //! into a token (and, once identity is wired, an entity alias) and hands
 //! renewals back to the method that issued it.
 
+use crate::error::CoreError;
 use std::sync::Arc;
 
 use coffer_tokens::{CreateParams, LoginRenewer, TokenEntry, TokenType};
@@ -138,9 +139,9 @@ impl Unsealed {
 #[async_trait::async_trait]
 impl LoginRenewer for RouterHandle {
     async fn renew_login(&self, entry: &TokenEntry, grant: &LoginGrant) -> Result<LoginGrant> {
-        let served = self.route_for(&entry.path)?.ok_or_else(|| {
-            Error::invalid("the auth method that issued this token is no longer mounted")
-        })?;
+        let served = self
+            .route_for(&entry.path)?
+            .ok_or(CoreError::LoginMountGone)?;
         served.backend.renew_login(&served.ctx, grant).await
     }
 }

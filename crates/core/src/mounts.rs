@@ -2,10 +2,11 @@
 //! what configuration. Persisted inside the barrier at `core/mounts` and
 //! `core/auth`.
 
+use crate::error::CoreError;
 use std::time::Duration;
 
 use coffer_storage::{Key, Prefix, Storage};
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -97,10 +98,15 @@ pub(crate) struct MountEntry {
 impl MountEntry {
     /// A new entry with fresh uuid and accessor.
     pub fn new(path: &str, mount_type: &str, description: &str) -> Result<Self> {
-        let uuid = coffer_crypto::random_uuid()
-            .map_err(|e| Error::internal(format!("generating mount id: {e}")))?;
+        let uuid = coffer_crypto::random_uuid().map_err(|source| CoreError::Crypto {
+            doing: "generating mount id",
+            source,
+        })?;
         let suffix = coffer_crypto::random_alphanumeric(8)
-            .map_err(|e| Error::internal(format!("generating accessor: {e}")))?
+            .map_err(|source| CoreError::Crypto {
+                doing: "generating accessor",
+                source,
+            })?
             .to_ascii_lowercase();
         let accessor_type = if mount_type == "token" {
             "auth_token"
@@ -228,14 +234,14 @@ impl NewMount {
 pub(crate) fn normalize_mount_path(path: &str) -> Result<String> {
     let trimmed = path.trim_start_matches('/').trim_end_matches('/');
     if trimmed.is_empty() {
-        return Err(Error::invalid("path cannot be empty"));
+        return Err(CoreError::EmptyMountPath.into());
     }
     if trimmed
         .split('/')
         .any(|s| s.is_empty() || s == "." || s == "..")
         || trimmed.contains('\0')
     {
-        return Err(Error::invalid(format!("invalid mount path {trimmed:?}")));
+        return Err(CoreError::InvalidMountPath(trimmed.to_owned()).into());
     }
     Ok(format!("{trimmed}/"))
 }
@@ -256,11 +262,12 @@ pub(crate) async fn load_table(
         None => Ok(None),
         Some(bytes) => serde_json::from_slice::<StoredTable>(&bytes)
             .map(|t| Some(t.entries))
-            .map_err(|e| {
-                Error::internal(format!(
-                    "mount table {} is corrupt: {e}",
-                    table.storage_key()
-                ))
+            .map_err(|source| {
+                CoreError::MountTableCorrupt {
+                    key: table.storage_key().to_owned(),
+                    source,
+                }
+                .into()
             }),
     }
 }
@@ -274,7 +281,10 @@ pub(crate) async fn save_table(
     let bytes = serde_json::to_vec(&StoredTable {
         entries: entries.to_vec(),
     })
-    .map_err(|e| Error::internal(format!("encoding mount table: {e}")))?;
+    .map_err(|source| CoreError::Json {
+        doing: "encoding mount table",
+        source,
+    })?;
     storage.put(&Key::new(table.storage_key())?, bytes).await?;
     Ok(())
 }

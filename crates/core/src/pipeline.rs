@@ -19,6 +19,7 @@
 //! 7. finish: mint a login's token, register leases, wrap if asked;
 //! 8. audit the response (when a device is enabled).
 
+use crate::error::CoreError;
 use std::sync::Arc;
 
 use coffer_policy::Acl;
@@ -74,12 +75,10 @@ impl Caller {
 
 fn validate_path(path: &str) -> Result<()> {
     if path.contains('\0') {
-        return Err(Error::invalid("invalid request path: contains NUL"));
+        return Err(CoreError::PathContainsNul.into());
     }
     if path.split('/').any(|seg| seg == ".." || seg == ".") {
-        return Err(Error::invalid(
-            "invalid request path: contains a '.' or '..' segment",
-        ));
+        return Err(CoreError::PathDotSegment.into());
     }
     Ok(())
 }
@@ -102,8 +101,10 @@ impl Core {
     /// Handles one request from start to end and returns the response to send.
     pub async fn handle(&self, mut req: Request) -> Result<Response> {
         if req.id.is_empty() {
-            req.id = coffer_crypto::random_uuid()
-                .map_err(|e| Error::internal(format!("generating request id: {e}")))?;
+            req.id = coffer_crypto::random_uuid().map_err(|source| CoreError::Crypto {
+                doing: "generating request id",
+                source,
+            })?;
         }
         req.path = req.path.trim_start_matches('/').to_owned();
         validate_path(&req.path)?;
@@ -259,13 +260,7 @@ impl Unsealed {
         }
 
         let Some(route) = route else {
-            return Err(Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "no handler for route {:?}. route entry not found.",
-                    req.path
-                ),
-            ));
+            return Err(CoreError::NoRoute(req.path.clone()).into());
         };
         Ok(Admitted { req, route, caller })
     }

@@ -1,7 +1,8 @@
 //! The Shamir seal configuration, kept in physical storage beside the barrier.
 
+use crate::error::CoreError;
 use coffer_storage::{Key, Storage};
-use coffer_types::{Error, Result};
+use coffer_types::Result;
 use serde::{Deserialize, Serialize};
 
 /// Physical key of the seal configuration. It is not secret (share counts), and
@@ -37,14 +38,16 @@ impl SealConfig {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| Error::internal(format!("seal configuration is corrupt: {e}"))),
+                .map_err(|e| CoreError::SealConfigCorrupt(e).into()),
         }
     }
 
     /// Writes the configuration to physical storage.
     pub(crate) async fn save(&self, physical: &dyn Storage) -> Result<()> {
-        let bytes = serde_json::to_vec(self)
-            .map_err(|e| Error::internal(format!("encoding seal configuration: {e}")))?;
+        let bytes = serde_json::to_vec(self).map_err(|source| CoreError::Json {
+            doing: "encoding seal configuration",
+            source,
+        })?;
         physical.put(&seal_key()?, bytes).await?;
         Ok(())
     }

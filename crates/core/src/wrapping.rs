@@ -4,10 +4,11 @@
 //! `sys/wrapping/*` endpoints that unwrap, rewrap and look up are the
 //! `sys/` piece [`crate::sys::wrapping`], built on the helpers here.
 
+use crate::error::CoreError;
 use std::time::{Duration, SystemTime};
 
 use coffer_tokens::{CreateParams, TokenEntry};
-use coffer_types::{Envelope, Error, LeaseInfo, Operation, Request, Response, Result, WrapInfo};
+use coffer_types::{Envelope, LeaseInfo, Operation, Request, Response, Result, WrapInfo};
 use serde_json::{Map, Value};
 
 use crate::policy_store::RESPONSE_WRAPPING_POLICY;
@@ -33,7 +34,7 @@ impl Unsealed {
         let route = self
             .router()
             .lookup("cubbyhole/")
-            .ok_or_else(|| Error::internal("the cubbyhole mount is missing"))?;
+            .ok_or(CoreError::CoreMountMissing("cubbyhole"))?;
         let backend = &route.backend;
         let mut req = Request::new(op, format!("{}{RESPONSE_KEY}", route.prefix)).with_data(data);
         req.relative_path = RESPONSE_KEY.to_owned();
@@ -52,20 +53,23 @@ impl Unsealed {
         creation_path: &str,
     ) -> Result<Response> {
         if ttl.is_zero() {
-            return Err(Error::invalid("wrapping TTL must be greater than zero"));
+            return Err(CoreError::WrapTtlZero.into());
         }
         if ttl > MAX_WRAP_TTL {
-            return Err(Error::invalid(
-                "wrapping TTL is greater than the maximum of 768h",
-            ));
+            return Err(CoreError::WrapTtlTooLong.into());
         }
         let wrapped_accessor = response
             .auth
             .as_ref()
             .map(|a| a.accessor.clone())
             .unwrap_or_default();
-        let body = serde_json::to_string(&Envelope::new(request_id, response))
-            .map_err(|e| Error::internal(format!("encoding the wrapped response: {e}")))?;
+        let body =
+            serde_json::to_string(&Envelope::new(request_id, response)).map_err(|source| {
+                CoreError::Json {
+                    doing: "encoding the wrapped response",
+                    source,
+                }
+            })?;
         let (token, entry) = self
             .tokens
             .create(CreateParams {
@@ -109,9 +113,14 @@ impl Unsealed {
                     .and_then(Value::as_str)
                     .map(str::to_owned)
             })
-            .ok_or_else(|| Error::invalid("wrapping token is not valid or does not exist"))?;
-        serde_json::from_str(&stored)
-            .map_err(|e| Error::internal(format!("stored wrapped response is corrupt: {e}")))
+            .ok_or(CoreError::InvalidWrappingToken)?;
+        serde_json::from_str(&stored).map_err(|source| {
+            CoreError::Json {
+                doing: "stored wrapped response is corrupt",
+                source,
+            }
+            .into()
+        })
     }
 }
 

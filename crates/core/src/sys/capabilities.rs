@@ -9,6 +9,7 @@
 //! weakly because it is part of it. [`own_token`] is shared with the other
 //! pieces that act on the caller's token (resultant ACL, wrapping).
 
+use crate::error::CoreError;
 use std::sync::{Arc, LazyLock, Weak};
 
 use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
@@ -127,7 +128,7 @@ fn paths(call: &Call<'_>) -> Result<Vec<String>> {
         out.extend(call.fields.get_string_list(field)?.unwrap_or_default());
     }
     if out.is_empty() {
-        return Err(Error::invalid("missing path"));
+        return Err(CoreError::Missing("path").into());
     }
     Ok(out
         .into_iter()
@@ -163,13 +164,13 @@ async fn by_token(piece: &CapabilitiesPiece, call: &Call<'_>) -> Result<Option<R
         .fields
         .get_string("token")?
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| Error::invalid("missing token"))?;
+        .ok_or(CoreError::Missing("token"))?;
     let unsealed = piece.unsealed()?;
     let entry = unsealed
         .tokens
         .lookup_shared(&token)
         .await?
-        .ok_or_else(|| Error::invalid("invalid token"))?;
+        .ok_or(CoreError::InvalidToken)?;
     answer(&unsealed, &entry, &paths)
 }
 
@@ -191,13 +192,13 @@ async fn by_accessor(piece: &CapabilitiesPiece, call: &Call<'_>) -> Result<Optio
         .fields
         .get_string("accessor")?
         .filter(|a| !a.is_empty())
-        .ok_or_else(|| Error::invalid("missing accessor"))?;
+        .ok_or(CoreError::Missing("accessor"))?;
     let unsealed = piece.unsealed()?;
     let entry = unsealed
         .tokens
         .lookup_accessor(&accessor)
         .await?
-        .ok_or_else(|| Error::invalid("invalid accessor"))?;
+        .ok_or(CoreError::InvalidAccessor)?;
     answer(&unsealed, &entry, &paths)
 }
 

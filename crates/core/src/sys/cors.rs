@@ -6,11 +6,12 @@
 //! the `sys/` piece that reads and changes it (a [`coffer_sdk::Backend`] over
 //! a path table declared relative to `sys/`, sudo as in Vault).
 
+use crate::error::CoreError;
 use std::sync::{Arc, LazyLock, RwLock};
 
 use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
 use coffer_storage::{Key, Storage, View};
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -52,14 +53,10 @@ impl CorsConfig {
     /// of origins and `*` next to other origins, with Vault's messages.
     pub fn enabled(origins: Vec<String>, extra_headers: Vec<String>) -> Result<Self> {
         if origins.is_empty() {
-            return Err(Error::invalid(
-                "at least one origin or the wildcard must be provided",
-            ));
+            return Err(CoreError::CorsNoOrigin.into());
         }
         if origins.len() > 1 && origins.iter().any(|o| o == "*") {
-            return Err(Error::invalid(
-                "to allow all origins the '*' must be the only value for allowed_origins",
-            ));
+            return Err(CoreError::CorsWildcardNotAlone.into());
         }
         let mut allowed_headers: Vec<String> = STD_ALLOWED_HEADERS
             .iter()
@@ -138,8 +135,10 @@ impl CorsPiece {
     /// `sys/` view); CORS off when none is stored.
     pub(crate) async fn load(sys_view: &View) -> Result<Self> {
         let config = match sys_view.get(&Key::new(STORAGE_KEY)?).await? {
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| Error::internal(format!("decoding the CORS configuration: {e}")))?,
+            Some(bytes) => serde_json::from_slice(&bytes).map_err(|source| CoreError::Json {
+                doing: "decoding the CORS configuration",
+                source,
+            })?,
             None => CorsConfig::disabled(),
         };
         Ok(Self {
@@ -159,8 +158,10 @@ impl CorsPiece {
     /// Stores `config` in `sys_view`, then puts it in force.
     async fn replace(&self, sys_view: &View, config: CorsConfig) -> Result<()> {
         let _writing = self.writing.lock().await;
-        let bytes = serde_json::to_vec(&config)
-            .map_err(|e| Error::internal(format!("encoding the CORS configuration: {e}")))?;
+        let bytes = serde_json::to_vec(&config).map_err(|source| CoreError::Json {
+            doing: "encoding the CORS configuration",
+            source,
+        })?;
         sys_view.put(&Key::new(STORAGE_KEY)?, bytes).await?;
         *self.current.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
         Ok(())

@@ -9,11 +9,12 @@
 //! system without `/proc`) is left out and named in a warning, as Vault
 //! turns collection errors into warnings.
 
+use crate::error::CoreError;
 use std::path::{Path as FsPath, PathBuf};
 use std::time::SystemTime;
 
 use coffer_sdk::{Call, Path, PathDef, handler};
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use super::tools::ToolsPiece;
@@ -43,7 +44,10 @@ async fn read(_: &ToolsPiece, call: &Call<'_>) -> Result<Option<Response>> {
     let now = call.ctx.clock.now();
     let (data, warnings) = tokio::task::spawn_blocking(move || collect(&Roots::system(), now))
         .await
-        .map_err(|e| Error::internal(format!("collecting host information: {e}")))?;
+        .map_err(|source| CoreError::Task {
+            doing: "collecting host information",
+            source,
+        })?;
     let mut resp = Response::with_data(data);
     resp.warnings = warnings;
     Ok(Some(resp))

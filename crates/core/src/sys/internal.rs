@@ -14,6 +14,7 @@
 //! ACL-checked as in Vault (the `default` policy grants `read` on it). The
 //! piece holds the unsealed state weakly because it is part of it.
 
+use crate::error::CoreError;
 use std::sync::{Arc, LazyLock, Weak};
 
 use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
@@ -155,9 +156,10 @@ async fn ui_mount(piece: &InternalPiece, call: &Call<'_>) -> Result<Option<Respo
     if path.is_empty() {
         return list_mounts(&unsealed, &policies);
     }
-    let route = unsealed.router().lookup(path).ok_or_else(|| {
-        Error::invalid(format!("Preflight capability check returned 403, please ensure client's policies grant access to path \"{path}\""))
-    })?;
+    let route = unsealed
+        .router()
+        .lookup(path)
+        .ok_or_else(|| CoreError::PreflightDenied(path.to_owned()))?;
     if !unsealed.policies.has_access_under(&policies, &route.prefix) {
         return Err(Error::permission_denied());
     }

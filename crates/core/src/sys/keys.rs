@@ -3,11 +3,12 @@
 //! paths ([`super::lifecycle`]) these need a token (and `sudo` for `seal`
 //! and `rotate`, declared here) and an unsealed server.
 
+use crate::error::CoreError;
 use std::sync::Weak;
 
 use coffer_sdk::{Backend, Call, Path, PathDef, PathTable, Routes, handler, time::rfc3339};
 use coffer_types::Operation::{Read, Update};
-use coffer_types::{Error, Response, Result};
+use coffer_types::{Response, Result};
 use serde_json::json;
 
 use crate::Core;
@@ -92,6 +93,9 @@ async fn rotate(p: &KeysPiece, _call: &Call<'_>) -> Result<Option<Response>> {
         .barrier
         .rotate(core.config.clock.now())
         .await
-        .map_err(|e| Error::internal(format!("rotating the barrier key: {e}")))?;
+        .map_err(|source| CoreError::Barrier {
+            doing: "rotating the barrier key",
+            source,
+        })?;
     Ok(None)
 }

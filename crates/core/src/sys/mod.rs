@@ -24,9 +24,10 @@ pub(crate) mod tools;
 pub(crate) mod version_history;
 pub(crate) mod wrapping;
 
+use crate::error::CoreError;
 use std::sync::{Arc, Weak};
 
-use coffer_types::{Error, Operation, Result};
+use coffer_types::{Operation, Result};
 
 use crate::Core;
 
@@ -50,9 +51,7 @@ impl CoreHandle {
 
     /// The core, while it exists (always, while a request is in flight).
     pub(crate) fn get(&self) -> Result<Arc<Core>> {
-        self.0
-            .upgrade()
-            .ok_or_else(|| Error::internal("the server core is gone"))
+        self.0.upgrade().ok_or_else(|| CoreError::CoreGone.into())
     }
 }
 
@@ -66,6 +65,6 @@ pub(crate) fn allow(op: Operation, allowed: &[Operation]) -> Result<()> {
     if allowed.contains(&op) {
         Ok(())
     } else {
-        Err(Error::unsupported("unsupported operation"))
+        Err(CoreError::UnsupportedOperation.into())
     }
 }

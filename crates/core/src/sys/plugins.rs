@@ -7,9 +7,10 @@
 //! The `database` list is the database engine's builtin plugins, which the
 //! catalog names (`Catalog::database_plugins`).
 
+use crate::error::CoreError;
 use coffer_sdk::catalog::{Availability, Kind};
 use coffer_sdk::{Call, FieldDef, FieldType, Path, PathDef, handler};
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response, Result};
 use serde_json::{Map, Value, json};
 
 use super::tools::ToolsPiece;
@@ -94,7 +95,7 @@ fn parse_type(name: &str) -> Result<&'static str> {
     TYPES
         .into_iter()
         .find(|t| *t == name)
-        .ok_or_else(|| Error::invalid(format!("{name:?} is not a supported plugin type")))
+        .ok_or_else(|| CoreError::PluginType(name.to_owned()).into())
 }
 
 /// The names of the plugins of Vault type `plugin_type`, sorted.
@@ -169,7 +170,7 @@ async fn read_plugin(piece: &ToolsPiece, call: &Call<'_>) -> Result<Option<Respo
 }
 
 async fn refuse(_: &ToolsPiece, _: &Call<'_>) -> Result<Option<Response>> {
-    Err(Error::invalid(BUILTIN_ONLY))
+    Err(CoreError::BuiltinOnly(BUILTIN_ONLY).into())
 }
 
 #[cfg(test)]
@@ -181,7 +182,8 @@ mod tests {
 
     fn piece() -> ToolsPiece {
         use coffer_sdk::catalog::{AliasMount, Entry};
-        let noop: coffer_sdk::catalog::Factory = |_| Err(Error::internal("not built in tests"));
+        let noop: coffer_sdk::catalog::Factory =
+            |_| Err(coffer_types::Error::internal("not built in tests"));
         let catalog = crate::config::core_catalog()
             .with(Entry::mountable(Kind::Secret, "kv", noop))
             .with(Entry::alias(

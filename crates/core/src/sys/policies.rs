@@ -5,6 +5,7 @@
 //! existence functions split policy writes into create and update for the
 //! ACL, as Vault's do.
 
+use crate::error::CoreError;
 use std::sync::{Arc, LazyLock};
 
 use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
@@ -180,7 +181,7 @@ fn policy_text(call: &Call<'_>) -> Result<String> {
     }
     .unwrap_or_default();
     if raw.trim().is_empty() {
-        return Err(Error::invalid("'policy' parameter not supplied or empty"));
+        return Err(CoreError::PolicyMissing.into());
     }
     use base64::Engine as _;
     if let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(raw.trim())

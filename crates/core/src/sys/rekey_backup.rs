@@ -10,6 +10,7 @@
 //! a token whose policy allows `read`/`delete` on the path, and (as in
 //! Vault) not `sudo`. [`save`] is what a completed rekey calls.
 
+use crate::error::CoreError;
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};
 
@@ -59,7 +60,13 @@ pub(crate) async fn save(
     storage
         .put(&Key::new(BARRIER_BACKUP_KEY)?, bytes)
         .await
-        .map_err(|e| Error::internal(format!("failed to save unseal key backup: {e}")))
+        .map_err(|source| {
+            CoreError::BackupStorage {
+                doing: "failed to save unseal key backup",
+                source,
+            }
+            .into()
+        })
 }
 
 /// The backup endpoints over the barrier's storage.
@@ -117,13 +124,17 @@ async fn delete_recovery(piece: &RekeyBackupPiece, _call: &Call<'_>) -> Result<O
 /// `GET`: `{nonce, keys: {fingerprint: [hex]}, keys_base64: {fingerprint:
 /// [base64]}}`, or Vault's 400 `no backed-up keys found`.
 async fn read(piece: &RekeyBackupPiece, key: &str) -> Result<Option<Response>> {
-    let Some(bytes) = piece
-        .storage
-        .get(&Key::new(key)?)
-        .await
-        .map_err(|e| Error::internal(format!("unable to look up backed-up keys: {e}")))?
+    let Some(bytes) =
+        piece
+            .storage
+            .get(&Key::new(key)?)
+            .await
+            .map_err(|source| CoreError::BackupStorage {
+                doing: "unable to look up backed-up keys",
+                source,
+            })?
     else {
-        return Err(Error::invalid("no backed-up keys found"));
+        return Err(CoreError::NoBackup.into());
     };
     let backup: Backup =
         serde_json::from_slice(&bytes).map_err(|e| Error::json_stored("unseal key backup", &e))?;
@@ -134,7 +145,7 @@ async fn read(piece: &RekeyBackupPiece, key: &str) -> Result<Option<Response>> {
             .map(|h| {
                 hex::decode(h)
                     .map(|b| base64::engine::general_purpose::STANDARD.encode(b))
-                    .map_err(|_| Error::internal("error decoding hex-encoded backup key"))
+                    .map_err(|_| CoreError::BackupHex.into())
             })
             .collect::<Result<Vec<_>>>()?;
         keys_base64.insert(fingerprint.clone(), encoded);
@@ -152,7 +163,10 @@ async fn delete(piece: &RekeyBackupPiece, key: &str) -> Result<Option<Response>>
         .storage
         .delete(&Key::new(key)?)
         .await
-        .map_err(|e| Error::internal(format!("error deleting backup keys: {e}")))?;
+        .map_err(|source| CoreError::BackupStorage {
+            doing: "error deleting backup keys",
+            source,
+        })?;
     Ok(None)
 }
 

@@ -4,6 +4,7 @@
 //! runs in the background ([`crate::remount`]); its status is kept in memory,
 //! as Vault keeps it, until the server seals.
 
+use crate::error::CoreError;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::SystemTime;
@@ -122,8 +123,10 @@ async fn remount(piece: &RemountSys, call: &Call<'_>) -> Result<Option<Response>
     let to = call.fields.get_string("to")?.unwrap_or_default();
     let unsealed = piece.unsealed.upgrade().ok_or_else(Error::sealed)?;
     let plan = unsealed.plan_remount(&from, &to).await?;
-    let id = coffer_crypto::random_uuid()
-        .map_err(|e| Error::internal(format!("generating a migration id: {e}")))?;
+    let id = coffer_crypto::random_uuid().map_err(|source| CoreError::Crypto {
+        doing: "generating a migration id",
+        source,
+    })?;
     piece
         .migrations
         .lock()

@@ -5,11 +5,12 @@
 //! reads through its context; Vault keeps the same record under
 //! `core/versions/`.
 
+use crate::error::CoreError;
 use std::time::SystemTime;
 
 use coffer_sdk::{Call, Path, PathDef, handler};
 use coffer_storage::{Key, Prefix, Storage, View};
-use coffer_types::{Error, Operation, Response, Result};
+use coffer_types::{Operation, Response, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -45,8 +46,10 @@ pub(crate) async fn record_version(
         timestamp_installed: coffer_types::timestamp::rfc3339_seconds(now),
         build_date: build_date.to_owned(),
     };
-    let bytes = serde_json::to_vec(&record)
-        .map_err(|e| Error::internal(format!("encoding the version record: {e}")))?;
+    let bytes = serde_json::to_vec(&record).map_err(|source| CoreError::Json {
+        doing: "encoding the version record",
+        source,
+    })?;
     sys.put(&key, bytes).await?;
     Ok(())
 }
@@ -80,8 +83,11 @@ async fn list(_: &ToolsPiece, call: &Call<'_>) -> Result<Option<Response>> {
     let mut records = Vec::new();
     for name in storage.list(&prefix).await? {
         if let Some(bytes) = storage.get(&prefix.join(&name)?).await? {
-            let record: VersionRecord = serde_json::from_slice(&bytes)
-                .map_err(|e| Error::internal(format!("reading version record {name}: {e}")))?;
+            let record: VersionRecord =
+                serde_json::from_slice(&bytes).map_err(|source| CoreError::VersionRecord {
+                    name: name.clone(),
+                    source,
+                })?;
             records.push(record);
         }
     }

@@ -10,6 +10,7 @@
 //! client token when they have none). The piece holds the unsealed state
 //! weakly because it is part of it.
 
+use crate::error::CoreError;
 use std::sync::{Arc, LazyLock, Weak};
 
 use coffer_sdk::{Backend, Call, FieldDef, FieldType, Path, PathDef, PathTable, Routes, handler};
@@ -104,7 +105,7 @@ impl Backend for WrappingPiece {
 
 /// 400 `wrapping token is not valid or does not exist`.
 fn invalid_wrapping_token() -> Error {
-    Error::invalid("wrapping token is not valid or does not exist")
+    CoreError::InvalidWrappingToken.into()
 }
 
 fn is_wrapping_token(entry: &TokenEntry) -> bool {
@@ -144,12 +145,10 @@ async fn wrapping_token(unsealed: &Unsealed, call: &Call<'_>) -> Result<(Arc<Tok
 /// the request does not ask for wrapping or the body is empty.
 async fn wrap(_piece: &WrappingPiece, call: &Call<'_>) -> Result<Option<Response>> {
     if call.req.wrap_ttl.is_none() {
-        return Err(Error::invalid(
-            "wrapping requested but no TTL given: set X-Vault-Wrap-TTL",
-        ));
+        return Err(CoreError::WrapWithoutTtl.into());
     }
     if call.req.data.is_empty() {
-        return Err(Error::invalid("no data provided"));
+        return Err(CoreError::NoData.into());
     }
     Ok(Some(Response::with_data(call.req.data.clone())))
 }
@@ -201,7 +200,7 @@ async fn lookup(piece: &WrappingPiece, call: &Call<'_>) -> Result<Option<Respons
             .as_ref()
             .map(|t| t.expose())
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| Error::invalid("missing token"))?,
+            .ok_or(CoreError::Missing("token"))?,
     };
     let unsealed = piece.unsealed()?;
     let entry = unsealed
