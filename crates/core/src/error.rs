@@ -660,3 +660,330 @@ coffer_types::error_kinds! {
         | CoreGone => Internal,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json_error() -> serde_json::Error {
+        serde_json::from_str::<serde_json::Value>("{").unwrap_err()
+    }
+
+    fn policy_error() -> PolicyError {
+        PolicyError::CannotUpdate("root".into())
+    }
+
+    async fn join_error() -> tokio::task::JoinError {
+        let task = tokio::spawn(std::future::pending::<()>());
+        task.abort();
+        task.await.unwrap_err()
+    }
+
+    /// One of every variant with the status Vault answers it with.
+    async fn every_variant() -> Vec<(CoreError, u16)> {
+        use CoreError as E;
+        let s = String::from;
+        vec![
+            (E::UnsupportedOperation, 405),
+            (E::NoRoute(s("kv/a")), 404),
+            (E::RouteTainted(s("kv/a")), 404),
+            (E::MissingParameter(s("nonce")), 400),
+            (E::NotAString(s("otp")), 400),
+            (E::NotAStringList(s("pgp_keys")), 400),
+            (E::TuneNotAStringList(s("audit_non_hmac_request_keys")), 400),
+            (E::NotANonNegativeInteger(s("secret_shares")), 400),
+            (E::NotSpecifiedAsNonNegativeInteger(s("secret_shares")), 400),
+            (E::NotABoolean(s("reset")), 400),
+            (E::MustBeSpecified("secret_shares"), 400),
+            (E::Missing("token"), 400),
+            (E::IncorrectNonce(s("abc")), 400),
+            (E::PathContainsNul, 400),
+            (E::PathDotSegment, 400),
+            (E::AlreadyInitialized, 400),
+            (E::NotInitialized, 400),
+            (E::UnsealKeyMissing, 400),
+            (
+                E::UnsealKeyLength {
+                    expected: 33,
+                    got: 3,
+                },
+                400,
+            ),
+            (E::UnsealWrongKeys, 400),
+            (E::NotEnoughShares, 400),
+            (E::StoredKeysUnsupported, 400),
+            (E::SealConfigCorrupt(json_error()), 500),
+            (
+                E::InvalidStatusCode {
+                    name: s("sealedcode"),
+                    text: s("x"),
+                },
+                400,
+            ),
+            (E::KeyMissing, 400),
+            (E::KeyEncoding, 400),
+            (E::DuplicateShare, 400),
+            (E::NoShares, 400),
+            (E::CombineShares(CryptoError::InvalidShares(s("x"))), 400),
+            (E::CombinedKeyLength, 400),
+            (E::ThresholdTooLarge, 400),
+            (E::SharesTooLarge, 400),
+            (E::SplitKey(CryptoError::Random), 500),
+            (E::ZeroShares, 400),
+            (E::ZeroThreshold, 400),
+            (E::ThresholdOneOfMany, 400),
+            (E::TooManyShares, 400),
+            (E::ThresholdAboveShares, 400),
+            (E::RekeyInProgress, 400),
+            (E::NoRekey, 400),
+            (E::RekeyAwaitingVerification, 400),
+            (E::RekeyWrongKeys, 400),
+            (E::NoRekeyVerification, 400),
+            (E::RekeyVerifyMismatch, 400),
+            (E::NoBackup, 400),
+            (E::BackupHex, 500),
+            (
+                E::BackupStorage {
+                    doing: "error deleting backup keys",
+                    source: StorageError::Backend(s("down")),
+                },
+                500,
+            ),
+            (E::OtpLength, 400),
+            (E::RootGenerationInProgress, 400),
+            (E::NoRootGeneration, 400),
+            (E::RootGenerationWrongKeys, 400),
+            (E::RootGenerationVanished, 500),
+            (E::OtpTokenLength, 500),
+            (
+                E::PgpKeyEncoding {
+                    context: String::new(),
+                    why: s("bad base64"),
+                },
+                400,
+            ),
+            (
+                E::PgpKeyParse {
+                    context: s("invalid seal configuration: "),
+                    why: s("no key"),
+                },
+                400,
+            ),
+            (E::PgpKeyRead(CryptoError::Random), 500),
+            (E::PgpCountMismatch, 500),
+            (E::PgpEncrypt(CryptoError::Encrypt), 500),
+            (E::InitPgpCount, 400),
+            (E::BackupWithoutPgp, 400),
+            (E::RekeyPgpCount, 400),
+            (E::EmptyMountPath, 400),
+            (E::InvalidMountPath(s("a//b")), 400),
+            (
+                E::MountTableCorrupt {
+                    key: s("core/mounts"),
+                    source: json_error(),
+                },
+                500,
+            ),
+            (E::TableMissing("auth"), 500),
+            (E::CoreMountMissing("cubbyhole"), 500),
+            (E::NotInCatalog(s("nope")), 500),
+            (E::ReservedMountPath(s("sys/")), 400),
+            (E::MountPathInUse(s("kv/")), 400),
+            (E::CannotUnmount(s("sys/")), 400),
+            (E::NoMountAt(s("kv/")), 400),
+            (
+                E::NothingMounted {
+                    kind: "secret engine",
+                    path: s("x/"),
+                },
+                400,
+            ),
+            (E::ForceNoCacheNotBool, 400),
+            (E::ListingVisibilityNotString, 400),
+            (E::InvalidListingVisibility(s("public")), 400),
+            (
+                E::TuneTtl {
+                    name: s("default_lease_ttl"),
+                    source: coffer_types::parse_duration("soon").unwrap_err(),
+                },
+                400,
+            ),
+            (E::MaxTtlAboveSystem, 400),
+            (E::DefaultTtlAboveMax, 400),
+            (E::MountEntryNotObject, 500),
+            (E::BackendTypeMissing, 400),
+            (E::KvVersionChange, 400),
+            (E::RemountPathsMissing, 400),
+            (E::RemountTrailingSpace("to"), 400),
+            (E::RemountNonPrintable, 400),
+            (E::RemountAuthToNonAuth(s("kv")), 400),
+            (E::CannotRemount(s("sys/")), 400),
+            (E::RemountProtectedAuthDestination(s("auth/token")), 400),
+            (E::RemountProtectedDestination(s("sys/x")), 400),
+            (E::NoMatchingMount(s("kv/")), 400),
+            (E::PathAlreadyInUse(s("kv/")), 400),
+            (
+                E::InvalidDestination(Error::invalid("path cannot be empty")),
+                400,
+            ),
+            (E::StoredPolicyNotUtf8(s("p")), 500),
+            (
+                E::StoredPolicyInvalid {
+                    name: s("p"),
+                    source: policy_error(),
+                },
+                500,
+            ),
+            (E::BuiltinPolicy(policy_error()), 500),
+            (E::Policy(policy_error()), 400),
+            (E::InvalidPolicyName(s("a b")), 400),
+            (E::CompileAcl(policy_error()), 500),
+            (E::PolicyMissing, 400),
+            (E::InvalidToken, 400),
+            (E::InvalidAccessor, 400),
+            (E::PreflightDenied(s("kv/")), 400),
+            (E::WrapTtlZero, 400),
+            (E::WrapTtlTooLong, 400),
+            (E::InvalidWrappingToken, 400),
+            (E::WrapWithoutTtl, 400),
+            (E::NoData, 400),
+            (E::TokenLease, 400),
+            (E::LeaseMountGone(s("kv/x/1")), 400),
+            (E::LoginMountGone, 400),
+            (E::JobMountGone(s("db/rotate")), 400),
+            (E::AuditRefused, 500),
+            (E::CorsNoOrigin, 400),
+            (E::CorsWildcardNotAlone, 400),
+            (E::UrlByteCount(s("x")), 400),
+            (E::BytesTooFew, 400),
+            (E::BytesTooMany(1024), 400),
+            (E::BytesOutOfRange, 400),
+            (E::RandomFormat(s("x")), 400),
+            (E::HashFormat(s("x")), 400),
+            (E::EntropySource(s("x")), 400),
+            (
+                E::HashInput({
+                    use base64::Engine as _;
+                    base64::engine::general_purpose::STANDARD
+                        .decode("!")
+                        .unwrap_err()
+                }),
+                400,
+            ),
+            (E::HashAlgorithm(s("md4")), 400),
+            (E::PluginType(s("x")), 400),
+            (E::BuiltinOnly("only built-in plugins"), 400),
+            (
+                E::Crypto {
+                    doing: "generating nonce",
+                    source: CryptoError::Random,
+                },
+                500,
+            ),
+            (
+                E::Barrier {
+                    doing: "unsealing",
+                    source: BarrierError::NotInitialized,
+                },
+                500,
+            ),
+            (
+                E::Audit {
+                    doing: "reopening audit devices",
+                    source: AuditError::Internal(s("x")),
+                },
+                500,
+            ),
+            (
+                E::Json {
+                    doing: "encoding mount table",
+                    source: json_error(),
+                },
+                500,
+            ),
+            (
+                E::VersionRecord {
+                    name: s("1.0"),
+                    source: json_error(),
+                },
+                500,
+            ),
+            (
+                E::Task {
+                    doing: "collecting host information",
+                    source: join_error().await,
+                },
+                500,
+            ),
+            (E::CoreGone, 500),
+        ]
+    }
+
+    #[tokio::test]
+    async fn each_variant_maps_to_its_status() {
+        for (err, status) in every_variant().await {
+            let shown = err.to_string();
+            let err = Error::from(err);
+            assert_eq!(err.status(), status, "{shown}");
+            assert_eq!(err.messages(), [shown]);
+        }
+    }
+
+    #[test]
+    fn messages_are_vaults() {
+        let cases = [
+            (
+                CoreError::NoRoute("kv/a".into()),
+                "no handler for route \"kv/a\". route entry not found.",
+            ),
+            (
+                CoreError::MissingParameter("key".into()),
+                "missing required parameter 'key'",
+            ),
+            (
+                CoreError::UnsealKeyLength {
+                    expected: 33,
+                    got: 3,
+                },
+                "invalid key: expected 33 bytes, got 3",
+            ),
+            (
+                CoreError::NothingMounted {
+                    kind: "auth engine",
+                    path: "x/".into(),
+                },
+                "No auth engine mounted at x/.",
+            ),
+            (
+                CoreError::RemountProtectedAuthDestination("auth/token".into()),
+                "cannot remount to destination \"auth/token\"",
+            ),
+            (
+                CoreError::RemountProtectedDestination("sys/x".into()),
+                "cannot remount to destination sys/x",
+            ),
+            (
+                CoreError::RandomFormat("x".into()),
+                "unsupported encoding format \"x\"; must be \"hex\" or \"base64\"",
+            ),
+            (
+                CoreError::HashFormat("x".into()),
+                "unsupported encoding format x; must be \"hex\" or \"base64\"",
+            ),
+            (
+                CoreError::PreflightDenied("kv/".into()),
+                "Preflight capability check returned 403, please ensure client's policies grant access to path \"kv/\"",
+            ),
+            (
+                CoreError::Crypto {
+                    doing: "generating nonce",
+                    source: CryptoError::Random,
+                },
+                &format!("generating nonce: {}", CryptoError::Random),
+            ),
+        ];
+        for (err, text) in cases {
+            assert_eq!(err.to_string(), text);
+        }
+    }
+}
